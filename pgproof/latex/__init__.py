@@ -1,0 +1,1 @@
+"""pgproof.latex"""
