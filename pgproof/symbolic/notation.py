@@ -1,0 +1,178 @@
+"""An author's notation, and the definitions it implies.
+
+A write-up names its own symbols: π_θ or π, p(s_{t+1}|s_t,a_t) or
+P(s_{t+1}|s_t,a_t), p(s_1) or μ(s_0), a horizon T counted from 1 or H counted
+from 0. ``Notation`` records those choices and builds the objects of
+:mod:`pgproof.symbolic.objects` with them, together with the three definitions
+every derivation rests on:
+
+    p_θ(τ) = p(s_first) ∏_{t=first}^{T} π_θ(a_t | s_t) p(s_{t+1} | s_t, a_t)   (trajectory_density)
+    R(τ)   = Σ_{t=first}^{T} r(s_t, a_t)                                      (return_expansion)
+    J(θ)   = E_{τ∼p_θ}[R(τ)]                                                  (objective_definition)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Basic, Expr, Integer, Product, Sum, Symbol
+
+from .objects import (
+    Action,
+    Dynamics,
+    Expectation,
+    InitialDistribution,
+    Objective,
+    Policy,
+    Return,
+    Reward,
+    SampledTrajectory,
+    State,
+    TrajectoryAggregate,
+    TrajectoryDensity,
+    TrajectoryIntegral,
+    TrajectorySum,
+)
+
+TRAJECTORY_SPACES = ("continuous", "discrete")
+
+
+@dataclass(frozen=True)
+class Notation:
+    """The symbols an author uses.  Names are SymPy symbol names or LaTeX heads."""
+
+    trajectory: str = "tau"
+    parameter: str = "theta"
+    time_index: str = "t"
+    horizon: str = "T"
+    first_index: int = 1
+    state: str = r"\mathbf{s}"
+    action: str = r"\mathbf{a}"
+    policy: str = r"\pi"
+    dynamics: str = "p"
+    initial: str = "p"
+    reward: str = "r"
+    return_: str = "r"
+    density: str = "p"
+    density_style: str = "subscript"
+    objective: str = "J"
+    objective_style: str = "theta"
+    trajectory_space: str = "continuous"
+    sample_index: str = "i"
+    sample_count: str = "m"
+    #: other heads an author also uses for the trajectory density (001 writes p_{π_θ}(τ)
+    #: beside P(τ|π_θ)).
+    density_aliases: tuple[str, ...] = ()
+    #: plain constants the author uses (a baseline b, a discount γ): free of θ and τ.
+    constants: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.trajectory_space not in TRAJECTORY_SPACES:
+            raise ValueError(
+                f"trajectory_space must be one of {TRAJECTORY_SPACES}, "
+                f"not {self.trajectory_space!r}"
+            )
+        if self.first_index not in (0, 1):
+            raise ValueError(f"first_index must be 0 or 1, not {self.first_index!r}")
+
+    # ------------------------------------------------------------------ symbols
+
+    @property
+    def theta(self) -> Symbol:
+        return Symbol(self.parameter)
+
+    @property
+    def tau(self) -> Symbol:
+        return Symbol(self.trajectory)
+
+    @property
+    def t(self) -> Symbol:
+        return Symbol(self.time_index, integer=True)
+
+    @property
+    def T(self) -> Symbol:  # noqa: N802 - the math's name
+        return Symbol(self.horizon, integer=True, nonnegative=True)
+
+    @property
+    def first(self) -> Integer:
+        return Integer(self.first_index)
+
+    @property
+    def i(self) -> Symbol:
+        return Symbol(self.sample_index, integer=True, positive=True)
+
+    @property
+    def m(self) -> Symbol:
+        return Symbol(self.sample_count, integer=True, positive=True)
+
+    def constant(self, name: str) -> Symbol:
+        if name not in self.constants:
+            raise KeyError(f"{name!r} is not a constant of this notation")
+        return Symbol(name)
+
+    def sample(self, index: Basic | None = None) -> SampledTrajectory:
+        """τ^{(i)}."""
+        return SampledTrajectory(self.tau, self.i if index is None else index)
+
+    # ------------------------------------------------------------------ objects
+
+    def _traj(self, traj: Basic | None) -> Basic:
+        return self.tau if traj is None else traj
+
+    def s(self, t: Basic | int, traj: Basic | None = None) -> State:
+        return State(self.state, self._traj(traj), t)
+
+    def a(self, t: Basic | int, traj: Basic | None = None) -> Action:
+        return Action(self.action, self._traj(traj), t)
+
+    def pi(self, t: Basic | int | None = None, traj: Basic | None = None) -> Policy:
+        t = self.t if t is None else t
+        return Policy(self.policy, self.a(t, traj), self.s(t, traj), self.theta)
+
+    def p(self, t: Basic | int | None = None, traj: Basic | None = None) -> Dynamics:
+        t = self.t if t is None else t
+        return Dynamics(self.dynamics, self.s(t + 1, traj), self.s(t, traj), self.a(t, traj))
+
+    def p0(self, traj: Basic | None = None) -> InitialDistribution:
+        return InitialDistribution(self.initial, self.s(self.first, traj))
+
+    def r(self, t: Basic | int | None = None, traj: Basic | None = None) -> Reward:
+        t = self.t if t is None else t
+        return Reward(self.reward, self.s(t, traj), self.a(t, traj))
+
+    def R(self, traj: Basic | None = None) -> Return:  # noqa: N802
+        return Return(self.return_, self._traj(traj))
+
+    def density_of(self, traj: Basic | None = None) -> TrajectoryDensity:
+        return TrajectoryDensity(
+            self.density, self._traj(traj), self.theta, self.density_style, self.policy
+        )
+
+    def J(self) -> Objective:  # noqa: N802
+        return Objective(self.objective, self.theta, self.objective_style, self.policy)
+
+    def time_range(self) -> tuple[Symbol, Integer, Symbol]:
+        return (self.t, self.first, self.T)
+
+    def aggregate(self, expr: Basic, traj: Basic | None = None) -> TrajectoryAggregate:
+        """∫ expr dτ or Σ_τ expr, by the trajectory space."""
+        cls = TrajectoryIntegral if self.trajectory_space == "continuous" else TrajectorySum
+        return cls(expr, self._traj(traj))
+
+    def expectation(self, expr: Basic) -> Expectation:
+        return Expectation(expr, self.tau, self.density_of())
+
+    # ------------------------------------------------------------------ definitions
+
+    def trajectory_density(self, traj: Basic | None = None) -> Expr:
+        """p(s_first) ∏_{t=first}^{T} π_θ(a_t|s_t) p(s_{t+1}|s_t,a_t)."""
+        step = self.pi(self.t, traj) * self.p(self.t, traj)
+        return self.p0(traj) * Product(step, self.time_range())
+
+    def return_expansion(self, traj: Basic | None = None) -> Expr:
+        """Σ_{t=first}^{T} r(s_t, a_t)."""
+        return Sum(self.r(self.t, traj), self.time_range())
+
+    def objective_definition(self) -> Expectation:
+        """E_{τ∼p_θ}[R(τ)]."""
+        return self.expectation(self.R())

@@ -1,0 +1,414 @@
+"""SymPy expression objects for the policy-gradient derivation.
+
+The trajectory density of a finite-horizon MDP is
+
+    p_θ(τ) = p(s_1) ∏_{t=1}^{T} π_θ(a_t | s_t) p(s_{t+1} | s_t, a_t),
+
+and the objective is J(θ) = E_{τ∼p_θ}[R(τ)] with R(τ) = Σ_t r(s_t, a_t).
+
+Every class here is an unevaluated SymPy ``Expr``: ``__new__`` stores its
+arguments and never rewrites them, so each step of a derivation stays
+visible; ``expr == expr.func(*expr.args)`` holds; ``free_symbols`` is derived
+from the arguments (bound variables removed), so *whether a term depends on θ
+is read off the term itself*; LaTeX printing goes through ``_latex``.
+
+Display names ("π", "P", "corr", ...) are carried as ``Str`` arguments: they
+are atoms without free symbols, so they never create a dependency.
+
+Positivity is a stated modelling assumption: densities and policies are
+evaluated on the support over which τ ranges, where they are positive. Rules
+read it through SymPy's assumption system (``is_positive``).
+"""
+
+from __future__ import annotations
+
+from sympy import Add, Basic, Expr, Integer, Mul, Pow, Sum
+from sympy.core.symbol import Str
+from sympy.core.sympify import _sympify
+
+__all__ = [
+    "Action",
+    "Cancelled",
+    "Equation",
+    "Expectation",
+    "Grad",
+    "InitialDistribution",
+    "Dynamics",
+    "Objective",
+    "Policy",
+    "Ratio",
+    "Return",
+    "Reward",
+    "SampleMean",
+    "SampledTrajectory",
+    "State",
+    "TrajectoryAggregate",
+    "TrajectoryDensity",
+    "TrajectoryIntegral",
+    "TrajectorySum",
+    "as_name",
+]
+
+
+def as_name(name: str | Str) -> Str:
+    """A display name as a SymPy atom without free symbols."""
+    return name if isinstance(name, Str) else Str(name)
+
+
+def _args(*args: object) -> tuple[Basic, ...]:
+    # A str is a display name (an inert Str atom, never parsed); _sympify is strict:
+    # it converts numbers and SymPy objects and refuses strings.
+    return tuple(
+        a if isinstance(a, Basic) else as_name(a) if isinstance(a, str) else _sympify(a)
+        for a in args
+    )
+
+
+def _wrap(printer, expr: Basic) -> str:
+    """Print ``expr``, parenthesised when it is a sum or a product."""
+    text = printer._print(expr)
+    if isinstance(expr, (Add, Mul)) or (isinstance(expr, Pow) and expr.exp == -1):
+        return r"\left(" + text + r"\right)"
+    return text
+
+
+class PGExpr(Expr):
+    """Base: an unevaluated commutative scalar expression."""
+
+    is_commutative = True
+
+    def __new__(cls, *args: object) -> PGExpr:
+        return Expr.__new__(cls, *_args(*args))
+
+    def _sympystr(self, printer) -> str:
+        return "%s(%s)" % (type(self).__name__, ", ".join(printer._print(a) for a in self.args))
+
+
+# --------------------------------------------------------------------------- trajectories
+
+
+class SampledTrajectory(PGExpr):
+    """τ^{(i)}: the i-th sampled trajectory.  ``SampledTrajectory(tau, i)``."""
+
+    @property
+    def trajectory(self) -> Basic:
+        return self.args[0]
+
+    @property
+    def sample_index(self) -> Basic:
+        return self.args[1]
+
+    def _latex(self, printer) -> str:
+        return "%s^{(%s)}" % (printer._print(self.args[0]), printer._print(self.args[1]))
+
+
+class _TrajectoryVariable(PGExpr):
+    """s_t or a_t of trajectory τ: ``State(name, tau, t)``."""
+
+    @property
+    def name(self) -> Str:
+        return self.args[0]
+
+    @property
+    def trajectory(self) -> Basic:
+        return self.args[1]
+
+    @property
+    def time(self) -> Basic:
+        return self.args[2]
+
+    def _latex(self, printer) -> str:
+        name, traj, time = self.args
+        text = "{%s}_{%s}" % (printer._print(name), printer._print(time))
+        if isinstance(traj, SampledTrajectory):
+            text += "^{(%s)}" % printer._print(traj.sample_index)
+        return text
+
+
+class State(_TrajectoryVariable):
+    """The state s_t of a trajectory."""
+
+
+class Action(_TrajectoryVariable):
+    """The action a_t of a trajectory."""
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+def _conditional(printer, name: Str, sub: str, outcome: Basic, given: tuple[Basic, ...]) -> str:
+    head = printer._print(name) + sub
+    inside = printer._print(outcome)
+    if given:
+        inside += r" \mid " + ", ".join(printer._print(g) for g in given)
+    return head + r"\left(" + inside + r"\right)"
+
+
+class Policy(PGExpr):
+    """π_θ(a | s): ``Policy(name, action, state, theta)``; depends on θ."""
+
+    is_positive = True
+
+    @property
+    def theta(self) -> Basic:
+        return self.args[3]
+
+    def _latex(self, printer) -> str:
+        name, action, state, theta = self.args
+        return _conditional(printer, name, "_{%s}" % printer._print(theta), action, (state,))
+
+
+class Dynamics(PGExpr):
+    """p(s' | s, a): ``Dynamics(name, next_state, state, action)``; no θ."""
+
+    is_positive = True
+
+    def _latex(self, printer) -> str:
+        name, nxt, state, action = self.args
+        return _conditional(printer, name, "", nxt, (state, action))
+
+
+class InitialDistribution(PGExpr):
+    """p(s_1) (also written μ(s_0)): ``InitialDistribution(name, state)``; no θ."""
+
+    is_positive = True
+
+    def _latex(self, printer) -> str:
+        name, state = self.args
+        return _conditional(printer, name, "", state, ())
+
+
+class Reward(PGExpr):
+    """r(s_t, a_t): ``Reward(name, state, action)``; real, no θ."""
+
+    is_extended_real = True
+
+    def _latex(self, printer) -> str:
+        name, state, action = self.args
+        return "%s\\left(%s, %s\\right)" % tuple(printer._print(a) for a in (name, state, action))
+
+
+class Return(PGExpr):
+    """R(τ) = Σ_t r(s_t, a_t): ``Return(name, trajectory)``."""
+
+    is_extended_real = True
+
+    @property
+    def trajectory(self) -> Basic:
+        return self.args[1]
+
+    def _latex(self, printer) -> str:
+        name, traj = self.args
+        return "%s\\left(%s\\right)" % (printer._print(name), printer._print(traj))
+
+
+#: How a trajectory density is written: p_θ(τ), P(τ | π_θ) or P(τ; θ).
+DENSITY_STYLES = ("subscript", "given_policy", "semicolon")
+
+
+class TrajectoryDensity(PGExpr):
+    """p_θ(τ): ``TrajectoryDensity(name, trajectory, theta, style, policy_name)``."""
+
+    is_positive = True
+
+    def __new__(cls, name, trajectory, theta, style="subscript", policy_name=r"\pi"):
+        style = as_name(style)
+        if style.name not in DENSITY_STYLES:
+            raise ValueError(f"density style must be one of {DENSITY_STYLES}, not {style.name!r}")
+        return PGExpr.__new__(cls, as_name(name), trajectory, theta, style, as_name(policy_name))
+
+    @property
+    def trajectory(self) -> Basic:
+        return self.args[1]
+
+    @property
+    def theta(self) -> Basic:
+        return self.args[2]
+
+    def _latex(self, printer) -> str:
+        name, traj, theta, style, policy = (printer._print(a) for a in self.args)
+        if self.args[3].name == "given_policy":
+            return r"%s\left(%s \mid %s_{%s}\right)" % (name, traj, policy, theta)
+        if self.args[3].name == "semicolon":
+            return r"%s\left(%s; %s\right)" % (name, traj, theta)
+        return r"%s_{%s}\left(%s\right)" % (name, theta, traj)
+
+
+class Objective(PGExpr):
+    """J(θ) = E_{τ∼p_θ}[R(τ)]: ``Objective(name, theta, style, policy_name)``."""
+
+    def __new__(cls, name, theta, style="theta", policy_name=r"\pi"):
+        return PGExpr.__new__(cls, as_name(name), theta, as_name(style), as_name(policy_name))
+
+    @property
+    def theta(self) -> Basic:
+        return self.args[1]
+
+    def _latex(self, printer) -> str:
+        name, theta, style, policy = (printer._print(a) for a in self.args)
+        arg = "%s_{%s}" % (policy, theta) if self.args[2].name == "policy" else theta
+        return r"%s\left(%s\right)" % (name, arg)
+
+
+# --------------------------------------------------------------------------- operators
+
+
+class Grad(PGExpr):
+    """∇_θ f, kept unevaluated; ``doit()`` differentiates (θ treated as a coordinate)."""
+
+    @property
+    def expr(self) -> Basic:
+        return self.args[0]
+
+    @property
+    def variable(self) -> Basic:
+        return self.args[1]
+
+    @property
+    def free_symbols(self) -> set[Basic]:
+        return self.args[0].free_symbols | {self.args[1]}
+
+    def doit(self, **hints) -> Basic:
+        expr = self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0]
+        return expr.diff(self.args[1])
+
+    def _latex(self, printer) -> str:
+        return r"\nabla_{%s} %s" % (printer._print(self.args[1]), _wrap(printer, self.args[0]))
+
+
+class Expectation(PGExpr):
+    """E_{τ∼p}[f(τ)]: ``Expectation(expr, trajectory, density)``.
+
+    Unlike ``sympy.stats.Expectation`` it never turns E[c] into c: that is a
+    step a derivation has to take by a rule.
+    """
+
+    @property
+    def expr(self) -> Basic:
+        return self.args[0]
+
+    @property
+    def variable(self) -> Basic:
+        return self.args[1]
+
+    @property
+    def density(self) -> Basic:
+        return self.args[2]
+
+    @property
+    def free_symbols(self) -> set[Basic]:
+        bound = {self.args[1]}
+        return (self.args[0].free_symbols | self.args[2].free_symbols) - bound
+
+    def _latex(self, printer) -> str:
+        expr, var, density = (printer._print(a) for a in self.args)
+        return r"\mathbb{E}_{%s \sim %s}\left[%s\right]" % (var, density, expr)
+
+
+class TrajectoryAggregate(PGExpr):
+    """Base of ∫ f dτ and Σ_τ f: ``cls(expr, trajectory)``; τ is bound."""
+
+    @property
+    def expr(self) -> Basic:
+        return self.args[0]
+
+    @property
+    def variable(self) -> Basic:
+        return self.args[1]
+
+    @property
+    def free_symbols(self) -> set[Basic]:
+        return self.args[0].free_symbols - {self.args[1]}
+
+
+class TrajectoryIntegral(TrajectoryAggregate):
+    """∫ f(τ) dτ over the (continuous) trajectory space."""
+
+    def _latex(self, printer) -> str:
+        return r"\int %s \, d%s" % (printer._print(self.args[0]), printer._print(self.args[1]))
+
+
+class TrajectorySum(TrajectoryAggregate):
+    """Σ_τ f(τ) over the (discrete) trajectory space."""
+
+    def _latex(self, printer) -> str:
+        return r"\sum_{%s} %s" % (printer._print(self.args[1]), _wrap(printer, self.args[0]))
+
+
+class SampleMean(PGExpr):
+    """(1/m) Σ_{i=1}^{m} f(τ^{(i)}): ``SampleMean(expr, i, m)``; ``doit()`` gives the sum."""
+
+    @property
+    def free_symbols(self) -> set[Basic]:
+        expr, index, count = self.args
+        return (expr.free_symbols - {index}) | count.free_symbols
+
+    def doit(self, **hints) -> Basic:
+        expr, index, count = self.args
+        return Sum(expr, (index, Integer(1), count)) / count
+
+    def _latex(self, printer) -> str:
+        expr, index, count = self.args
+        return r"\frac{1}{%s} \sum_{%s=1}^{%s} %s" % (
+            printer._print(count),
+            printer._print(index),
+            printer._print(count),
+            _wrap(printer, expr),
+        )
+
+
+class Ratio(PGExpr):
+    """An unevaluated fraction a/b as the author wrote it (P/P stays visible).
+
+    ``doit()`` divides; canonical comparison checks that b is nonzero.
+    """
+
+    @property
+    def numerator(self) -> Basic:
+        return self.args[0]
+
+    @property
+    def denominator(self) -> Basic:
+        return self.args[1]
+
+    def doit(self, **hints) -> Basic:
+        num, den = self.args
+        if hints.get("deep", True):
+            num, den = num.doit(**hints), den.doit(**hints)
+        return num / den
+
+    def _latex(self, printer) -> str:
+        return r"\frac{%s}{%s}" % (printer._print(self.args[0]), printer._print(self.args[1]))
+
+
+class Cancelled(PGExpr):
+    r"""A term struck out by the author (``\cancel{...}``): a claim that it is zero."""
+
+    @property
+    def expr(self) -> Basic:
+        return self.args[0]
+
+    def _latex(self, printer) -> str:
+        return r"\cancel{%s}" % printer._print(self.args[0])
+
+
+class Equation(Basic):
+    """``lhs = rhs`` kept as a pair (SymPy's ``Eq`` may evaluate to True)."""
+
+    def __new__(cls, lhs: object, rhs: object) -> Equation:
+        return Basic.__new__(cls, *_args(lhs, rhs))
+
+    @property
+    def lhs(self) -> Basic:
+        return self.args[0]
+
+    @property
+    def rhs(self) -> Basic:
+        return self.args[1]
+
+    def _latex(self, printer) -> str:
+        return "%s = %s" % (printer._print(self.args[0]), printer._print(self.args[1]))
+
+    def _sympystr(self, printer) -> str:
+        return "%s = %s" % (printer._print(self.args[0]), printer._print(self.args[1]))
+
