@@ -84,26 +84,35 @@ class Policy:
         actions: np.ndarray,
         weights: np.ndarray,
     ) -> np.ndarray:
-        """Σ_t w[i, t] ∇_θ log π_θ,t(a_it | s_it) for states, actions, weights of shape [m, T].
+        """Σ_t w[i, t] ∇_θ log π_θ,t(a_it | s_it), shape [m, *param_shape].
 
-        Scatters the weights into per-trajectory tables W[i, t, s, a] with one ``bincount``
-        (collapsing t for time-invariant policies) and applies :meth:`score_vjp`.
+        ``states`` [m, T+1] (or [m, T]), ``actions`` [m, T]; ``weights`` is [m, T], or [m] for
+        a per-trajectory weight w_i = w[i, t] (REINFORCE), which skips the weighted scatter.
+        The weights are scattered into per-trajectory tables W[i, t, s, a] with one
+        ``bincount`` (collapsing t for time-invariant policies), then :meth:`score_vjp`.
         """
         m, horizon = actions.shape
         cells = self.n_states * self.n_actions
-        index = states[:, :horizon] * self.n_actions + actions
-        if self.time_invariant:
-            steps = 1
-        else:
-            steps = horizon
-            index = index + np.arange(horizon) * cells
-        index = index + (np.arange(m) * (steps * cells))[:, None]
+        steps = 1 if self.time_invariant else horizon
+        index = states[:, :horizon] * self.n_actions
+        index += actions
+        if not self.time_invariant:
+            index += np.arange(horizon) * cells
+        index += (np.arange(m) * (steps * cells))[:, None]
+        # bincount ignores order, so flatten in memory order (batches may be time-major).
+        order = "F" if index.flags.f_contiguous and not index.flags.c_contiguous else "C"
+        weights = np.asarray(weights, dtype=np.float64)
+        per_trajectory = weights.ndim == 1
+        flat_weights = None if per_trajectory else np.broadcast_to(weights, (m, horizon))
         table = np.bincount(
-            index.ravel(),
-            weights=np.broadcast_to(weights, (m, horizon)).ravel(),
+            index.ravel(order=order),
+            weights=None if flat_weights is None else flat_weights.ravel(order=order),
             minlength=m * steps * cells,
         ).reshape(m, steps, self.n_states, self.n_actions)
-        return self.score_vjp(theta, horizon, table)
+        result = self.score_vjp(theta, horizon, table)
+        if per_trajectory:
+            result *= weights.reshape((m,) + (1,) * len(self.param_shape))
+        return result
 
     def random_theta(self, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
         """θ with independent N(0, scale²) entries."""
