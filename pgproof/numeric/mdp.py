@@ -54,11 +54,11 @@ def check_distribution(name: str, array: np.ndarray) -> None:
         index = tuple(negative[0])
         where = "".join(f"[{i}]" for i in index)
         raise MDPError(f"{name}{where} = {array[index]:.6g} is negative")
-    sums = array.sum(axis=-1)
+    sums = np.atleast_1d(array.sum(axis=-1))
     off = np.argwhere(np.abs(sums - 1.0) > PROBABILITY_TOLERANCE)
     if off.size:
         row = tuple(off[0])
-        where = "".join(f"[{i}]" for i in row)
+        where = "" if array.ndim == 1 else "".join(f"[{i}]" for i in row)
         total = float(sums[row])
         raise MDPError(f"{name}{where} sums to {total:.12g}, not 1 (off by {total - 1.0:+.3g})")
 
