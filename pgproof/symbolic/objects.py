@@ -80,9 +80,6 @@ class PGExpr(Expr):
     def __new__(cls, *args: object) -> PGExpr:
         return Expr.__new__(cls, *_args(*args))
 
-    def _sympystr(self, printer) -> str:
-        return "%s(%s)" % (type(self).__name__, ", ".join(printer._print(a) for a in self.args))
-
 
 # --------------------------------------------------------------------------- trajectories
 
@@ -411,4 +408,3 @@ class Equation(Basic):
 
     def _sympystr(self, printer) -> str:
         return "%s = %s" % (printer._print(self.args[0]), printer._print(self.args[1]))
-

@@ -1,0 +1,139 @@
+"""Canonical form for comparing a rule's result with an author's claim.
+
+Two expressions are "the same step" when their canonical forms are equal.
+Every transformation here preserves equality, so comparing canonical forms is
+sound; each one that needs a side condition checks it:
+
+* ``Ratio(a, b)`` → ``a/b`` (SymPy may then cancel), only if b ≠ 0 is proved;
+* ``Cancelled(x)`` (a struck-out term) → 0, only if x is provably zero;
+* ``SampleMean(f, i, m)`` → ``Σ_{i=1}^{m} f / m``;
+* ``Σ_t c·f`` → ``c·Σ_t f`` when c does not contain t (index-free factors);
+* ``∇_θ (c·f)`` → ``c·∇_θ f`` when c does not contain θ.
+
+It also finds the smallest subterm where two expressions differ, for reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sympy import Add, Basic, Mul, S, Sum
+
+from .objects import Cancelled, Equation, Grad, Ratio, SampleMean
+from .refusal import Refusal
+
+
+def is_provably_zero(expr: Basic) -> bool:
+    """True when expr is 0, ∇_θ f with f free of θ, or a sum/product forcing zero."""
+    if expr == S.Zero:
+        return True
+    if isinstance(expr, Grad):
+        return expr.variable not in expr.expr.free_symbols or is_provably_zero(expr.expr)
+    if isinstance(expr, Add):
+        return all(is_provably_zero(a) for a in expr.args)
+    if isinstance(expr, Mul):
+        return any(is_provably_zero(a) for a in expr.args)
+    if isinstance(expr, Cancelled):
+        return is_provably_zero(expr.expr)
+    return False
+
+
+def is_nonzero(expr: Basic) -> bool:
+    return bool(expr.is_nonzero) or bool(expr.is_positive)
+
+
+def _split_factors(expr: Basic, keep: Callable[[Basic], bool]) -> tuple[Basic, Basic]:
+    """Split a product into (factors satisfying ``keep``, the rest)."""
+    factors = Mul.make_args(expr)
+    out = [f for f in factors if keep(f)]
+    rest = [f for f in factors if not keep(f)]
+    return Mul(*out), Mul(*rest)
+
+
+def _canonical_node(node: Basic) -> Basic:
+    if isinstance(node, Ratio):
+        if not is_nonzero(node.denominator):
+            raise Refusal(
+                node,
+                f"cannot divide by {node.denominator}: it is not known to be nonzero",
+            )
+        return node.numerator / node.denominator
+    if isinstance(node, Cancelled):
+        if not is_provably_zero(node.expr):
+            raise Refusal(node, f"the struck-out term {node.expr} is not zero")
+        return S.Zero
+    if isinstance(node, SampleMean):
+        return node.doit()
+    if isinstance(node, Sum) and len(node.limits) == 1:
+        index = node.limits[0][0]
+        outside, inside = _split_factors(node.function, lambda f: index not in f.free_symbols)
+        if outside != S.One:
+            return outside * Sum(inside, *node.limits)
+    if isinstance(node, Grad):
+        theta = node.variable
+        outside, inside = _split_factors(node.expr, lambda f: theta not in f.free_symbols)
+        if outside != S.One and inside != S.One:
+            return outside * Grad(inside, theta)
+    return node
+
+
+def canonical(expr: Basic) -> Basic:
+    """Bottom-up canonical form (raises :class:`Refusal` when a side condition fails)."""
+    if expr.is_Atom or not expr.args:
+        return expr
+    args = tuple(canonical(a) for a in expr.args)
+    node = expr.func(*args) if args != expr.args else expr
+    new = _canonical_node(node)
+    while new != node:
+        node = new
+        if node.is_Atom:
+            break
+        args = tuple(canonical(a) for a in node.args)
+        node = node.func(*args) if args != node.args else node
+        new = _canonical_node(node)
+    return node
+
+
+def same(a: Basic, b: Basic) -> bool:
+    """Equal up to canonical form."""
+    return canonical(a) == canonical(b)
+
+
+def size(expr: Basic) -> int:
+    return 1 + sum(size(a) for a in expr.args)
+
+
+def smallest_difference(a: Basic, b: Basic) -> tuple[Basic, Basic] | None:
+    """The smallest pair of subterms (of a, of b) outside of which a and b agree.
+
+    Descends while both have the same head and differ in exactly one argument
+    (for sums and products the arguments are matched as multisets). Returns
+    None when a == b.
+    """
+    if a == b:
+        return None
+    if isinstance(a, Equation) and isinstance(b, Equation):
+        diffs = [(x, y) for x, y in zip(a.args, b.args, strict=True) if x != y]
+        if len(diffs) == 1:
+            return smallest_difference(*diffs[0])
+        return a, b
+    if a.func != b.func or not a.args or not b.args:
+        return a, b
+    if isinstance(a, (Add, Mul)):
+        left = list(a.args)
+        right = list(b.args)
+        for x in a.args:
+            if x in right:
+                right.remove(x)
+                left.remove(x)
+        if len(left) == 1 and len(right) == 1:
+            return smallest_difference(left[0], right[0])
+        return a.func(*left) if left else a.func.identity, b.func(*right) if right else (
+            b.func.identity
+        )
+    if len(a.args) != len(b.args):
+        return a, b
+    diffs = [(x, y) for x, y in zip(a.args, b.args, strict=True) if x != y]
+    if len(diffs) == 1:
+        return smallest_difference(*diffs[0])
+    return a, b

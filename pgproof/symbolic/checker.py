@@ -1,0 +1,162 @@
+"""The checker: apply each step's rules to its source and compare with the claim.
+
+A step is accepted only if some result of applying its rules, in order, is
+the claimed equation up to canonical form (:mod:`.canonical`). Otherwise the
+report names the step, the rule, the claim, what the rule gives, the smallest
+subterm where they differ, and the failed side condition in words. Every step
+is checked against its own claimed source, so one wrong step does not hide
+the next.
+"""
+
+from __future__ import annotations
+
+from sympy import Basic
+
+from .canonical import canonical, size, smallest_difference
+from .derivation import Derivation, DerivationError, Step
+from .objects import Equation
+from .refusal import Refusal
+from .report import DerivationReport, StepReport
+from .rules import Context, apply_rule, lookup
+from .rules.apply import MAX_CANDIDATES
+from .text import show
+
+
+def _resolve(derivation: Derivation) -> list[tuple[Equation, Equation]]:
+    """(source, claim) equations of each step, with continuation lhs filled in."""
+    claims: list[Equation] = []
+    pairs: list[tuple[Equation, Equation]] = []
+    for k, step in enumerate(derivation.steps, start=1):
+        lhs = step.lhs
+        if lhs is None:
+            if not claims:
+                raise DerivationError("the first step needs a left-hand side", k, step.line)
+            lhs = claims[-1].lhs
+        claim = Equation(lhs, step.rhs)
+        source = _source(step, k, claims, claim)
+        claims.append(claim)
+        pairs.append((source, claim))
+    return pairs
+
+
+def _source(step: Step, k: int, claims: list[Equation], claim: Equation) -> Equation:
+    if step.source == "self" or (step.source == "previous" and not claims):
+        return Equation(claim.lhs, claim.lhs)
+    if step.source == "previous":
+        return claims[-1]
+    return claims[_earlier(step.source, k, step, "source") - 1]
+
+
+def _earlier(ref: object, k: int, step: Step, what: str) -> int:
+    if not isinstance(ref, int) or not 1 <= ref < k:
+        raise DerivationError(
+            f"{what} must name an earlier step (1..{k - 1}), not {ref!r}", k, step.line
+        )
+    return ref
+
+
+def _safe_canonical(expr: Basic) -> Basic | None:
+    try:
+        return canonical(expr)
+    except Refusal:
+        return None
+
+
+def _relevant(refusals: list[Refusal], region: Basic | None) -> list[Refusal]:
+    out: list[Refusal] = []
+    for refusal in refusals:
+        sub = refusal.subterm
+        relevant = sub is None or region is None or region.has(sub) or sub.has(region)
+        if relevant and all(r.reason != refusal.reason for r in out):
+            out.append(refusal)
+    return out
+
+
+def check_step(
+    derivation: Derivation, index: int, source: Equation, claim: Equation, claims: list[Equation]
+) -> StepReport:
+    step = derivation.steps[index - 1]
+    rules = [lookup(name) for name in step.rules]
+    reference = None
+    if step.reference is not None:
+        reference = claims[_earlier(step.reference, index, step, "reference") - 1]
+    ctx = Context(derivation.notation, claim, reference, step.terms, step.factor)
+    report = StepReport(index=index, step=step, claim=claim, source=source)
+    report.estimate = any(r.estimate for r in rules)
+
+    try:
+        wanted = canonical(claim)
+    except Refusal as refusal:
+        return report.reject([f"the claim itself: {refusal.reason}"], None)
+    try:
+        for rule in rules:
+            if rule.check_arguments is not None:
+                rule.check_arguments(ctx)
+    except Refusal as refusal:
+        return report.reject([f"{refusal.rule or rule.name}: {refusal.reason}"], None)
+
+    source_diff = smallest_difference(_safe_canonical(source) or source, wanted)
+    region = source_diff[0] if source_diff is not None else None
+    frontier: list[Basic] = [source]
+    refusals: list[Refusal] = []
+    for rule in rules:
+        produced: list[Basic] = []
+        for expr in frontier:
+            attempt = apply_rule(expr, rule, ctx)
+            refusals.extend(attempt.refusals)
+            produced.extend(c for c in attempt.candidates if c not in produced)
+        if not produced:
+            reasons = [f"{r.rule}: {r.reason}" for r in _relevant(refusals, region)]
+            return report.reject(
+                reasons or [f"{rule.name} does not apply to {show(frontier[0])}"], None
+            )
+        frontier = produced[:MAX_CANDIDATES]
+    report.assumptions = list(ctx.assumptions)
+
+    best: tuple[int, Basic, tuple[Basic, Basic] | None] | None = None
+    for candidate in frontier:
+        got = _safe_canonical(candidate)
+        if got is None:
+            continue
+        if got == wanted:
+            report.status = "accepted"
+            report.produced = candidate
+            return report
+        diff = smallest_difference(got, wanted)
+        weight = size(diff[0]) + size(diff[1]) if diff else 0
+        if best is None or weight < best[0]:
+            best = (weight, candidate, diff)
+
+    reasons = [f"{r.rule}: {r.reason}" for r in _relevant(refusals, region)]
+    names = ", ".join(step.rules) or "restating"
+    if best is not None and best[2] is not None:
+        ours, theirs = best[2]
+        reasons.append(f"{names} gives {show(ours)} where the claim has {show(theirs)}")
+        return report.reject(reasons, best[1], best[2])
+    return report.reject(reasons or [f"{names} does not produce the claim"], None)
+
+
+def check(derivation: Derivation) -> DerivationReport:
+    """Check every step of ``derivation``."""
+    pairs = _resolve(derivation)
+    claims = [claim for _, claim in pairs]
+    reports: list[StepReport] = []
+    for index, (source, claim) in enumerate(pairs, start=1):
+        reports.append(check_step(derivation, index, source, claim, claims))
+    _propagate_estimates(derivation, reports)
+    return DerivationReport(derivation, reports)
+
+
+def _propagate_estimates(derivation: Derivation, reports: list[StepReport]) -> None:
+    """A step derived from an estimate (its source or the step it substitutes) is one too."""
+    for k, report in enumerate(reports):
+        step = derivation.steps[k]
+        used: list[int] = []
+        if step.source == "previous" and k > 0:
+            used.append(k - 1)
+        elif isinstance(step.source, int):
+            used.append(step.source - 1)
+        if step.reference is not None:
+            used.append(step.reference - 1)
+        if any(reports[j].estimate for j in used):
+            report.estimate = True

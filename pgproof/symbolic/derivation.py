@@ -1,0 +1,74 @@
+"""A derivation: title, source, notation, and a list of claimed steps.
+
+Each step claims an equation ``lhs = rhs`` and names the rules that justify it:
+
+* ``source="previous"`` (the default): the rules turn the previous step's
+  equation into this one. A step without ``lhs`` continues the chain
+  (``= rhs``): its left side is the previous one's.
+* ``source="self"``: the rules turn ``lhs`` into ``rhs`` — how a derivation
+  starts (``J(θ) = E[R(τ)]`` by definition) or proves a lemma.
+* ``source=k``: the rules turn step k's equation into this one.
+
+``reference=k`` is the step that ``substitute`` uses; ``terms`` are the terms
+a step claims are free of θ (checked by ``drop_zero_gradient``); ``factor`` is
+what ``multiply_divide`` multiplies and divides by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sympy import Basic
+
+from .notation import Notation
+
+
+@dataclass(frozen=True)
+class Step:
+    rhs: Basic
+    rules: tuple[str, ...]
+    lhs: Basic | None = None
+    source: str | int = "previous"
+    reference: int | None = None
+    terms: tuple[Basic, ...] = ()
+    factor: Basic | None = None
+    note: str = ""
+    #: the author's LaTeX, when the step was read from a file (used for rendering).
+    latex: str | None = None
+    #: 1-based line in the derivation file, when read from one.
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ExpectedRejection:
+    """The derivation is expected to be refused at ``step`` with ``reason`` in the message."""
+
+    step: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    title: str
+    source: str
+    notation: Notation
+    steps: tuple[Step, ...]
+    expected: ExpectedRejection | None = None
+    unfinished: bool = False
+    file: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def start(self) -> Step:
+        """The starting expression is the first step's claim."""
+        return self.steps[0]
+
+
+class DerivationError(ValueError):
+    """A derivation that cannot be checked as written (a bad reference, a missing lhs)."""
+
+    def __init__(self, message: str, step: int | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.step = step
+        self.line = line

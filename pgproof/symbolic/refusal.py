@@ -1,0 +1,18 @@
+"""A rule's refusal: which subterm, and which side condition failed, in words."""
+
+from __future__ import annotations
+
+from sympy import Basic
+
+
+class Refusal(Exception):
+    """Raised by a rule (or the canonical form) when a side condition fails."""
+
+    def __init__(self, subterm: Basic | None, reason: str, rule: str | None = None) -> None:
+        super().__init__(reason)
+        self.subterm = subterm
+        self.reason = reason
+        self.rule = rule
+
+    def __str__(self) -> str:
+        return self.reason

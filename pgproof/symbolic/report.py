@@ -1,0 +1,115 @@
+"""Reports of a check: per step (✓/✗ with reasons) and per derivation (verdict)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sympy import Basic
+
+from .objects import Equation
+from .text import show
+
+if TYPE_CHECKING:
+    from .derivation import Derivation, Step
+
+
+@dataclass
+class StepReport:
+    index: int
+    step: Step
+    claim: Equation
+    source: Equation
+    status: str = "rejected"
+    estimate: bool = False
+    produced: Basic | None = None
+    difference: tuple[Basic, Basic] | None = None
+    reasons: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+    @property
+    def relation(self) -> str:
+        return "≈" if self.estimate else "="
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    def reject(
+        self,
+        reasons: list[str],
+        produced: Basic | None,
+        difference: tuple[Basic, Basic] | None = None,
+    ) -> StepReport:
+        self.status = "rejected"
+        self.reasons = reasons
+        self.produced = produced
+        self.difference = difference
+        return self
+
+    def text(self) -> str:
+        """Two or more lines: the verdict with the claim, then reasons and notes."""
+        mark = "✓" if self.accepted else "✗"
+        rules = ", ".join(self.step.rules) or "restate"
+        where = f" (line {self.step.line})" if self.step.line else ""
+        claim = f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}"
+        lines = [f"  {mark} step {self.index}{where} [{rules}]  {claim}"]
+        if self.estimate and self.accepted:
+            lines.append("      estimate: the right side estimates the left, it does not equal it")
+        if not self.accepted:
+            if self.produced is not None:
+                lines.append(f"      the rules give: {show(self.produced)}")
+            if self.difference is not None:
+                ours, theirs = self.difference
+                lines.append(f"      differs at: {show(ours)}  ≠  {show(theirs)}")
+            lines.extend(f"      reason: {reason}" for reason in self.reasons)
+        lines.extend(f"      assumes: {a}" for a in self.assumptions)
+        return "\n".join(lines)
+
+
+@dataclass
+class DerivationReport:
+    derivation: Derivation
+    steps: list[StepReport]
+
+    @property
+    def verdict(self) -> str:
+        return "accepted" if all(s.accepted for s in self.steps) else "rejected"
+
+    @property
+    def first_rejection(self) -> StepReport | None:
+        return next((s for s in self.steps if not s.accepted), None)
+
+    @property
+    def as_expected(self) -> bool:
+        """Accepted and expected to be, or refused at the expected step for the expected reason."""
+        expected = self.derivation.expected
+        first = self.first_rejection
+        if expected is None:
+            return first is None
+        if first is None or first.index != expected.step:
+            return False
+        return expected.reason.lower() in first.reason.lower()
+
+    @property
+    def expectation(self) -> str:
+        expected = self.derivation.expected
+        if expected is None:
+            return "expected: accepted"
+        return f"expected: rejected at step {expected.step} ({expected.reason})"
+
+    def text(self) -> str:
+        d = self.derivation
+        head = f"{d.title}" + (f"  [{d.file}]" if d.file else "")
+        lines = [head, f"  source: {d.source}"]
+        lines.extend(step.text() for step in self.steps)
+        verdict = self.verdict.upper()
+        if d.unfinished:
+            verdict += " (the write-up is unfinished)"
+        status = "as expected" if self.as_expected else "NOT AS EXPECTED"
+        lines.append(f"  verdict: {verdict} — {self.expectation}: {status}")
+        return "\n".join(lines)

@@ -1,0 +1,7 @@
+"""The rules of pgproof, registered by importing their modules."""
+
+from . import algebra, calculus, definitions, expectation, logs  # noqa: F401
+from .apply import apply_rule
+from .base import REGISTRY, Context, Rule, UnknownRule, all_names, lookup
+
+__all__ = ["REGISTRY", "Context", "Rule", "UnknownRule", "all_names", "apply_rule", "lookup"]

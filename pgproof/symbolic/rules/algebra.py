@@ -1,0 +1,76 @@
+"""Algebra: rearrangements SymPy can prove, and multiplying by p/p.
+
+a = b   accepted only if SymPy proves a − b = 0 (``simplify``), with ∇, E,
+        ∫, Σ_τ and the distributions treated as opaque symbols — calculus
+        needs its own named rule;
+f = (p/p) f   for p ≠ 0 (the factor is shown, not cancelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sympy import Basic, S, expand, simplify
+
+from ..canonical import canonical, is_nonzero
+from ..objects import Equation, Ratio
+from ..refusal import Refusal
+from ..text import show
+from .base import Context, rule
+
+
+def provably_equal(a: Basic, b: Basic) -> bool:
+    """SymPy proves a − b = 0 (a False is "not proved", never "unequal")."""
+    a, b = canonical(a), canonical(b)
+    if a == b:
+        return True
+    difference = a - b
+    if expand(difference) == S.Zero:
+        return True
+    return simplify(difference) == S.Zero
+
+
+@rule("algebra", aliases=("simplify", "rearrange", "simplification"), root_only=True)
+def algebra(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """a = b when SymPy proves a − b = 0 (opaque ∇, E, ∫, Σ_τ)."""
+    claim = ctx.claim
+    if claim is None or not isinstance(node, Equation):
+        return None
+    for ours, theirs in zip(node.args, claim.args, strict=True):
+        if not provably_equal(ours, theirs):
+            raise Refusal(
+                theirs,
+                f"SymPy cannot prove {show(ours)} = {show(theirs)}",
+            )
+    return [claim]
+
+
+def _factor(ctx: Context) -> Basic | None:
+    """The factor to multiply and divide by: given, or read off a p/p in the claim."""
+    if ctx.factor is not None:
+        return ctx.factor
+    if ctx.claim is None:
+        return None
+    for ratio in ctx.claim.atoms(Ratio):
+        if ratio.numerator == ratio.denominator:
+            return ratio.numerator
+    return None
+
+
+@rule("multiply_divide", aliases=("multiply_and_divide", "multiply_by_one"), everywhere=False)
+def multiply_divide(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """f = (p/p) f   for p ≠ 0."""
+    if isinstance(node, Equation):
+        return None
+    p = _factor(ctx)
+    if p is None:
+        return None
+    if not is_nonzero(p):
+        raise Refusal(p, f"multiplying and dividing by {show(p)} needs {show(p)} ≠ 0")
+    return [Ratio(p, p) * node]
+
+
+@rule("restate", aliases=("recall", "same"), root_only=True)
+def restate(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """a = a: the step repeats an earlier one."""
+    return [node]

@@ -1,0 +1,136 @@
+"""Rules: one small function per rule, a registry, and the context they read.
+
+A rule is a function ``rule(node, ctx) -> iterable of rewrites`` acting on one
+node of an expression. It follows ``sympy.integrals.manualintegrate``'s shape:
+the formula is in its docstring, and it has three outcomes:
+
+* rewrites of the node (one or more alternatives) — the rule applies;
+* nothing — "don't know": the node is not of the rule's form;
+* ``raise Refusal(subterm, reason)`` — the node has the rule's form but a side
+  condition fails (the reason says which, in words).
+
+Rules are found by name (or alias) in ``REGISTRY``; there is no dispatch on
+names anywhere else.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sympy import Basic, Symbol
+
+from ..notation import Notation
+from ..objects import Equation
+from ..refusal import Refusal
+
+RuleFunction = Callable[[Basic, "Context"], Iterable[Basic] | None]
+
+
+@dataclass
+class Context:
+    """What a rule may read besides the node: the notation and the step's arguments."""
+
+    notation: Notation
+    claim: Equation | None = None
+    reference: Equation | None = None
+    terms: tuple[Basic, ...] = ()
+    factor: Basic | None = None
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def theta(self) -> Symbol:
+        return self.notation.theta
+
+    def assume(self, text: str) -> None:
+        if text not in self.assumptions:
+            self.assumptions.append(text)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule."""
+
+    name: str
+    function: RuleFunction
+    aliases: tuple[str, ...] = ()
+    #: an estimate (≈), not an equality: e.g. expectation → sample mean.
+    estimate: bool = False
+    #: applied only to the whole equation (not to subterms).
+    root_only: bool = False
+    #: may be applied at every position at once (False for insertions such as ×p/p).
+    everywhere: bool = True
+    #: checks the step's arguments (e.g. terms claimed θ-free) before any rewriting.
+    check_arguments: Callable[[Context], None] | None = None
+
+    @property
+    def formula(self) -> str:
+        return (self.function.__doc__ or "").strip().splitlines()[0]
+
+    def rewrites(self, node: Basic, ctx: Context) -> list[Basic]:
+        try:
+            out = self.function(node, ctx)
+        except Refusal as refusal:
+            refusal.rule = refusal.rule or self.name
+            raise
+        return [] if out is None else [r for r in out if r is not None]
+
+
+REGISTRY: dict[str, Rule] = {}
+_ALIASES: dict[str, str] = {}
+
+
+class UnknownRule(KeyError):
+    """A rule name that is not registered; carries the nearest known names."""
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.suggestions = suggestions
+
+    def __str__(self) -> str:
+        hint = f" (did you mean {', '.join(self.suggestions)}?)" if self.suggestions else ""
+        return f"unknown rule {self.name!r}{hint}"
+
+
+def rule(
+    name: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    estimate: bool = False,
+    root_only: bool = False,
+    everywhere: bool = True,
+    check_arguments: Callable[[Context], None] | None = None,
+) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule function under ``name`` (and ``aliases``)."""
+
+    def register(function: RuleFunction) -> RuleFunction:
+        if name in REGISTRY or name in _ALIASES:
+            raise ValueError(f"rule {name!r} registered twice")
+        REGISTRY[name] = Rule(
+            name, function, aliases, estimate, root_only, everywhere, check_arguments
+        )
+        for alias in aliases:
+            _ALIASES[alias] = name
+        return function
+
+    return register
+
+
+def normalise(name: str) -> str:
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def lookup(name: str) -> Rule:
+    """The rule called ``name`` (or an alias of it); ``UnknownRule`` otherwise."""
+    key = normalise(name)
+    key = _ALIASES.get(key, key)
+    if key in REGISTRY:
+        return REGISTRY[key]
+    known = sorted(set(REGISTRY) | set(_ALIASES))
+    raise UnknownRule(name, difflib.get_close_matches(key, known, n=3, cutoff=0.5))
+
+
+def all_names() -> list[str]:
+    return sorted(REGISTRY)

@@ -1,0 +1,121 @@
+"""Rules for expectations: E ↔ ∫ / Σ over τ, linearity, and the sample-mean estimate.
+
+E_{τ∼p_θ}[f(τ)] = ∫ p_θ(τ) f(τ) dτ     (continuous trajectory space)
+E_{τ∼p_θ}[f(τ)] = Σ_τ p_θ(τ) f(τ)      (discrete trajectory space)
+E_{τ∼p_θ}[f(τ)] ≈ (1/m) Σ_{i=1}^{m} f(τ^{(i)}),  τ^{(i)} ∼ p_θ i.i.d.  (an estimator)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sympy import Add, Basic, Mul
+
+from ..objects import (
+    Expectation,
+    SampledTrajectory,
+    SampleMean,
+    TrajectoryAggregate,
+    TrajectoryDensity,
+    TrajectoryIntegral,
+    TrajectorySum,
+)
+from ..refusal import Refusal
+from ..text import show
+from .base import Context, rule
+
+
+def _require_space(ctx: Context, space: str, what: str) -> None:
+    if ctx.notation.trajectory_space != space:
+        raise Refusal(
+            None,
+            f"{what} needs a {space} trajectory space, but this derivation's τ is "
+            f"{ctx.notation.trajectory_space}",
+        )
+
+
+def _to_aggregate(node: Basic, ctx: Context, cls: type[TrajectoryAggregate]) -> list[Basic]:
+    if not isinstance(node, Expectation):
+        return []
+    return [cls(node.density * node.expr, node.variable)]
+
+
+@rule("expectation_to_integral", aliases=("definition_of_expectation",))
+def expectation_to_integral(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """E_{τ∼p_θ}[f(τ)] = ∫ p_θ(τ) f(τ) dτ   (τ continuous)."""
+    if isinstance(node, Expectation):
+        _require_space(ctx, "continuous", "writing E as ∫ dτ")
+    return _to_aggregate(node, ctx, TrajectoryIntegral)
+
+
+@rule("expectation_to_sum")
+def expectation_to_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """E_{τ∼p_θ}[f(τ)] = Σ_τ p_θ(τ) f(τ)   (τ discrete)."""
+    if isinstance(node, Expectation):
+        _require_space(ctx, "discrete", "writing E as Σ_τ")
+    return _to_aggregate(node, ctx, TrajectorySum)
+
+
+def _from_aggregate(node: Basic, ctx: Context, cls: type[TrajectoryAggregate]) -> list[Basic]:
+    if not isinstance(node, cls):
+        return []
+    density = ctx.notation.density_of(node.variable)
+    factors = list(Mul.make_args(node.expr))
+    if density not in factors:
+        raise Refusal(
+            node,
+            f"the integrand {show(node.expr)} has no factor {show(density)}: "
+            f"it is not an expectation under {show(density)}",
+        )
+    factors.remove(density)
+    return [Expectation(Mul(*factors), node.variable, density)]
+
+
+@rule("integral_to_expectation")
+def integral_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """∫ p_θ(τ) f(τ) dτ = E_{τ∼p_θ}[f(τ)]   (the integrand must contain the factor p_θ(τ))."""
+    return _from_aggregate(node, ctx, TrajectoryIntegral)
+
+
+@rule("sum_to_expectation")
+def sum_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """Σ_τ p_θ(τ) f(τ) = E_{τ∼p_θ}[f(τ)]   (the summand must contain the factor p_θ(τ))."""
+    return _from_aggregate(node, ctx, TrajectorySum)
+
+
+@rule("linearity_of_expectation", aliases=("expectation_linearity",))
+def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """E[f + g] = E[f] + E[g];  E[c f] = c E[f] when c does not depend on τ."""
+    if not isinstance(node, Expectation):
+        return None
+    body, tau, density = node.args
+    if isinstance(body, Add):
+        return [Add(*(Expectation(term, tau, density) for term in body.args))]
+    if isinstance(body, Mul):
+        constant = [f for f in body.args if tau not in f.free_symbols]
+        varying = [f for f in body.args if tau in f.free_symbols]
+        if constant and varying:
+            return [Mul(*constant) * Expectation(Mul(*varying), tau, density)]
+    return None
+
+
+def _sampled(expr: Basic, tau: Basic, index: Basic) -> Basic:
+    return expr.xreplace({tau: SampledTrajectory(tau, index)})
+
+
+@rule(
+    "monte_carlo_estimate",
+    aliases=("sample_mean", "expectation_to_sample_mean", "sample_estimate"),
+    estimate=True,
+)
+def monte_carlo_estimate(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """E_{τ∼p_θ}[f(τ)] ≈ (1/m) Σ_{i=1}^{m} f(τ^{(i)}),  τ^{(i)} ∼ p_θ i.i.d.  (estimator)."""
+    if not isinstance(node, Expectation):
+        return None
+    body, tau, density = node.args
+    if not isinstance(density, TrajectoryDensity) or density != ctx.notation.density_of(tau):
+        raise Refusal(node, f"samples must be drawn from {show(ctx.notation.density_of(tau))}")
+    if body.atoms(SampledTrajectory):
+        raise Refusal(node, f"{show(body)} already refers to sampled trajectories")
+    n = ctx.notation
+    return [SampleMean(_sampled(body, tau, n.i), n.i, n.m)]
