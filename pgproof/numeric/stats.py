@@ -10,7 +10,10 @@ eigen-decomposition Σ̂ = U Λ Uᵀ, λ_j > tol, and use
     T² = m (ḡ - g*)ᵀ U_k Λ_k⁻¹ U_kᵀ (ḡ - g*),    F = (m-k) T² / (k (m-1)) ~ F(k, m-k).
 
 A difference ḡ - g* with a component outside that range cannot come from sampling noise
-(every sample agrees there), so it is reported with p = 0.
+(every sample agrees there), so it is reported with p = 0.  Directions with standard
+deviation below 1e-9 · scale (scale = max(1, |g*|_∞, |ḡ|_∞)) count as deterministic, and
+differences below that level count as round-off: sampling cannot resolve them, while
+:mod:`pgproof.numeric.moments` states such tiny biases exactly.
 
 Holm.  Per-coordinate z_j = (ḡ_j - g*_j) / (s_j / √m), two-sided p_j; the global null is
 rejected when Holm's first step rejects, i.e. p = min(1, d · min_j p_j).  Used when m ≤ k.
@@ -58,7 +61,11 @@ def _outside_range(delta: np.ndarray, basis: np.ndarray, scale: float) -> bool:
 
 def _hotelling(delta: np.ndarray, covariance: np.ndarray, m: int, scale: float):
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-    cutoff = RELATIVE_TOLERANCE * max(float(eigenvalues[-1]), 0.0) * len(eigenvalues)
+    # directions whose standard deviation is at round-off level count as deterministic
+    cutoff = max(
+        RELATIVE_TOLERANCE * max(float(eigenvalues[-1]), 0.0) * len(eigenvalues),
+        (RELATIVE_TOLERANCE * scale) ** 2,
+    )
     keep = eigenvalues > cutoff
     basis = eigenvectors[:, keep]
     k = int(keep.sum())
