@@ -51,6 +51,15 @@ def check_enumerable(mdp: TabularMDP, limit: int | None = None) -> int:
     return count
 
 
+def _digit_patterns(radices: list[int], size: int) -> np.ndarray:
+    """Mixed-radix digits (least significant first) of 0..size-1, shape [len(radices), size]."""
+    code = np.arange(size, dtype=np.int64)
+    digits = np.empty((len(radices), size), dtype=np.intp)
+    for j, radix in enumerate(radices):
+        code, digits[j] = np.divmod(code, radix)
+    return digits
+
+
 def iter_trajectories(
     mdp: TabularMDP,
     policy: Policy,
@@ -58,25 +67,40 @@ def iter_trajectories(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     limit: int | None = None,
 ) -> Iterator[TrajectoryChunk]:
-    """Yield every trajectory with its probability, ``chunk_size`` at a time."""
+    """Yield every trajectory with its probability, about ``chunk_size`` at a time.
+
+    Chunks are blocks of the lowest mixed-radix digits (s_{T+1}, a_T, s_T, ...), so their
+    digit pattern is decoded once and only the constant high digits change per chunk.
+    """
     theta = check_problem(mdp, policy, theta)
     count = check_enumerable(mdp, limit)
     n_states, n_actions, horizon = mdp.n_states, mdp.n_actions, mdp.horizon
     pi = policy.probs(theta, horizon)
-    for start in range(0, count, chunk_size):
-        code = np.arange(start, min(start + chunk_size, count), dtype=np.int64)
-        n = code.size
-        states = np.empty((n, horizon + 1), dtype=np.intp)
-        actions = np.empty((n, horizon), dtype=np.intp)
-        code, states[:, horizon] = np.divmod(code, n_states)
-        for t in range(horizon - 1, -1, -1):
-            code, actions[:, t] = np.divmod(code, n_actions)
-            code, states[:, t] = np.divmod(code, n_states)
-        prob = mdp.initial[states[:, 0]].copy()
+    # q_t[(s·A + a)·S + s'] = π_t(a|s) P(s'|s,a), flattened for a single take per step
+    joint = (pi[:, :, :, None] * mdp.transition).reshape(horizon, -1)
+    radices = [n_states] + [n_actions, n_states] * horizon  # least significant first
+    low, block = 0, 1
+    while low < len(radices) and block * radices[low] <= max(chunk_size, radices[0]):
+        block *= radices[low]
+        low += 1
+    pattern = _digit_patterns(radices[:low], block)
+    for high_code in range(count // block):
+        # time-major storage (contiguous per step), handed out as [n, T+1] / [n, T] views
+        states = np.empty((horizon + 1, block), dtype=np.intp).T
+        actions = np.empty((horizon, block), dtype=np.intp).T
+        code = high_code
+        for j in range(len(radices)):
+            # digit j is s_{T+1-j/2} for even j and a_{T-(j-1)/2} for odd j (1-based t)
+            target = states[:, horizon - j // 2] if j % 2 == 0 else actions[:, horizon - 1 - j // 2]
+            if j < low:
+                target[:] = pattern[j]
+            else:
+                code, digit = divmod(code, radices[j])
+                target[:] = digit
+        prob = mdp.initial[states[:, 0]]
         for t in range(horizon):
-            s, a = states[:, t], actions[:, t]
-            prob *= pi[t, s, a]
-            prob *= mdp.transition[s, a, states[:, t + 1]]
+            cell = (states[:, t] * n_actions + actions[:, t]) * n_states + states[:, t + 1]
+            prob *= joint[t].take(cell)
         yield TrajectoryChunk(states, actions, prob)
 
 
@@ -100,10 +124,11 @@ def exact_gradient_enumeration(
     cells = n_states * n_actions
     offsets = 0 if policy.time_invariant else np.arange(horizon) * cells
     table = np.zeros(steps * cells)
+    flat_reward = mdp.reward.ravel()
     for chunk in iter_trajectories(mdp, policy, theta, chunk_size):
-        weight = chunk.prob * (chunk.to_batch(mdp).rewards @ mdp.discounts)
-        index = chunk.states[:, :-1] * n_actions + chunk.actions + offsets
+        cell = chunk.states[:, :-1] * n_actions + chunk.actions  # s_t·A + a_t, [n, T]
+        weight = chunk.prob * (flat_reward.take(cell) @ mdp.discounts)
         table += np.bincount(
-            index.ravel(), weights=np.repeat(weight, horizon), minlength=steps * cells
+            (cell + offsets).ravel(), weights=np.repeat(weight, horizon), minlength=steps * cells
         )
     return policy.score_vjp(theta, horizon, table.reshape(steps, n_states, n_actions))
