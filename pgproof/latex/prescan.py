@@ -1,0 +1,164 @@
+"""Cheap checks that run before the grammar: size, nesting depth, known commands.
+
+They bound the work any input can cause (a 10 MB string or ten thousand nested
+braces is refused in linear time, before Lark or SymPy see it) and give the
+friendliest message for an unknown command: the nearest known names (difflib).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from .errors import LatexError
+
+__all__ = ["MAX_LENGTH", "MAX_DEPTH", "KNOWN_COMMANDS", "prescan"]
+
+MAX_LENGTH = 20_000
+MAX_DEPTH = 50
+
+GREEK = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "varpi",
+    "rho",
+    "varrho",
+    "sigma",
+    "varsigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Sigma",
+    "Upsilon",
+    "Phi",
+    "Psi",
+    "Omega",
+]
+
+#: Every ``\name`` the grammar reads (math, presentation, and sizing commands).
+KNOWN_COMMANDS = frozenset(
+    GREEK
+    + [
+        "cdot",
+        "times",
+        "sim",
+        "mid",
+        "vert",
+        "nabla",
+        "log",
+        "ln",
+        "sum",
+        "prod",
+        "int",
+        "frac",
+        "dfrac",
+        "tfrac",
+        "cancel",
+        "textcolor",
+        "underset",
+        "mathbf",
+        "boldsymbol",
+        "bm",
+        "mathrm",
+        "mathit",
+        "mathsf",
+        "hat",
+        "bar",
+        "tilde",
+        "widehat",
+        "widetilde",
+        "mathbb",
+        "operatorname",
+        "displaystyle",
+        "textstyle",
+        "scriptstyle",
+        "limits",
+        "nolimits",
+        "quad",
+        "qquad",
+        "color",
+        "definecolor",
+        "left",
+        "right",
+        "big",
+        "Big",
+        "bigg",
+        "Bigg",
+        "bigl",
+        "bigr",
+        "Bigl",
+        "Bigr",
+        "biggl",
+        "biggr",
+        "Biggl",
+        "Biggr",
+    ]
+)
+
+_SYMBOL_COMMANDS = frozenset(",;:! \\")
+_COMMAND = re.compile(r"\\([A-Za-z]+|.?)", re.DOTALL)
+_OPEN = "([{"
+_CLOSE = ")]}"
+
+
+def _suggest(name: str) -> str:
+    close = difflib.get_close_matches(name, sorted(KNOWN_COMMANDS), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join("\\" + c for c in close) + "?)"
+
+
+def prescan(text: str) -> None:
+    """Refuse overlong, overly nested, or unknown-command input; return None if it may be parsed."""
+    if not isinstance(text, str):
+        raise TypeError(f"a formula is a str, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise LatexError(
+            f"the formula is too long ({len(text)} characters; the limit is {MAX_LENGTH})", 1, text
+        )
+    depth = 0
+    for pos, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise LatexError(f"brackets are nested deeper than {MAX_DEPTH}", pos + 1, text)
+        elif ch in _CLOSE:
+            depth -= 1
+    for match in _COMMAND.finditer(text):
+        name = match.group(1)
+        column = match.start() + 1
+        if len(name) <= 1 and not name.isalpha():
+            if name in _SYMBOL_COMMANDS or name in "{}":
+                if name in "{}" and name:
+                    raise LatexError(f"\\{name} is not supported in formulas", column, text)
+                continue
+            raise LatexError(f"\\{name} is not a command pgproof knows", column, text)
+        if name not in KNOWN_COMMANDS:
+            raise LatexError(
+                f"\\{name} is not a command pgproof knows{_suggest(name)}", column, text
+            )
