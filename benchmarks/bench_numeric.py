@@ -145,7 +145,7 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 def bench_enumeration(quick: bool) -> None:
     sizes = (
-        [(2, 2, 3), (3, 2, 5), (3, 3, 6)] if quick else [(2, 2, 4), (3, 2, 6), (3, 3, 7), (4, 3, 7)]
+        [(2, 2, 3), (3, 2, 5), (3, 3, 6)] if quick else [(2, 2, 4), (3, 2, 6), (3, 3, 6), (4, 3, 6)]
     )
     rows = []
     for shape in sizes:
