@@ -21,6 +21,7 @@ from sympy import Add, Basic, Mul, S, Sum
 
 from .objects import Cancelled, Equation, Grad, Ratio, SampleMean
 from .refusal import Refusal
+from .text import show
 
 
 def is_provably_zero(expr: Basic) -> bool:
@@ -55,12 +56,12 @@ def _canonical_node(node: Basic) -> Basic:
         if not is_nonzero(node.denominator):
             raise Refusal(
                 node,
-                f"cannot divide by {node.denominator}: it is not known to be nonzero",
+                f"cannot divide by {show(node.denominator)}: it is not known to be nonzero",
             )
         return node.numerator / node.denominator
     if isinstance(node, Cancelled):
         if not is_provably_zero(node.expr):
-            raise Refusal(node, f"the struck-out term {node.expr} is not zero")
+            raise Refusal(node, f"the struck-out term {show(node.expr)} is not zero")
         return S.Zero
     if isinstance(node, SampleMean):
         return node.doit()

@@ -28,10 +28,12 @@ def _resolve(derivation: Derivation) -> list[tuple[Equation, Equation]]:
     pairs: list[tuple[Equation, Equation]] = []
     for k, step in enumerate(derivation.steps, start=1):
         lhs = step.lhs
-        if lhs is None:
+        if lhs is None:  # "= rhs" continues its source's left side
             if not claims:
                 raise DerivationError("the first step needs a left-hand side", k, step.line)
             lhs = claims[-1].lhs
+            if isinstance(step.source, int) and not isinstance(step.source, bool):
+                lhs = claims[_earlier(step.source, k, step, "from") - 1].lhs
         claim = Equation(lhs, step.rhs)
         source = _source(step, k, claims, claim)
         claims.append(claim)
@@ -102,11 +104,18 @@ def check_step(
     for rule in rules:
         produced: list[Basic] = []
         for expr in frontier:
-            attempt = apply_rule(expr, rule, ctx)
+            # Once the left side is the claimed one, only the right side is rewritten.
+            if expr.lhs == claim.lhs and not rule.root_only:
+                attempt = apply_rule(expr.rhs, rule, ctx)
+                candidates = [Equation(expr.lhs, c) for c in attempt.candidates]
+            else:
+                attempt = apply_rule(expr, rule, ctx)
+                candidates = attempt.candidates
             refusals.extend(attempt.refusals)
-            produced.extend(c for c in attempt.candidates if c not in produced)
+            produced.extend(c for c in candidates if c not in produced)
         if not produced:
-            reasons = [f"{r.rule}: {r.reason}" for r in _relevant(refusals, region)]
+            found = _relevant(refusals, region) or _relevant(refusals, None)
+            reasons = [f"{r.rule}: {r.reason}" for r in found]
             return report.reject(
                 reasons or [f"{rule.name} does not apply to {show(frontier[0])}"], None
             )

@@ -58,6 +58,13 @@ class Derivation:
     file: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    def _repr_latex_(self) -> str:
+        """Jupyter shows a derivation as its checked ``align*`` block."""
+        from .checker import check
+        from .render import render
+
+        return render(check(self))
+
     @property
     def start(self) -> Step:
         """The starting expression is the first step's claim."""

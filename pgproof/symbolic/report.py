@@ -102,6 +102,11 @@ class DerivationReport:
             return "expected: accepted"
         return f"expected: rejected at step {expected.step} ({expected.reason})"
 
+    def _repr_latex_(self) -> str:
+        from .render import render
+
+        return render(self)
+
     def text(self) -> str:
         d = self.derivation
         head = f"{d.title}" + (f"  [{d.file}]" if d.file else "")

@@ -10,13 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Basic, S, expand, simplify
+from sympy import Basic, Function, S, expand, simplify
 
 from ..canonical import canonical, is_nonzero
-from ..objects import Equation, Ratio
+from ..objects import Equation, Expectation, Grad, Ratio, TrajectoryAggregate
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule
+
+_OPAQUE = (Grad, Expectation, TrajectoryAggregate)
+
+
+def opaque(expr: Basic, table: dict[Basic, Basic]) -> Basic:
+    """Replace ∇, E and ∫/Σ_τ by undefined functions of their free symbols.
+
+    SymPy's ``simplify`` would otherwise evaluate ∇ through ``doit()`` and do
+    calculus. Keeping the free symbols as arguments keeps the dependence on
+    summation indices (Σ_t of an opaque term must not become T times it).
+    """
+    if isinstance(expr, _OPAQUE):
+        if expr not in table:
+            args = sorted(expr.free_symbols, key=str)
+            table[expr] = Function(f"_opaque{len(table)}")(*args)
+        return table[expr]
+    if expr.is_Atom or not expr.args:
+        return expr
+    args = tuple(opaque(a, table) for a in expr.args)
+    return expr.func(*args) if args != expr.args else expr
 
 
 def provably_equal(a: Basic, b: Basic) -> bool:
@@ -24,7 +44,8 @@ def provably_equal(a: Basic, b: Basic) -> bool:
     a, b = canonical(a), canonical(b)
     if a == b:
         return True
-    difference = a - b
+    table: dict[Basic, Basic] = {}
+    difference = opaque(a, table) - opaque(b, table)
     if expand(difference) == S.Zero:
         return True
     return simplify(difference) == S.Zero
@@ -66,7 +87,11 @@ def multiply_divide(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     if p is None:
         return None
     if not is_nonzero(p):
-        raise Refusal(p, f"multiplying and dividing by {show(p)} needs {show(p)} ≠ 0")
+        raise Refusal(
+            p,
+            f"multiplying and dividing by {show(p)} needs {show(p)} ≠ 0: it is not known to be"
+            " nonzero",
+        )
     return [Ratio(p, p) * node]
 
 

@@ -41,7 +41,11 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
     return None
 
 
-@rule("definition", aliases=("by_definition", "unfold", "fold", "notation"))
+@rule(
+    "definition",
+    aliases=("by_definition", "unfold", "fold", "notation"),
+    everywhere=False,  # unfolding and folding are both offered: one position at a time
+)
 def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """p_θ(τ), R(τ), J(θ) ↔ their definitions in the author's notation."""
     out = [x for x in (unfold(node, ctx), fold(node, ctx)) if x is not None]

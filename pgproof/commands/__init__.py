@@ -1,0 +1,1 @@
+"""The ``pgproof`` subcommands, one module each."""
