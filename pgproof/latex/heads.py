@@ -39,7 +39,10 @@ class HeadsMixin(ScriptsMixin):
             make = self.n.s if "state" in roles else self.n.a
             return make(self.time_of(sub), traj)
         if "reward" in roles and sub is not None:
-            return self.n.r(self.time_of(sub), self.trajectory_of(sup))
+            marker = self.sample_marker(sup)
+            traj = self.n.tau if marker is None else self.n.sample(marker)
+            reward = self.n.r(self.time_of(sub), traj)
+            return reward if sup is None or marker is not None else self.make_power(reward, sup)
         if "trajectory" in roles and (sub is not None or sup is not None):
             if sub is not None:
                 raise self.error(f"{key} takes no subscript", sub)

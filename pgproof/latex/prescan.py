@@ -127,7 +127,7 @@ _CLOSE = ")]}"
 
 
 def _suggest(name: str) -> str:
-    close = difflib.get_close_matches(name, sorted(KNOWN_COMMANDS), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, sorted(KNOWN_COMMANDS), n=3, cutoff=0.5)
     if not close:
         return ""
     return " (did you mean " + " or ".join("\\" + c for c in close) + "?)"

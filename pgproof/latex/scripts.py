@@ -139,6 +139,8 @@ class ScriptsMixin:
         try:
             value = self.script_value(arg)
         except LatexError as err:
+            if "only defined inside" in err.message:
+                raise
             raise self.error(message, arg) from err
         allowed = {self.n.t, self.n.T, self.n.i} | {
             s for s in self.bound if self.roles.is_time_name(s.name)
