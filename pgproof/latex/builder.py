@@ -21,7 +21,7 @@ from .errors import LatexError
 from .heads import HeadsMixin
 from .names import Roles
 from .spine import Layer, Spine, absorb_terms
-from .tree import Node, end_of, flatten_product, start_of, subtrees
+from .tree import Node, end_of, flatten_product, single_factor, start_of, subtrees
 
 __all__ = ["Builder", "MAX_EXPONENT"]
 
@@ -194,10 +194,11 @@ class Builder(HeadsMixin, BigOpsMixin):
         kids = subtrees(node)
         if len(kids) == 1:
             return self.sum(kids[0])
-        from .tree import single_factor
-
         inner = single_factor(kids[0])
         if inner is None or inner.data != "named" or len(subtrees(inner)) != 1:
+            scripts = subtrees(kids[1])
+            if len(scripts) == 1 and scripts[0].children[0].type == "SUP":
+                return self.make_power(self.sum(kids[0]), scripts[0].children[1])
             raise self.error(
                 f"a script after {{{self.src(kids[0])}}} needs a single name inside the braces",
                 kids[1],

@@ -59,6 +59,7 @@ TERMINAL_NAMES: dict[str, str] = {
     "SCRIPT_CHAR": "a letter or digit",
     "INT_LIT": "a number",
     "$END": "the end of the formula",
+    "<END-OF-FILE>": "the end of the formula",
 }
 
 _CLOSERS = {"RPAR", "RSQB", "RBRACE"}
