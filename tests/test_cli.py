@@ -1,0 +1,111 @@
+"""The pgproof command line: check (text and JSON), render, rules, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pgproof.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "derivations").glob("0*.pgproof.toml"))
+
+
+def test_check_prints_each_step_and_the_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", *map(str, SEEDS)]) == 0
+    out = capsys.readouterr().out
+    assert "✓ step 1" in out and "✗ step 12" in out
+    assert "3 of 3 derivations as expected" in out
+    assert "depends on θ through π_θ(a_t|s_t): it cannot be dropped" in out
+
+
+def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--json", *map(str, SEEDS)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    by_source = {d["source"]: d for d in data["derivations"]}
+    assert by_source["000_f89af4cbc279160f.txt"]["verdict"] == "accepted"
+    assert by_source["002_50b94de01e89e533.txt"]["verdict"] == "accepted"
+    bad = by_source["001_53e2c9bc8a8b89f0.txt"]
+    assert bad["verdict"] == "rejected" and bad["as_expected"] and bad["unfinished"]
+    step = bad["steps"][11]
+    assert step["index"] == 12 and step["status"] == "rejected"
+    assert "drop_zero_gradient" in step["rule"] and "depends on θ" in step["reason"]
+    assert {"file", "title", "source", "verdict", "steps"} <= set(bad)
+
+
+def test_check_exits_1_when_a_verdict_is_unexpected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "derivations" / "001_policy_gradient_unfinished.pgproof.toml").read_text()
+    changed = tmp_path / "x.pgproof.toml"
+    changed.write_text(text.replace("rejected_at = 12", "rejected_at = 11"), encoding="utf-8")
+    assert main(["check", str(changed)]) == 1
+    assert "NOT AS EXPECTED" in capsys.readouterr().out
+
+
+def test_check_exits_2_for_a_missing_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "no/such/place"]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_check_defaults_to_the_bundled_examples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 0
+    assert "derivations as expected" in capsys.readouterr().out
+
+
+def test_rules_lists_formulas(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "log_derivative_trick" in out and "f > 0" in out
+    assert "monte_carlo_estimate (estimate ≈)" in out
+
+
+@pytest.mark.parametrize("command", ["check", "render", "rules", "verify"])
+def test_every_command_has_help_with_examples(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    assert "example" in capsys.readouterr().out
+
+
+def test_render_align_block(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", str(SEEDS[1])]) == 0
+    out = capsys.readouterr().out
+    assert out.count(r"\begin{align*}") == 1
+    assert r"\text{(12) substitute, grad\_of\_sum, drop\_zero\_gradient}" in out
+    assert r"\times\ \text{refused}" in out
+    assert out.count(r"\checkmark") == 11
+
+
+def _compile(tex: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tex.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("as_written", [False, True])
+def test_standalone_render_compiles_with_latex(tmp_path: Path, as_written: bool) -> None:
+    if shutil.which("pdflatex") is None:
+        if os.environ.get("PGPROOF_REQUIRE_LATEX"):
+            pytest.fail("pdflatex is required (PGPROOF_REQUIRE_LATEX is set) but not installed")
+        pytest.skip("pdflatex is not installed")
+    tex = tmp_path / "all.tex"
+    args = ["render", str(ROOT / "derivations"), "--standalone", "-o", str(tex)]
+    assert main(args + (["--as-written"] if as_written else [])) == 0
+    result = _compile(tex)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "all.pdf").stat().st_size > 10_000

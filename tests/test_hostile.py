@@ -1,0 +1,71 @@
+"""Derivation files are data: hostile ones give a clear error, quickly, and run nothing."""
+
+from __future__ import annotations
+
+import builtins
+import time
+from pathlib import Path
+
+import pytest
+import sympy
+
+from pgproof.cli import main
+from pgproof.loader import DerivationFileError, load_derivation
+
+HEADER = 'title = "t"\nsource = "s"\n\n[[step]]\nby = "definition"\nfrom = "self"\n'
+
+HOSTILE = {
+    "python": 'formula = \'__import__("os").system("touch {marker}")\'',
+    "eval": "formula = 'eval(\"1+1\") = 2'",
+    "input": "formula = '\\input{{/etc/passwd}} = 1'",
+    "exponent": "formula = 'J(\\theta) = 2^{{99999999999}}'",
+    "nesting": "formula = '" + "{{" * 5000 + "x" + "}}" * 5000 + "'",
+    "long": "formula = '" + "r(\\tau) + " * 150_000 + "r(\\tau)'",
+}
+
+
+@pytest.fixture
+def no_code_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a derivation file made pgproof execute or sympify text")
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    monkeypatch.setattr(sympy, "sympify", forbidden)
+    monkeypatch.setattr(sympy, "parse_expr", forbidden, raising=False)
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_formula_is_refused_fast(
+    kind: str, tmp_path: Path, no_code_execution: None
+) -> None:
+    marker = tmp_path / "pwned"
+    path = tmp_path / f"{kind}.pgproof.toml"
+    path.write_text(HEADER + HOSTILE[kind].format(marker=marker) + "\n", encoding="utf-8")
+    start = time.monotonic()
+    with pytest.raises(DerivationFileError) as info:
+        load_derivation(path)
+    assert time.monotonic() - start < 5
+    assert str(info.value).startswith(str(path))
+    assert info.value.step == 1
+    assert not marker.exists()
+
+
+def test_a_ten_megabyte_file_is_refused_before_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "huge.pgproof.toml"
+    path.write_text(HEADER + "formula = '" + "x" * 10_000_000 + "'\n", encoding="utf-8")
+    start = time.monotonic()
+    with pytest.raises(DerivationFileError) as info:
+        load_derivation(path)
+    assert time.monotonic() - start < 5
+    assert "the limit is" in str(info.value)
+
+
+def test_the_cli_exits_2_with_one_line_per_bad_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "python.pgproof.toml"
+    path.write_text(HEADER + HOSTILE["python"].format(marker=tmp_path / "m") + "\n")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"pgproof: error: {path}:") and "Traceback" not in err

@@ -1,0 +1,61 @@
+"""The pytest plugin, tested with pytester: collection, pass/fail, failure report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = (ROOT / "derivations" / "000_deriving_policy_gradient.pgproof.toml").read_text()
+BAD = (ROOT / "derivations" / "001_policy_gradient_unfinished.pgproof.toml").read_text()
+
+
+def test_each_derivation_file_is_one_passing_item(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".pgproof.toml", good=GOOD, bad=BAD)
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["*bad.pgproof.toml::bad PASSED*", "*good.pgproof.toml::good PASSED*"]
+    )
+
+
+def test_an_unexpected_verdict_fails_with_the_step_report(pytester: pytest.Pytester) -> None:
+    start = BAD.index("[expect]")
+    text = BAD[:start] + BAD[BAD.index("[[step]]", start) :]  # no expectation: should pass
+    line = 1 + text[: text.rindex("formula =")].count("\n")
+    pytester.makefile(".pgproof.toml", wrong=text)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*wrong.pgproof.toml:{line}: expected: accepted, but the verdict is rejected*",
+            f"*✗ step 12 (line {line})*",
+            "*reason: drop_zero_gradient: log π_θ(a_t|s_t) depends on θ*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_wrong_reason_fails_even_at_the_right_step(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".pgproof.toml", wrong=BAD.replace("it cannot be dropped", "it is zero"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+
+
+def test_unusable_file_is_reported_without_traceback(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".pgproof.toml", broken=GOOD.replace('by = "algebra"', 'by = "algebr"'))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*unusable derivation file:*broken.pgproof.toml:*unknown rule*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_pgproof_paths_limits_collection(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("proofs")
+    pytester.mkdir("other")
+    (pytester.path / "proofs" / "a.pgproof.toml").write_text(GOOD, encoding="utf-8")
+    (pytester.path / "other" / "b.pgproof.toml").write_text(GOOD, encoding="utf-8")
+    pytester.makeini("[pytest]\npgproof_paths = proofs\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
