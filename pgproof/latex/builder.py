@@ -103,6 +103,7 @@ class Builder(HeadsMixin, BigOpsMixin):
 
     def opened(self, node: Tree) -> Spine:
         head, rest = subtrees(node)
+        negated = any(isinstance(c, Token) for c in node.children)
         if head.data == "unop":
             return self.opened(rest).wrapped(Layer(self.unop(head)))
         layer, index = self.bigop(head)
@@ -112,6 +113,8 @@ class Builder(HeadsMixin, BigOpsMixin):
             body = self.term(rest)
         finally:
             self.bound = saved
+        if negated:
+            body = body.wrapped(Layer(lambda e: -e))
         return body.wrapped(layer)
 
     def product(self, node: Tree) -> Expr:
