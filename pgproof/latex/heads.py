@@ -282,9 +282,20 @@ class HeadsMixin(ScriptsMixin):
                 lhs,
             )
         factor = single_factor(rhs)
-        if factor is not None and self._is_policy_ref(factor):
+        if factor is not None and (self._is_policy_ref(factor) or self._is_density_ref(factor)):
             return
         self._check_density(rhs)
+
+    def _is_density_ref(self, factor: Tree) -> bool:
+        """p_θ (or p_{π_θ}) written as a distribution, without its argument τ."""
+        if factor.data != "named" or len(factor.children) != 2:
+            return False
+        if not self.roles.has(self.name_key(factor.children[0]), "density"):
+            return False
+        sub, sup = self.scripts(factor.children[1])
+        return (
+            sup is None and sub is not None and (self.is_parameter(sub) or self._policy_script(sub))
+        )
 
     def _check_density(self, node: Tree) -> None:
         from .errors import LatexError

@@ -21,6 +21,7 @@ E_R = n.expectation(n.R())
     "text",
     [
         r"\mathbb{E}_{\tau\sim\pi_\theta}[r(\tau)]",
+        r"\mathbb{E}_{\tau\sim p_\theta}[r(\tau)]",
         r"\mathbb{E}_{\pi_\theta}[r(\tau)]",
         r"\mathbb{E}_{\pi}\left[r(\tau)\right]",
         r"\mathbb{E}[r(\tau)]",
