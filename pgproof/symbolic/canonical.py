@@ -65,17 +65,28 @@ def _canonical_node(node: Basic) -> Basic:
         return S.Zero
     if isinstance(node, SampleMean):
         return node.doit()
-    if isinstance(node, Sum) and len(node.limits) == 1:
-        index = node.limits[0][0]
-        outside, inside = _split_factors(node.function, lambda f: index not in f.free_symbols)
-        if outside != S.One:
-            return outside * Sum(inside, *node.limits)
+    if isinstance(node, Sum):
+        return _sum_canonical(node)
     if isinstance(node, Grad):
         theta = node.variable
         outside, inside = _split_factors(node.expr, lambda f: theta not in f.free_symbols)
         if outside != S.One and inside != S.One:
             return outside * Grad(inside, theta)
     return node
+
+
+def _sum_canonical(node: Sum) -> Basic:
+    """Σ over each limit, innermost first, with factors free of its index taken out.
+
+    SymPy flattens ``Sum(Sum(f, t), i)`` into ``Sum(f, t, i)``; rebuilding one
+    limit at a time makes nested and flattened sums compare equal.
+    """
+    value = node.function
+    for limit in node.limits:
+        index = limit[0]
+        outside, inside = _split_factors(value, lambda f, i=index: i not in f.free_symbols)
+        value = outside * Sum(inside, limit)
+    return value
 
 
 def canonical(expr: Basic) -> Basic:

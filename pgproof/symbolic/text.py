@@ -108,14 +108,11 @@ class TextPrinter(StrPrinter):
         return "(1/%s) Σ_{%s=1}^{%s} %s" % (count, index, count, self._group(expr.args[0]))
 
     def _big(self, symbol: str, expr) -> str:
-        (index, low, high), body = expr.limits[0], expr.function
-        return "%s_{%s=%s}^{%s} %s" % (
-            symbol,
-            self._print(index),
-            self._print(low),
-            self._print(high),
-            self._group(body),
-        )
+        heads = [
+            "%s_{%s=%s}^{%s}" % (symbol, self._print(i), self._print(lo), self._print(hi))
+            for i, lo, hi in reversed(expr.limits)  # the outermost limit is the last
+        ]
+        return "%s %s" % (" ".join(heads), self._group(expr.function))
 
     def _print_Sum(self, expr) -> str:
         return self._big("Σ", expr)

@@ -284,3 +284,16 @@ def test_algebra_keeps_dependence_on_the_summation_index() -> None:
     term = grad(log(pi))
     assert not identity(Sum(term, RANGE), T * term, "algebra").accepted
     assert identity(Sum(2 * term, RANGE), 2 * Sum(term, RANGE), "algebra").accepted
+
+
+def test_nested_and_flattened_sums_compare_equal() -> None:
+    # SymPy flattens Σ_i Σ_t f into one Sum with two limits; canonical form must not care.
+    i, m = N.i, N.m
+    tau_i = N.sample()
+    score = grad(log(N.pi(traj=tau_i)))
+    ret = N.R(tau_i)
+    flat = Sum(score * ret, RANGE, (i, 1, m))
+    nested = Sum(ret * Sum(score, RANGE), (i, 1, m))
+    assert identity(flat, nested, "restate").accepted
+    # ...but the outer sum cannot silently disappear
+    assert not identity(flat, ret * Sum(score, RANGE), "restate").accepted
