@@ -22,7 +22,7 @@ read it through SymPy's assumption system (``is_positive``).
 
 from __future__ import annotations
 
-from sympy import Add, Basic, Expr, Integer, Mul, Pow, Sum
+from sympy import Add, Basic, Expr, Integer, Mul, Pow, Product, Sum
 from sympy.core.symbol import Str
 from sympy.core.sympify import _sympify
 
@@ -65,9 +65,10 @@ def _args(*args: object) -> tuple[Basic, ...]:
 
 
 def _wrap(printer, expr: Basic) -> str:
-    """Print ``expr``, parenthesised when it is a sum or a product."""
+    """Print ``expr``, parenthesised when it is a sum, a product or a big operator."""
     text = printer._print(expr)
-    if isinstance(expr, (Add, Mul)) or (isinstance(expr, Pow) and expr.exp == -1):
+    big = (Sum, Product, TrajectorySum)
+    if isinstance(expr, (Add, Mul, *big)) or (isinstance(expr, Pow) and expr.exp == -1):
         return r"\left(" + text + r"\right)"
     return text
 
