@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
+from ..bridge.report import numeric_text, step_json, witness_json
+from ..bridge.steps import NumericReport, check_numeric
 from ..symbolic.checker import check
 from ..symbolic.derivation import DerivationError
 from ..symbolic.report import DerivationReport
@@ -16,8 +19,15 @@ EXAMPLES = """examples:
   pgproof check                          # derivations/ here, else the bundled seeds
   pgproof check derivations/000_*.pgproof.toml
   pgproof check --json derivations/ > report.json
+  pgproof check --numeric --trials 10 --seed 1 --witness-dir witnesses/
 
-exit status: 0 every verdict is as its file expects, 1 one is not, 2 unusable input
+--numeric also evaluates both sides of every step on random tabular MDPs: accepted steps
+are confirmed, refused ones get a witness (an MDP, θ and two numbers that differ; written
+with --witness-dir for `pgproof verify --mdp`), and an accepted step whose sides differ
+is reported as a CHECKER BUG.
+
+exit status: 0 every verdict is as its file expects, 1 one is not (or --numeric found a
+checker bug), 2 unusable input
 """
 
 
@@ -51,6 +61,21 @@ def report_json(report: DerivationReport) -> dict[str, Any]:
     }
 
 
+def add_numeric_json(data: dict[str, Any], numeric: NumericReport) -> dict[str, Any]:
+    """Each step gets a ``numeric`` object, and a ``witness`` when one was found."""
+    for step, result in zip(data["steps"], numeric.steps, strict=True):
+        step["numeric"] = step_json(result)
+        witness = witness_json(result)
+        if witness is not None:
+            step["witness"] = witness
+    data["numeric"] = {
+        "trials": numeric.trials,
+        "seed": numeric.seed,
+        "checker_bugs": [s.index for s in numeric.checker_bugs],
+    }
+    return data
+
+
 def run_check(args: argparse.Namespace) -> int:
     derivations, errors = load_all(args.paths)
     reports: list[DerivationReport] = []
@@ -61,27 +86,47 @@ def run_check(args: argparse.Namespace) -> int:
             where = f"{d.file}:{exc.line}" if exc.line else str(d.file)
             step = f" step {exc.step}:" if exc.step else ""
             errors.append(f"{where}:{step} {exc.message}")
+    numeric: list[NumericReport | None] = [None] * len(reports)
+    if args.numeric:
+        numeric = [check_numeric(r, args.trials, args.seed, args.witness_dir) for r in reports]
     if args.json:
-        print(
-            json.dumps(
-                {"derivations": [report_json(r) for r in reports], "errors": errors},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        out = []
+        for r, n in zip(reports, numeric, strict=True):
+            data = report_json(r)
+            out.append(data if n is None else add_numeric_json(data, n))
+        print(json.dumps({"derivations": out, "errors": errors}, indent=2, ensure_ascii=False))
     else:
-        for r in reports:
+        for r, n in zip(reports, numeric, strict=True):
             print(r.text())
+            if n is not None:
+                print(numeric_text(n))
             print()
         good = sum(r.as_expected for r in reports)
         print(
             f"{good} of {len(reports)} derivations as expected"
             + (f", {len(errors)} unusable" if errors else "")
         )
+    bugs = [
+        f"{r.derivation.file}: step {s.index}"
+        for r, n in zip(reports, numeric, strict=True)
+        if n is not None
+        for s in n.checker_bugs
+    ]
+    if args.numeric and not args.json:
+        print(f"numeric: {len(bugs)} checker bug(s)" + (": " + "; ".join(bugs) if bugs else ""))
     print_errors(errors)
+    for bug in bugs:
+        print(f"pgproof: CHECKER BUG: {bug} is accepted but numerically false", file=sys.stderr)
     if errors:
         return 2
-    return 0 if all(r.as_expected for r in reports) else 1
+    return 0 if all(r.as_expected for r in reports) and not bugs else 1
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -94,4 +139,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (*.pgproof.toml)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--numeric",
+        action="store_true",
+        help="also compare both sides of every step on random tabular MDPs",
+    )
+    p.add_argument(
+        "--trials",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="random MDPs per step for --numeric (default 5)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random MDPs (default 0)")
+    p.add_argument(
+        "--witness-dir",
+        metavar="DIR",
+        help="with --numeric: write each witness MDP as DIR/<file>.step<k>.json",
+    )
     p.set_defaults(func=run_check)

@@ -1,0 +1,146 @@
+"""Compare two expressions numerically on one instance.
+
+Tolerance.  Two values a, b (arrays over the same named axes) agree when
+
+    max |a − b|  ≤  RTOL · max(1, max|a|, max|b|),     RTOL = 1e-6.
+
+The finite-difference error is ≈ 1e-10 relative for one ∇ and ≈ 1e-7 for nested ∇
+(:mod:`.evaluate`), well below RTOL; a real difference between two different expressions
+on a random MDP is of the order of the values themselves (1e-3 … 1), well above it.
+
+Free symbols.  Free integer symbols are assigned concrete values and every assignment is
+compared: the time index t runs over first..horizon, the sample count m over {1, 2};
+a free sample index i stays free and becomes the axis τ^(i), compared pointwise for every
+enumerated τ^(i), as a free τ is.  Any other free symbol makes the pair not evaluable.
+
+Estimates.  When ``estimate`` is set (the step's own rule is an estimate, e.g. E ≈ sample
+mean), the *expected value* over the sampled trajectories τ^(1), τ^(2), τ^(i)… (i.i.d.
+from p_θ) is compared: Σ over each sample axis weighted by p_θ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import product
+
+import numpy as np
+from sympy import Basic
+
+from pgproof.symbolic.notation import Notation
+
+from .evaluate import Evaluator, is_sample_axis
+from .instance import Instance
+from .values import NotEvaluable, Undefined, Value, align
+
+RTOL = 1e-6
+#: values of a free sample count m
+SAMPLE_COUNTS = (1, 2)
+
+
+@dataclass
+class Outcome:
+    """The comparison of two sides on one instance, for one assignment of free symbols."""
+
+    agree: bool
+    assignment: dict[str, int] = field(default_factory=dict)
+    #: the largest difference and where: axis -> index; the two numbers there.
+    difference: float = 0.0
+    tolerance: float = 0.0
+    location: dict[str, int] = field(default_factory=dict)
+    left: float | None = None
+    right: float | None = None
+    #: when a side is undefined on this instance (log of x ≤ 0, …): which and why.
+    undefined: str = ""
+
+
+def tolerance(a: np.ndarray, b: np.ndarray) -> float:
+    scale = max(1.0, float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    return RTOL * scale
+
+
+def compare_values(a: Value, b: Value) -> Outcome:
+    """Agreement of two values within :data:`RTOL`, with the worst location."""
+    axes, (x, y) = align([a, b])
+    x, y = np.broadcast_arrays(x, y)
+    tol = tolerance(x, y)
+    gap = np.abs(x - y)
+    if gap.size == 0:
+        return Outcome(True, tolerance=tol)
+    worst = np.unravel_index(int(np.argmax(gap)), gap.shape)
+    location = {axis: int(k) for axis, k in zip(axes, worst, strict=True)}
+    return Outcome(
+        bool(gap[worst] <= tol),
+        difference=float(gap[worst]),
+        tolerance=tol,
+        location=location,
+        left=float(x[worst]),
+        right=float(y[worst]),
+    )
+
+
+def expected_over_samples(value: Value, prob: np.ndarray) -> Value:
+    """E over every sample axis τ^(k) with i.i.d. weights p_θ."""
+    weights = Value(prob, ("",))
+    for axis in [a for a in value.axes if is_sample_axis(a)]:
+        value = value.reduce(axis, Value(weights.data, (axis,)))
+    return value
+
+
+def free_integers(exprs: list[Basic], notation: Notation) -> list[str]:
+    """Names of the free integer symbols to assign (t, m); others are not evaluable."""
+    names = sorted({s.name for e in exprs for s in e.free_symbols})
+    ignored = {notation.trajectory, notation.parameter, notation.sample_index, notation.horizon}
+    free = [n for n in names if n not in ignored]
+    for name in free:
+        if name not in (notation.sample_count, notation.time_index):
+            raise NotEvaluable(f"{name} is a free symbol with no numeric value")
+    return free
+
+
+def assignments(free: list[str], instance: Instance, notation: Notation) -> Iterator[dict]:
+    """Every assignment: t over first..horizon, m over :data:`SAMPLE_COUNTS`."""
+    times = tuple(range(instance.first, instance.horizon_value + 1))
+    ranges = [SAMPLE_COUNTS if n == notation.sample_count else times for n in free]
+    for combo in product(*ranges):
+        yield dict(zip(free, combo, strict=True))
+
+
+def compare_on(
+    left: Basic,
+    right: Basic,
+    instance: Instance,
+    notation: Notation,
+    estimate: bool = False,
+) -> Outcome:
+    """Compare ``left`` and ``right`` on ``instance`` for every assignment; the first
+    disagreement (or undefined side) is returned, else an agreeing outcome.
+
+    Raises :class:`NotEvaluable` when either side has no numeric meaning.
+    """
+    evaluator = Evaluator(instance, notation)
+    free = free_integers([left, right], notation)
+    last = Outcome(True)
+    for env in assignments(free, instance, notation):
+        try:
+            a = evaluator.evaluate(left, env)
+        except Undefined as exc:
+            a = exc
+        try:
+            b = evaluator.evaluate(right, env)
+        except Undefined as exc:
+            b = exc
+        if isinstance(a, Undefined) and isinstance(b, Undefined):
+            continue
+        if isinstance(a, Undefined) or isinstance(b, Undefined):
+            which, exc = ("left", a) if isinstance(a, Undefined) else ("right", b)
+            return Outcome(False, env, undefined=f"the {which} side: {exc}")
+        if estimate:
+            prob = instance.probabilities()
+            a, b = expected_over_samples(a, prob), expected_over_samples(b, prob)
+        outcome = compare_values(a, b)
+        outcome.assignment = env
+        if not outcome.agree:
+            return outcome
+        last = outcome
+    return last

@@ -1,0 +1,251 @@
+"""Evaluate any expression of the notation on an :class:`~.instance.Instance`.
+
+Driven by the expression tree (one case per node type, nothing per derivation):
+
+    s_t, a_t                 states[:, t−first], actions[:, t−first] on the axis of τ / τ^(k)
+    π_θ(a|s), p(s'|s,a)      softmax(θ)[s, a], P[s, a, s'];   p(s_first) = ρ[s];   r(s,a)
+    R(τ)                     Σ_{t} r(s_t, a_t)                       (no discount)
+    p_θ(τ)                   ρ(s_first) ∏_t π_θ(a_t|s_t) P(s_{t+1}|s_t,a_t)  (the probability)
+    J(θ)                     Σ_τ p_θ(τ) R(τ)  (pgproof.numeric.enumeration.exact_objective)
+    ∫ f dτ, Σ_τ f            Σ over the τ axis (counting measure: ∫ p f dτ = Σ_τ prob·f)
+    E_{τ∼q}[f]               Σ_τ q(τ) f(τ)
+    Σ_{t=a}^{b}, ∏_{t=a}^{b} the concrete terms (SymPy's Karr convention when b < a)
+    (1/m) Σ_{i=1}^{m} f      with a concrete m: the axes τ^(1) … τ^(m)
+    ∇_θ f                    central differences (f(θ+h e_k) − f(θ−h e_k)) / 2h along GRAD
+    \\cancel{x}               0 (what the author means by striking it out)
+
+∇ by finite differences is general: everything is a smooth function of θ once the
+trajectories are fixed.  h = 1e-5 gives an error ≈ h² f‴/6 + ε f/h ≈ 1e-10 relative;
+for a ∇ whose body holds another ∇, h = 1e-3 (error ≈ 1e-7).  See :mod:`.compare` for
+the tolerance.  Free integer symbols (t, m) take their values from ``env`` (by name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from sympy import Add, Basic, Integer, Mul, Number, Pow, Product, Sum, Symbol, exp, log
+
+from pgproof.numeric.enumeration import exact_objective
+from pgproof.numeric.policies import softmax
+from pgproof.symbolic.notation import Notation
+from pgproof.symbolic.objects import (
+    Action,
+    Cancelled,
+    Dynamics,
+    Expectation,
+    Grad,
+    InitialDistribution,
+    Objective,
+    Policy,
+    Ratio,
+    Return,
+    Reward,
+    SampledTrajectory,
+    SampleMean,
+    State,
+    TrajectoryAggregate,
+    TrajectoryDensity,
+)
+from pgproof.symbolic.text import show
+
+from . import values as V
+from .instance import Instance
+from .values import GRAD, NotEvaluable, Value
+
+FD_STEP = 1e-5
+NESTED_FD_STEP = 1e-3
+
+
+def trajectory_axis(traj: Basic, env: Mapping[str, int]) -> str:
+    """The axis name of τ, τ^(k) (k concrete) or τ^(i) (i free)."""
+    if isinstance(traj, Symbol):
+        return show(traj)
+    if isinstance(traj, SampledTrajectory):
+        index = traj.sample_index.xreplace(_integers(traj.sample_index, env))
+        return "%s^(%s)" % (show(traj.trajectory), show(index))
+    raise NotEvaluable(f"{show(traj)} is not a trajectory")
+
+
+def is_sample_axis(axis: str) -> bool:
+    return "^(" in axis
+
+
+def _integers(expr: Basic, env: Mapping[str, int]) -> dict[Basic, Basic]:
+    return {s: Integer(env[s.name]) for s in expr.free_symbols if s.name in env}
+
+
+class Evaluator:
+    """Evaluates expressions of ``notation`` on ``instance`` (θ may be moved for ∇)."""
+
+    def __init__(self, instance: Instance, notation: Notation) -> None:
+        self.instance = instance
+        self.notation = notation
+        self.theta = np.asarray(instance.theta, dtype=np.float64)
+        self.base_env = {notation.horizon: instance.horizon_value}
+
+    def evaluate(self, expr: Basic, env: Mapping[str, int] | None = None) -> Value:
+        return self.value(expr, {**self.base_env, **(env or {})})
+
+    # ------------------------------------------------------------------ helpers
+
+    def integer(self, expr: Basic, env: Mapping[str, int]) -> int:
+        got = expr.xreplace(_integers(expr, env))
+        if not isinstance(got, Integer):
+            raise NotEvaluable(f"{show(expr)} has no concrete value (free: {show(got)})")
+        return int(got)
+
+    def _check_theta(self, theta: Basic) -> None:
+        if not (isinstance(theta, Symbol) and theta.name == self.notation.parameter):
+            raise NotEvaluable(f"{show(theta)} is not the parameter {self.notation.parameter}")
+
+    def _time(self, expr: Basic, env: Mapping[str, int], last: int, what: Basic) -> int:
+        t = self.integer(expr, env)
+        k = t - self.instance.first
+        if not 0 <= k <= last:
+            first = self.instance.first
+            raise NotEvaluable(
+                f"{show(what)} at time {t} is outside the trajectory "
+                f"(times {first}..{first + last} when the horizon is {self.instance.horizon_value})"
+            )
+        return k
+
+    def _variable(self, node: State | Action, env: Mapping[str, int]) -> Value:
+        inst = self.instance
+        table, last = (
+            (inst.states, inst.steps) if isinstance(node, State) else (inst.actions, inst.steps - 1)
+        )
+        k = self._time(node.time, env, last, node)
+        return Value(np.ascontiguousarray(table[:, k]), (trajectory_axis(node.trajectory, env),))
+
+    def _density(self, traj: Basic, env: Mapping[str, int]) -> Value:
+        inst = self.instance
+        axis = trajectory_axis(traj, env)
+        return Value(inst.probabilities(self.theta), (axis,))
+
+    def _return(self, traj: Basic, env: Mapping[str, int]) -> Value:
+        inst = self.instance
+        rewards = inst.mdp.reward[inst.states[:, :-1], inst.actions].sum(axis=1)
+        return Value(rewards, (trajectory_axis(traj, env),))
+
+    def _gradient(self, node: Grad, env: Mapping[str, int]) -> Value:
+        self._check_theta(node.variable)
+        body = node.expr
+        h = NESTED_FD_STEP if body.has(Grad) else FD_STEP
+        base = self.theta
+        slices = []
+        try:
+            for k in range(base.size):
+                sides = []
+                for sign in (1.0, -1.0):
+                    moved = base.copy()
+                    moved.flat[k] += sign * h
+                    self.theta = moved
+                    value = self.value(body, env)
+                    sides.append(value.select(GRAD, k) if GRAD in value.axes else value)
+                difference = V.add([sides[0], V.multiply([Value.scalar(-1.0), sides[1]])])
+                slices.append(V.multiply([difference, Value.scalar(1.0 / (2.0 * h))]))
+        finally:
+            self.theta = base
+        return V.stack(slices, GRAD)
+
+    def _big(self, node: Sum | Product, env: Mapping[str, int]) -> Value:
+        """Σ/∏ over concrete limits, innermost limit first (SymPy's order)."""
+        return self._limits(node, list(node.limits), env)
+
+    def _limits(self, node: Sum | Product, limits: list, env: Mapping[str, int]) -> Value:
+        if not limits:
+            return self.value(node.function, env)
+        *inner, (index, low, high) = limits
+        a, b = self.integer(low, env), self.integer(high, env)
+        combine = V.add if isinstance(node, Sum) else V.multiply
+        if b >= a - 1:
+            return combine(
+                [self._limits(node, inner, {**env, index.name: t}) for t in range(a, b + 1)]
+            )
+        # Karr: Σ_{a}^{b} = −Σ_{b+1}^{a−1},  ∏_{a}^{b} = 1 / ∏_{b+1}^{a−1}
+        terms = [self._limits(node, inner, {**env, index.name: t}) for t in range(b + 1, a)]
+        if isinstance(node, Sum):
+            return V.multiply([Value.scalar(-1.0), V.add(terms)])
+        return V.divide(Value.scalar(1.0), V.multiply(terms), show(node))
+
+    # ------------------------------------------------------------------ dispatch
+
+    def value(self, expr: Basic, env: Mapping[str, int]) -> Value:  # noqa: C901 - a dispatch
+        inst, mdp = self.instance, self.instance.mdp
+        if isinstance(expr, Number):
+            return Value.scalar(float(expr))
+        if isinstance(expr, Symbol):
+            if expr.name in env:
+                return Value.scalar(float(env[expr.name]))
+            raise NotEvaluable(f"{show(expr)} has no numeric value")
+        if isinstance(expr, (State, Action)):
+            return self._variable(expr, env)
+        if isinstance(expr, Policy):
+            self._check_theta(expr.theta)
+            action, state = expr.args[1], expr.args[2]
+            idx = [self.value(state, env), self.value(action, env)]
+            return V.take(softmax(self.theta), idx, show(expr))
+        if isinstance(expr, Dynamics):
+            nxt, state, action = expr.args[1:]
+            idx = [self.value(state, env), self.value(action, env), self.value(nxt, env)]
+            return V.take(mdp.transition, idx, show(expr))
+        if isinstance(expr, InitialDistribution):
+            return V.take(mdp.initial, [self.value(expr.args[1], env)], show(expr))
+        if isinstance(expr, Reward):
+            idx = [self.value(expr.args[1], env), self.value(expr.args[2], env)]
+            return V.take(mdp.reward, idx, show(expr))
+        if isinstance(expr, Return):
+            return self._return(expr.trajectory, env)
+        if isinstance(expr, TrajectoryDensity):
+            self._check_theta(expr.theta)
+            return self._density(expr.trajectory, env)
+        if isinstance(expr, Objective):
+            self._check_theta(expr.theta)
+            return Value.scalar(exact_objective(mdp, inst.policy, self.theta))
+        if isinstance(expr, Grad):
+            return self._gradient(expr, env)
+        if isinstance(expr, (Expectation, TrajectoryAggregate)):
+            if not inst.enumerated:
+                raise NotEvaluable(f"{show(expr)} needs every trajectory, not a sample")
+            axis = trajectory_axis(expr.variable, env)
+            body = self.value(expr.expr, env)
+            if isinstance(expr, Expectation):
+                weights = self.value(expr.density, env)
+                if axis not in weights.axes:
+                    raise NotEvaluable(f"the density {show(expr.density)} is not a density of τ")
+                return body.reduce(axis, weights)
+            if axis not in body.axes:  # counting measure: ∫ c dτ = c · (number of τ)
+                return V.multiply([body, Value.scalar(float(inst.n_trajectories))])
+            return body.reduce(axis)
+        if isinstance(expr, SampleMean):
+            body, index, count = expr.args
+            return self.value(Sum(body, (index, Integer(1), count)) / count, env)
+        if isinstance(expr, (Sum, Product)):
+            return self._big(expr, env)
+        if isinstance(expr, Ratio):
+            return V.divide(
+                self.value(expr.numerator, env), self.value(expr.denominator, env), show(expr)
+            )
+        if isinstance(expr, Cancelled):
+            return Value.scalar(0.0)
+        if isinstance(expr, Add):
+            return V.add([self.value(a, env) for a in expr.args])
+        if isinstance(expr, Mul):
+            return V.multiply([self.value(a, env) for a in expr.args])
+        if isinstance(expr, Pow):
+            return V.power(self.value(expr.base, env), self.value(expr.exp, env), show(expr))
+        if isinstance(expr, log):
+            return V.log(self.value(expr.args[0], env), show(expr))
+        if isinstance(expr, exp):
+            inner = self.value(expr.args[0], env)
+            return Value(np.exp(inner.data.astype(np.float64)), inner.axes)
+        raise NotEvaluable(f"no numeric meaning for {show(expr)} ({type(expr).__name__})")
+
+
+def evaluate(
+    expr: Basic, instance: Instance, notation: Notation, env: Mapping[str, int] | None = None
+) -> Value:
+    """The value of ``expr`` on ``instance`` (see the module docstring for the mapping)."""
+    return Evaluator(instance, notation).evaluate(expr, env)

@@ -1,0 +1,118 @@
+"""A concrete problem for the evaluator: a tabular MDP, θ, and a table of trajectories.
+
+Mapping the notation to arrays.  A notation has a horizon symbol (T or H) and a first
+index (1 or 0); the number of steps is
+
+    steps = horizon − first + 1,      i.e. T = steps (first = 1),  H = steps − 1 (first = 0),
+
+and the numeric MDP's ``horizon`` is ``steps``.  Trajectory arrays are 0-based:
+``states[:, k]`` is s_{first+k} (k = 0..steps, the last one being s_{T+1}, resp. s_{H+1})
+and ``actions[:, k]`` is a_{first+k} (k = 0..steps−1), matching the density
+
+    p_θ(τ) = p(s_first) ∏_{t=first}^{horizon} π_θ(a_t|s_t) p(s_{t+1}|s_t, a_t)
+
+that :func:`pgproof.numeric.enumeration.iter_trajectories` enumerates.  The policy is the
+tabular softmax π_θ(a|s) = softmax_a θ[s, a] with θ of shape [S, A]; the return has no
+discount (the notation has none).  An enumerated instance holds every trajectory (so
+∫ dτ, Σ_τ and E_τ are exact sums); a batch instance holds sampled ones (compiled
+estimators) and refuses to integrate over τ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pgproof.numeric.enumeration import iter_trajectories, trajectory_count
+from pgproof.numeric.mdp import TabularMDP, random_mdp
+from pgproof.numeric.policies import TabularSoftmax, softmax
+from pgproof.numeric.trajectories import Batch
+
+#: Shapes drawn for random instances: S, A in 1..MAX_SIZE, steps in 1..MAX_STEPS.
+MAX_SIZE = 3
+MAX_STEPS = 3
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """An MDP, θ [S, A], the notation's first index, and trajectories [N, steps+1]/[N, steps]."""
+
+    mdp: TabularMDP
+    theta: np.ndarray
+    first: int
+    states: np.ndarray
+    actions: np.ndarray
+    enumerated: bool = True
+    #: how it was drawn (for messages): e.g. "trial 2".
+    label: str = ""
+
+    @property
+    def steps(self) -> int:
+        return self.mdp.horizon
+
+    @property
+    def horizon_value(self) -> int:
+        """The value of the notation's horizon symbol: steps + first − 1."""
+        return self.steps + self.first - 1
+
+    @property
+    def n_trajectories(self) -> int:
+        return int(self.states.shape[0])
+
+    @property
+    def policy(self) -> TabularSoftmax:
+        return TabularSoftmax(self.mdp.n_states, self.mdp.n_actions)
+
+    def probabilities(self, theta: np.ndarray | None = None) -> np.ndarray:
+        """p_θ(τ) of every trajectory in the table, [N]."""
+        theta = self.theta if theta is None else theta
+        pi = softmax(np.asarray(theta, dtype=np.float64))
+        s, a = self.states, self.actions
+        prob = self.mdp.initial[s[:, 0]].copy()
+        for k in range(self.steps):
+            prob *= pi[s[:, k], a[:, k]] * self.mdp.transition[s[:, k], a[:, k], s[:, k + 1]]
+        return prob
+
+    def describe(self) -> str:
+        return f"S={self.mdp.n_states}, A={self.mdp.n_actions}, steps={self.steps}"
+
+
+def enumerate_instance(mdp: TabularMDP, theta: np.ndarray, first: int, label: str = "") -> Instance:
+    """Every trajectory of ``mdp`` (S^{steps+1} A^{steps} of them)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    policy = TabularSoftmax(mdp.n_states, mdp.n_actions)
+    chunks = list(iter_trajectories(mdp, policy, theta))
+    states = np.concatenate([np.asarray(c.states) for c in chunks])
+    actions = np.concatenate([np.asarray(c.actions) for c in chunks])
+    return Instance(mdp, theta, first, states, actions, True, label)
+
+
+def batch_instance(mdp: TabularMDP, theta: np.ndarray, first: int, batch: Batch) -> Instance:
+    """The sampled trajectories of ``batch`` as the trajectory table."""
+    return Instance(
+        mdp, np.asarray(theta, dtype=np.float64), first, batch.states, batch.actions, False
+    )
+
+
+def draw_instance(
+    rng: np.random.Generator, first: int, max_trajectories: int, label: str = ""
+) -> Instance:
+    """A random small problem: S, A in 1..3, steps in 1..3, at most ``max_trajectories``.
+
+    ρ and P(·|s,a) are flat-Dirichlet draws (so every trajectory has positive probability),
+    r(s,a) is uniform in [−1, 1) (negative rewards exercise positivity side conditions),
+    θ has N(0, 1) entries.  Shapes are redrawn until the enumeration is small enough.
+    """
+    while True:
+        n_states = int(rng.integers(1, MAX_SIZE + 1))
+        n_actions = int(rng.integers(1, MAX_SIZE + 1))
+        steps = int(rng.integers(1, MAX_STEPS + 1))
+        count = n_states ** (steps + 1) * n_actions**steps
+        if count <= max_trajectories:
+            break
+    base = random_mdp(n_states, n_actions, steps, rng)
+    mdp = TabularMDP(base.initial, base.transition, 2.0 * base.reward - 1.0, steps)
+    theta = rng.standard_normal((n_states, n_actions))
+    assert trajectory_count(mdp) == count
+    return enumerate_instance(mdp, theta, first, label)

@@ -1,0 +1,199 @@
+"""Check every step of a checked derivation numerically, and its side conditions.
+
+Which two expressions a step compares.  A step turns its source equation into its claim:
+
+1. a step from itself (source ``lhs = lhs``): the claim's lhs against its rhs;
+2. the left side kept (the rule rewrote the right side): source rhs against claim rhs;
+3. the right side kept: source lhs against claim lhs;
+4. both sides changed (∇ or log of both sides): the claim's lhs against its rhs, on the
+   instances where the source equation holds (an earlier wrong step is not this one's).
+
+Comparing the rewritten side with its previous form isolates the step's own rule, so a
+correct step after a wrong one is not blamed.  A step whose own rule is an estimate
+(E ≈ sample mean) is compared in expectation over the samples (:mod:`.compare`).
+
+Verdicts, over ``trials`` random instances (``numpy.random.default_rng([seed, step])``):
+
+    confirmed             accepted, and equal on every trial
+    CHECKER BUG           accepted, but the sides differ: a bug in the symbolic checker
+    refuted               refused, and a witness shows the sides differ
+    true but not proved   refused, yet equal on every trial: a rule is missing or misapplied
+    not evaluated         a side has no numeric meaning (the reason says why)
+    not compared          (case 4) the source equation itself fails on every trial
+
+Side conditions.  The terms a step claims free of θ (``terms`` of drop_zero_gradient) are
+checked by evaluating ∇_θ of each: a nonzero value is a witness (state, action or
+trajectory and t, θ, and the coordinate where it is nonzero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sympy import Basic, S
+
+from pgproof.symbolic.objects import Equation, Grad
+from pgproof.symbolic.report import DerivationReport, StepReport
+from pgproof.symbolic.rules import lookup
+from pgproof.symbolic.text import show
+
+from .compare import compare_on
+from .instance import draw_instance
+from .values import NotEvaluable
+from .witness import Witness, write_witness
+
+CONFIRMED = "confirmed"
+CHECKER_BUG = "CHECKER BUG"
+REFUTED = "refuted"
+TRUE_NOT_PROVED = "true but not proved"
+NOT_EVALUATED = "not evaluated"
+NOT_COMPARED = "not compared"
+
+#: largest enumeration for one trajectory axis, and when two sample axes τ^(1), τ^(2) occur
+MAX_TRAJECTORIES = 3_000
+MAX_TRAJECTORIES_PAIRS = 300
+
+
+@dataclass
+class SideCondition:
+    term: str
+    verdict: str  # "θ-free" | "depends on θ" | NOT_EVALUATED
+    reason: str = ""
+    witness: Witness | None = None
+
+
+@dataclass
+class NumericStep:
+    index: int
+    accepted: bool
+    verdict: str
+    compared: tuple[str, str]
+    estimate: bool = False
+    trials: int = 0
+    reason: str = ""
+    witness: Witness | None = None
+    side_conditions: list[SideCondition] = field(default_factory=list)
+
+    @property
+    def loud(self) -> bool:
+        """A soundness failure of the checker (an accepted step or side condition is false)."""
+        bad_side = self.accepted and any(c.verdict == "depends on θ" for c in self.side_conditions)
+        return self.verdict == CHECKER_BUG or bad_side
+
+
+@dataclass
+class NumericReport:
+    steps: list[NumericStep]
+    trials: int
+    seed: int
+
+    @property
+    def checker_bugs(self) -> list[NumericStep]:
+        return [s for s in self.steps if s.loud]
+
+
+def comparison_pair(source: Equation, claim: Equation) -> tuple[Basic, Basic, bool]:
+    """(left, right, conditional): what the step compares (see the module docstring)."""
+    if source.lhs == source.rhs:
+        return claim.lhs, claim.rhs, False
+    if source.lhs == claim.lhs:
+        return source.rhs, claim.rhs, False
+    if source.rhs == claim.rhs:
+        return source.lhs, claim.lhs, False
+    return claim.lhs, claim.rhs, True
+
+
+def own_estimate(report: StepReport) -> bool:
+    return any(lookup(name).estimate for name in report.step.rules)
+
+
+def _budget(exprs: list[Basic], sample_count: str) -> int:
+    names = {s.name for e in exprs for s in e.free_symbols}
+    return MAX_TRAJECTORIES_PAIRS if sample_count in names else MAX_TRAJECTORIES
+
+
+def check_step_numeric(report: StepReport, notation, trials: int = 5, seed: int = 0) -> NumericStep:
+    """Numeric verdict for one checked step (side conditions included)."""
+    left, right, conditional = comparison_pair(report.source, report.claim)
+    estimate = own_estimate(report)
+    result = NumericStep(
+        report.index, report.accepted, NOT_COMPARED, (show(left), show(right)), estimate
+    )
+    rng = np.random.default_rng([seed, report.index])
+    budget = _budget([left, right, report.source.lhs, report.source.rhs], notation.sample_count)
+    try:
+        for trial in range(1, trials + 1):
+            inst = draw_instance(rng, notation.first_index, budget, f"trial {trial}, seed {seed}")
+            if conditional:
+                held = compare_on(report.source.lhs, report.source.rhs, inst, notation)
+                if not held.agree:
+                    continue
+            outcome = compare_on(left, right, inst, notation, estimate)
+            result.trials += 1
+            if not outcome.agree:
+                kind = "step"
+                result.witness = Witness.build(
+                    kind, inst, show(left), show(right), outcome, notation.time_index
+                )
+                break
+    except NotEvaluable as exc:
+        result.verdict, result.reason = NOT_EVALUATED, str(exc)
+    else:
+        if result.witness is not None:
+            result.verdict = CHECKER_BUG if report.accepted else REFUTED
+        elif result.trials:
+            result.verdict = CONFIRMED if report.accepted else TRUE_NOT_PROVED
+        else:
+            result.reason = "the source equation is itself numerically false on every trial"
+    result.side_conditions = [
+        check_theta_free(term, notation, trials, seed, report.index * 100 + j)
+        for j, term in enumerate(report.step.terms, start=1)
+    ]
+    return result
+
+
+def check_theta_free(
+    term: Basic, notation, trials: int = 5, seed: int = 0, stream: int = 0
+) -> SideCondition:
+    """Is ∇_θ term zero on random instances?  A witness when it is not."""
+    inner = term.expr if isinstance(term, Grad) else term
+    gradient = Grad(inner, notation.theta)
+    condition = SideCondition(show(inner), "θ-free")
+    rng = np.random.default_rng([seed, stream])
+    try:
+        for trial in range(1, trials + 1):
+            inst = draw_instance(
+                rng, notation.first_index, MAX_TRAJECTORIES, f"trial {trial}, seed {seed}"
+            )
+            outcome = compare_on(gradient, S.Zero, inst, notation)
+            if not outcome.agree:
+                condition.verdict = "depends on θ"
+                condition.witness = Witness.build(
+                    "side condition", inst, show(gradient), "0", outcome, notation.time_index
+                )
+                break
+    except NotEvaluable as exc:
+        condition.verdict, condition.reason = NOT_EVALUATED, str(exc)
+    return condition
+
+
+def check_numeric(
+    report: DerivationReport,
+    trials: int = 5,
+    seed: int = 0,
+    witness_dir: str | Path | None = None,
+) -> NumericReport:
+    """Numeric verdicts for every step of ``report`` (witness MDPs written on request)."""
+    notation = report.derivation.notation
+    steps = [check_step_numeric(s, notation, trials, seed) for s in report.steps]
+    if witness_dir is not None:
+        stem = Path(report.derivation.file or "derivation").name.removesuffix(".pgproof.toml")
+        for step in steps:
+            if step.witness is not None:
+                write_witness(step.witness, witness_dir, f"{stem}.step{step.index}")
+            for j, cond in enumerate(step.side_conditions, start=1):
+                if cond.witness is not None:
+                    write_witness(cond.witness, witness_dir, f"{stem}.step{step.index}.term{j}")
+    return NumericReport(steps, trials, seed)
