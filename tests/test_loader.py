@@ -52,7 +52,9 @@ def test_seed_001_is_refused_for_the_policy_term_and_recorded_unfinished() -> No
     report = check(d)
     assert d.unfinished
     assert all(s.accepted for s in report.steps[:11])
-    assert "log π_θ(a_t|s_t) depends on θ through π_θ(a_t|s_t)" in report.steps[11].reason
+    reason = report.steps[11].reason
+    assert "log π_θ(a_t|s_t) depends on θ through π_θ(a_t|s_t): it cannot be dropped" in reason
+    assert "the claim keeps log P(s_{t + 1}|s_t,a_t) inside ∇" in reason
 
 
 def test_seed_002_ends_in_an_estimate() -> None:

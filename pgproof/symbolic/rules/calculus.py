@@ -18,6 +18,7 @@ from ..objects import (
     TrajectoryIntegral,
     TrajectorySum,
 )
+from ..canonical import canonical
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule
@@ -135,8 +136,12 @@ def _theta_free_terms_under_grad(ctx: Context) -> list[Basic]:
     """θ-free summands still under a ∇ in the claim (for the refusal message)."""
     if ctx.claim is None:
         return []
+    try:  # canonical form takes θ-free factors such as R(τ) out of Σ and ∇
+        claim = canonical(ctx.claim)
+    except Refusal:
+        claim = ctx.claim
     found: list[Basic] = []
-    for node in _grads(ctx.claim):
+    for node in _grads(claim):
         body = node.expr
         if isinstance(body, Sum):
             body = body.function
