@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from sympy import Add, Basic, Mul, S, Sum
 
+from ..canonical import canonical
 from ..objects import (
     Cancelled,
     Equation,
@@ -18,7 +19,6 @@ from ..objects import (
     TrajectoryIntegral,
     TrajectorySum,
 )
-from ..canonical import canonical
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule
