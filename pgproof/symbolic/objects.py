@@ -251,8 +251,8 @@ class Objective(PGExpr):
 # --------------------------------------------------------------------------- operators
 
 
-class Grad(PGExpr):
-    """∇_θ f, kept unevaluated; ``doit()`` differentiates (θ treated as a coordinate)."""
+class _Operator(PGExpr):
+    """An operator applied to a body: ``args[0]`` is the body, ``args[1]`` its variable."""
 
     @property
     def expr(self) -> Basic:
@@ -261,6 +261,10 @@ class Grad(PGExpr):
     @property
     def variable(self) -> Basic:
         return self.args[1]
+
+
+class Grad(_Operator):
+    """∇_θ f, kept unevaluated; ``doit()`` differentiates (θ treated as a coordinate)."""
 
     @property
     def free_symbols(self) -> set[Basic]:
@@ -274,20 +278,12 @@ class Grad(PGExpr):
         return r"\nabla_{%s} %s" % (printer._print(self.args[1]), _wrap(printer, self.args[0]))
 
 
-class Expectation(PGExpr):
+class Expectation(_Operator):
     """E_{τ∼p}[f(τ)]: ``Expectation(expr, trajectory, density)``.
 
     Unlike ``sympy.stats.Expectation`` it never turns E[c] into c: that is a
     step a derivation has to take by a rule.
     """
-
-    @property
-    def expr(self) -> Basic:
-        return self.args[0]
-
-    @property
-    def variable(self) -> Basic:
-        return self.args[1]
 
     @property
     def density(self) -> Basic:
@@ -303,16 +299,8 @@ class Expectation(PGExpr):
         return r"\mathbb{E}_{%s \sim %s}\left[%s\right]" % (var, density, expr)
 
 
-class TrajectoryAggregate(PGExpr):
+class TrajectoryAggregate(_Operator):
     """Base of ∫ f dτ and Σ_τ f: ``cls(expr, trajectory)``; τ is bound."""
-
-    @property
-    def expr(self) -> Basic:
-        return self.args[0]
-
-    @property
-    def variable(self) -> Basic:
-        return self.args[1]
 
     @property
     def free_symbols(self) -> set[Basic]:
