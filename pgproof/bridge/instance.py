@@ -96,17 +96,24 @@ def batch_instance(mdp: TabularMDP, theta: np.ndarray, first: int, batch: Batch)
 
 
 def draw_instance(
-    rng: np.random.Generator, first: int, max_trajectories: int, label: str = ""
+    rng: np.random.Generator,
+    first: int,
+    max_trajectories: int,
+    label: str = "",
+    generic: bool = False,
 ) -> Instance:
     """A random small problem: S, A in 1..3, steps in 1..3, at most ``max_trajectories``.
 
+    ``generic`` draws S and A from 2..3 only: with one state p(s_1) = 1 and with one action
+    π_θ = 1, so many wrong claims are true there (callers alternate both kinds of draws).
     ρ and P(·|s,a) are flat-Dirichlet draws (so every trajectory has positive probability),
     r(s,a) is uniform in [−1, 1) (negative rewards exercise positivity side conditions),
     θ has N(0, 1) entries.  Shapes are redrawn until the enumeration is small enough.
     """
     while True:
-        n_states = int(rng.integers(1, MAX_SIZE + 1))
-        n_actions = int(rng.integers(1, MAX_SIZE + 1))
+        low = 2 if generic else 1
+        n_states = int(rng.integers(low, MAX_SIZE + 1))
+        n_actions = int(rng.integers(low, MAX_SIZE + 1))
         steps = int(rng.integers(1, MAX_STEPS + 1))
         count = n_states ** (steps + 1) * n_actions**steps
         if count <= max_trajectories:

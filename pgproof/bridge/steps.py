@@ -12,7 +12,8 @@ Comparing the rewritten side with its previous form isolates the step's own rule
 correct step after a wrong one is not blamed.  A step whose own rule is an estimate
 (E ≈ sample mean) is compared in expectation over the samples (:mod:`.compare`).
 
-Verdicts, over ``trials`` random instances (``numpy.random.default_rng([seed, step])``):
+Verdicts, over ``trials`` random instances (``numpy.random.default_rng([seed, step])``;
+odd trials have S, A ≥ 2, even ones S, A in 1..3, see :func:`.instance.draw_instance`):
 
     confirmed             accepted, and equal on every trial
     CHECKER BUG           accepted, but the sides differ: a bug in the symbolic checker
@@ -125,7 +126,9 @@ def check_step_numeric(report: StepReport, notation, trials: int = 5, seed: int 
     budget = _budget([left, right, report.source.lhs, report.source.rhs], notation.sample_count)
     try:
         for trial in range(1, trials + 1):
-            inst = draw_instance(rng, notation.first_index, budget, f"trial {trial}, seed {seed}")
+            inst = draw_instance(
+                rng, notation.first_index, budget, f"trial {trial}, seed {seed}", trial % 2 == 1
+            )
             if conditional:
                 held = compare_on(report.source.lhs, report.source.rhs, inst, notation)
                 if not held.agree:
@@ -164,9 +167,8 @@ def check_theta_free(
     rng = np.random.default_rng([seed, stream])
     try:
         for trial in range(1, trials + 1):
-            inst = draw_instance(
-                rng, notation.first_index, MAX_TRAJECTORIES, f"trial {trial}, seed {seed}"
-            )
+            label = f"trial {trial}, seed {seed}"
+            inst = draw_instance(rng, notation.first_index, MAX_TRAJECTORIES, label, trial % 2 == 1)
             outcome = compare_on(gradient, S.Zero, inst, notation)
             if not outcome.agree:
                 condition.verdict = "depends on θ"
