@@ -68,7 +68,8 @@ def _wrap(printer, expr: Basic) -> str:
     """Print ``expr``, parenthesised when it is a sum, a product or a big operator."""
     text = printer._print(expr)
     big = (Sum, Product, TrajectorySum)
-    if isinstance(expr, (Add, Mul, *big)) or (isinstance(expr, Pow) and expr.exp == -1):
+    negative = expr.is_Number and expr.is_negative
+    if isinstance(expr, (Add, Mul, *big)) or negative or (isinstance(expr, Pow) and expr.exp == -1):
         return r"\left(" + text + r"\right)"
     return text
 
