@@ -77,3 +77,14 @@ def test_a_checker_bug_fails_the_run(
     captured = capsys.readouterr()
     assert "!!! step 1: CHECKER BUG" in captured.out
     assert "CHECKER BUG" in captured.err and "accepted but numerically false" in captured.err
+
+
+def test_numeric_check_compiles_and_tests_the_final_estimate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seed_002 = ROOT / "derivations" / "002_policy_gradient_theorem_hf.pgproof.toml"
+    assert main(["check", "--numeric", "--trials", "2", "--json", str(seed_002)]) == 0
+    final = json.loads(capsys.readouterr().out)["derivations"][0]["numeric"]["final_estimate"]
+    assert "Σ_{i=1}^{m} Σ_{t=0}^{H}" in final["formula"]
+    assert final["verdict"] == "unbiased" and final["exactly_unbiased"] is True
+    assert final["max_exact_bias"] < 1e-8 and final["samples"] == 4000

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from ..bridge.estimator import CompileError, check_unbiased, final_estimate
 from ..bridge.report import numeric_text, step_json, witness_json
 from ..bridge.steps import NumericReport, check_numeric
+from ..numeric.check import EstimatorCheck
 from ..symbolic.checker import check
 from ..symbolic.derivation import DerivationError
 from ..symbolic.report import DerivationReport
@@ -76,6 +81,60 @@ def add_numeric_json(data: dict[str, Any], numeric: NumericReport) -> dict[str, 
     return data
 
 
+@dataclass
+class FinalEstimate:
+    """A derivation's final sample estimate, compiled and tested for bias."""
+
+    formula: str
+    result: EstimatorCheck | None = None
+    error: str = ""
+
+    @property
+    def biased(self) -> bool:
+        """Exactly biased (by enumeration): an accepted estimate must never be."""
+        return self.result is not None and self.result.exactly_unbiased is False
+
+    def json(self) -> dict[str, Any]:
+        if self.result is None:
+            return {"formula": self.formula, "error": self.error}
+        c = self.result.comparison
+        bias = self.result.exact_bias
+        return {
+            "formula": self.formula,
+            "p_value": c.p_value,
+            "verdict": c.verdict,
+            "alpha": c.alpha,
+            "samples": c.n_samples,
+            "max_exact_bias": None if bias is None else float(np.max(np.abs(bias))),
+            "exactly_unbiased": self.result.exactly_unbiased,
+        }
+
+    def text(self) -> str:
+        head = f"  final estimate: {self.formula}"
+        if self.result is None:
+            return f"{head}\n    not compiled: {self.error}"
+        j = self.json()
+        return (
+            f"{head}\n    compiled and sampled on a random MDP: m = {j['samples']}, "
+            f"Hotelling p = {j['p_value']:.3g} at α = {j['alpha']} → {j['verdict']}; "
+            f"exact |bias| = {j['max_exact_bias']:.2g} (by enumeration)"
+        )
+
+
+def final_estimate_check(report: DerivationReport, seed: int) -> FinalEstimate | None:
+    """Compile and test the last step when it is an accepted sample estimate."""
+    last = report.steps[-1]
+    if not (last.accepted and last.estimate):
+        return None
+    expr = final_estimate(report)
+    out = FinalEstimate(show(expr))
+    try:
+        out.result = check_unbiased(expr, report.derivation.notation, np.random.default_rng(seed))
+    except CompileError as exc:
+        out.error = str(exc)
+    return out
+
+
 def run_check(args: argparse.Namespace) -> int:
     derivations, errors = load_all(args.paths)
     reports: list[DerivationReport] = []
@@ -87,19 +146,27 @@ def run_check(args: argparse.Namespace) -> int:
             step = f" step {exc.step}:" if exc.step else ""
             errors.append(f"{where}:{step} {exc.message}")
     numeric: list[NumericReport | None] = [None] * len(reports)
+    finals: list[FinalEstimate | None] = [None] * len(reports)
     if args.numeric:
         numeric = [check_numeric(r, args.trials, args.seed, args.witness_dir) for r in reports]
+        finals = [final_estimate_check(r, args.seed) for r in reports]
     if args.json:
         out = []
-        for r, n in zip(reports, numeric, strict=True):
+        for r, n, f in zip(reports, numeric, finals, strict=True):
             data = report_json(r)
-            out.append(data if n is None else add_numeric_json(data, n))
+            if n is not None:
+                data = add_numeric_json(data, n)
+            if f is not None:
+                data["numeric"]["final_estimate"] = f.json()
+            out.append(data)
         print(json.dumps({"derivations": out, "errors": errors}, indent=2, ensure_ascii=False))
     else:
-        for r, n in zip(reports, numeric, strict=True):
+        for r, n, f in zip(reports, numeric, finals, strict=True):
             print(r.text())
             if n is not None:
                 print(numeric_text(n))
+            if f is not None:
+                print(f.text())
             print()
         good = sum(r.as_expected for r in reports)
         print(
@@ -111,12 +178,16 @@ def run_check(args: argparse.Namespace) -> int:
         for r, n in zip(reports, numeric, strict=True)
         if n is not None
         for s in n.checker_bugs
+    ] + [
+        f"{r.derivation.file}: the accepted final estimate is biased"
+        for r, f in zip(reports, finals, strict=True)
+        if f is not None and f.biased
     ]
     if args.numeric and not args.json:
         print(f"numeric: {len(bugs)} checker bug(s)" + (": " + "; ".join(bugs) if bugs else ""))
     print_errors(errors)
     for bug in bugs:
-        print(f"pgproof: CHECKER BUG: {bug} is accepted but numerically false", file=sys.stderr)
+        print(f"pgproof: CHECKER BUG: {bug} (accepted but numerically false)", file=sys.stderr)
     if errors:
         return 2
     return 0 if all(r.as_expected for r in reports) and not bugs else 1
