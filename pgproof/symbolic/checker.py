@@ -14,7 +14,7 @@ from sympy import Basic
 
 from .canonical import canonical, size, smallest_difference
 from .derivation import Derivation, DerivationError, Step
-from .objects import Equation
+from .objects import Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
 from .report import DerivationReport, StepReport
 from .rules import Context, apply_rule, lookup
@@ -35,10 +35,25 @@ def _resolve(derivation: Derivation) -> list[tuple[Equation, Equation]]:
             if isinstance(step.source, int) and not isinstance(step.source, bool):
                 lhs = claims[_earlier(step.source, k, step, "from") - 1].lhs
         claim = Equation(lhs, step.rhs)
+        _same_parameter(derivation, claim, k, step)
         source = _source(step, k, claims, claim)
         claims.append(claim)
         pairs.append((source, claim))
     return pairs
+
+
+def _same_parameter(derivation: Derivation, claim: Equation, k: int, step: Step) -> None:
+    """Every ∇ and every π_θ must use the notation's θ: θ-dependence is read from it."""
+    theta = derivation.notation.theta
+    for node in claim.atoms(Grad, Policy, TrajectoryDensity, Objective):
+        used = node.variable if isinstance(node, Grad) else node.theta
+        if used != theta:
+            raise DerivationError(
+                f"{show(node)} uses the parameter {used!r}, but this notation's parameter is "
+                f"{theta!r} (a different SymPy symbol, e.g. with other assumptions)",
+                k,
+                step.line,
+            )
 
 
 def _source(step: Step, k: int, claims: list[Equation], claim: Equation) -> Equation:

@@ -6,7 +6,7 @@ API honest (building steps from Notation objects, checking, rendering, Jupyter).
 
 from __future__ import annotations
 
-from sympy import Product, Sum, latex, log
+from sympy import Integer, Product, Sum, latex, log
 
 from pgproof.symbolic.checker import check
 from pgproof.symbolic.derivation import Derivation, ExpectedRejection, Step
@@ -91,3 +91,23 @@ def test_latex_printing_and_jupyter() -> None:
     shown = d._repr_latex_()
     assert shown.count(r"\checkmark") == len(seed_000_steps())
     assert r"\begin{align*}" in shown and r"\text{(1) definition}" in shown
+
+
+def test_a_gradient_in_another_parameter_symbol_is_unusable() -> None:
+    import pytest
+    from sympy import Symbol
+
+    from pgproof.symbolic.derivation import DerivationError
+
+    other = Symbol("theta", positive=True)  # prints as θ but is not the notation's θ
+    steps = (
+        Step(
+            lhs=Grad(log(n.pi()), other),
+            rhs=Integer(0),
+            rules=("drop_zero_gradient",),
+            source="self",
+        ),
+    )
+    with pytest.raises(DerivationError) as info:
+        check(Derivation("mixed", "test", n, steps))
+    assert "this notation's parameter is" in info.value.message
