@@ -106,11 +106,6 @@ def canonical(expr: Basic) -> Basic:
     return node
 
 
-def same(a: Basic, b: Basic) -> bool:
-    """Equal up to canonical form."""
-    return canonical(a) == canonical(b)
-
-
 def size(expr: Basic) -> int:
     return 1 + sum(size(a) for a in expr.args)
 

@@ -79,12 +79,6 @@ def replace_at(expr: Basic, path: Path, new: Basic) -> Basic:
     return expr.func(*args)
 
 
-def _subterm(expr: Basic, path: Path) -> Basic:
-    for i in path:
-        expr = expr.args[i]
-    return expr
-
-
 class Attempt:
     """What one rule did to one expression: candidates and refusals."""
 
