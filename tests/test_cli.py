@@ -109,3 +109,18 @@ def test_standalone_render_compiles_with_latex(tmp_path: Path, as_written: bool)
     result = _compile(tex)
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "all.pdf").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("command", ["check", "render"])
+def test_a_bad_step_reference_is_reported_with_file_line_and_step(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "derivations" / "000_deriving_policy_gradient.pgproof.toml").read_text()
+    bad = tmp_path / "bad.pgproof.toml"
+    bad.write_text(text.replace("from = 3\n", "from = 9\n"), encoding="utf-8")
+    assert main([command, str(bad)]) == 2
+    err = capsys.readouterr().err
+    step_6 = [i for i in range(len(text)) if text.startswith("[[step]]", i)][5]
+    line = 1 + text[: text.index("formula =", step_6)].count("\n")
+    assert f"{bad}:{line}: step 6: from must name an earlier step (1..5), not 9" in err
+    assert "Traceback" not in err

@@ -14,11 +14,9 @@ from ..bridge.estimator import CompileError, check_unbiased, final_estimate
 from ..bridge.report import numeric_text, step_json, witness_json
 from ..bridge.steps import NumericReport, check_numeric
 from ..numeric.check import EstimatorCheck
-from ..symbolic.checker import check
-from ..symbolic.derivation import DerivationError
 from ..symbolic.report import DerivationReport
 from ..symbolic.text import show
-from .common import load_all, print_errors
+from .common import load_and_check, print_errors
 
 EXAMPLES = """examples:
   pgproof check                          # derivations/ here, else the bundled seeds
@@ -136,15 +134,7 @@ def final_estimate_check(report: DerivationReport, seed: int) -> FinalEstimate |
 
 
 def run_check(args: argparse.Namespace) -> int:
-    derivations, errors = load_all(args.paths)
-    reports: list[DerivationReport] = []
-    for d in derivations:
-        try:
-            reports.append(check(d))
-        except DerivationError as exc:
-            where = f"{d.file}:{exc.line}" if exc.line else str(d.file)
-            step = f" step {exc.step}:" if exc.step else ""
-            errors.append(f"{where}:{step} {exc.message}")
+    reports, errors = load_and_check(args.paths)
     numeric: list[NumericReport | None] = [None] * len(reports)
     finals: list[FinalEstimate | None] = [None] * len(reports)
     if args.numeric:

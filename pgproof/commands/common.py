@@ -7,7 +7,9 @@ from importlib import resources
 from pathlib import Path
 
 from ..loader import DerivationFileError, derivation_files, load_derivation
+from ..symbolic.checker import check
 from ..symbolic.derivation import Derivation, DerivationError
+from ..symbolic.report import DerivationReport
 
 
 def default_paths() -> list[Path]:
@@ -37,6 +39,20 @@ def load_all(paths: list[str]) -> tuple[list[Derivation], list[str]]:
     if not files and not errors:
         errors.append(f"no derivation files (*.pgproof.toml) under {', '.join(map(str, chosen))}")
     return derivations, errors
+
+
+def load_and_check(paths: list[str]) -> tuple[list[DerivationReport], list[str]]:
+    """Load and check every derivation; unusable input becomes an error line (file:line)."""
+    derivations, errors = load_all(paths)
+    reports: list[DerivationReport] = []
+    for d in derivations:
+        try:
+            reports.append(check(d))
+        except DerivationError as exc:
+            errors.append(
+                str(DerivationFileError(str(d.file), exc.message, exc.line, None, exc.step))
+            )
+    return reports, errors
 
 
 def print_errors(errors: list[str]) -> None:

@@ -6,10 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..symbolic.checker import check
-from ..symbolic.derivation import DerivationError
 from ..symbolic.render import render, render_document
-from .common import load_all, print_errors
+from .common import load_and_check, print_errors
 
 EXAMPLES = """examples:
   pgproof render derivations/000_deriving_policy_gradient.pgproof.toml
@@ -19,14 +17,9 @@ EXAMPLES = """examples:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    derivations, errors = load_all(args.paths)
+    reports, errors = load_and_check(args.paths)
     if errors:
         print_errors(errors)
-        return 2
-    try:
-        reports = [check(d) for d in derivations]
-    except DerivationError as exc:
-        print_errors([exc.message])
         return 2
     if args.standalone:
         text = render_document(reports, as_written=args.as_written)

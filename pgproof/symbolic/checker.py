@@ -61,7 +61,7 @@ def _source(step: Step, k: int, claims: list[Equation], claim: Equation) -> Equa
         return Equation(claim.lhs, claim.lhs)
     if step.source == "previous":
         return claims[-1]
-    return claims[_earlier(step.source, k, step, "source") - 1]
+    return claims[_earlier(step.source, k, step, "from") - 1]
 
 
 def _earlier(ref: object, k: int, step: Step, what: str) -> int:
