@@ -22,7 +22,7 @@ meaning here: an unknown constant, a state outside the trajectory) and :class:`U
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,24 +98,23 @@ def align(values: Sequence[Value]) -> tuple[tuple[str, ...], list[np.ndarray]]:
     return axes, arrays
 
 
-def add(values: Sequence[Value]) -> Value:
+def _combine(values: Sequence[Value], op: Callable[..., np.ndarray], identity: float) -> Value:
+    """Fold ``op`` over values aligned by axis name (``identity`` for none)."""
     if not values:
-        return Value.scalar(0.0)
+        return Value.scalar(identity)
     axes, arrays = align(values)
     total = arrays[0].astype(np.float64)
     for array in arrays[1:]:
-        total = total + array
+        total = op(total, array)
     return Value(np.asarray(total, dtype=np.float64), axes)
+
+
+def add(values: Sequence[Value]) -> Value:
+    return _combine(values, np.add, 0.0)
 
 
 def multiply(values: Sequence[Value]) -> Value:
-    if not values:
-        return Value.scalar(1.0)
-    axes, arrays = align(values)
-    total = arrays[0].astype(np.float64)
-    for array in arrays[1:]:
-        total = total * array
-    return Value(np.asarray(total, dtype=np.float64), axes)
+    return _combine(values, np.multiply, 1.0)
 
 
 def power(base: Value, exponent: Value, what: str) -> Value:
