@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from .loader import SUFFIX, DerivationFileError, load_derivation
-from .symbolic.checker import check
+from .files import SUFFIX, DerivationFileError, load_derivation
+from .symbolic.checker import check_derivation
 from .symbolic.derivation import DerivationError
 from .symbolic.report import DerivationReport
 
@@ -63,7 +63,7 @@ class DerivationFile(pytest.File):
 class DerivationItem(pytest.Item):
     def runtest(self) -> None:
         derivation = load_derivation(self.path)
-        report = check(derivation)
+        report = check_derivation(derivation)
         if not report.as_expected:
             raise DerivationMismatch(report)
 

@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 from pgproof.cli import main
-from pgproof.loader import DerivationFileError, load_derivation
+from pgproof.files import DerivationFileError, load_derivation
 
 HEADER = 'title = "t"\nsource = "s"\n\n[[step]]\nby = "definition"\nfrom = "self"\n'
 

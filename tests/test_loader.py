@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pgproof.loader import DerivationFileError, load_derivation
-from pgproof.symbolic.checker import check
+from pgproof.files import DerivationFileError, load_derivation
+from pgproof.symbolic.checker import check_derivation
 
 DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
 
@@ -40,7 +40,7 @@ def error(tmp_path: Path, body: str, header: str = HEADER) -> DerivationFileErro
     ],
 )
 def test_seed_verdicts(name: str, verdict: str, first_refused: int | None) -> None:
-    report = check(load_derivation(DERIVATIONS / f"{name}.pgproof.toml"))
+    report = check_derivation(load_derivation(DERIVATIONS / f"{name}.pgproof.toml"))
     assert report.verdict == verdict
     assert report.as_expected
     first = report.first_rejection
@@ -49,7 +49,7 @@ def test_seed_verdicts(name: str, verdict: str, first_refused: int | None) -> No
 
 def test_seed_001_is_refused_for_the_policy_term_and_recorded_unfinished() -> None:
     d = load_derivation(DERIVATIONS / "001_policy_gradient_unfinished.pgproof.toml")
-    report = check(d)
+    report = check_derivation(d)
     assert d.unfinished
     assert all(s.accepted for s in report.steps[:11])
     reason = report.steps[11].reason
@@ -58,7 +58,9 @@ def test_seed_001_is_refused_for_the_policy_term_and_recorded_unfinished() -> No
 
 
 def test_seed_002_ends_in_an_estimate() -> None:
-    report = check(load_derivation(DERIVATIONS / "002_policy_gradient_theorem_hf.pgproof.toml"))
+    report = check_derivation(
+        load_derivation(DERIVATIONS / "002_policy_gradient_theorem_hf.pgproof.toml")
+    )
     assert [s.relation for s in report.steps][6:] == ["≈", "=", "=", "=", "=", "=", "≈"]
 
 
@@ -67,7 +69,7 @@ def test_every_wrong_step_case_is_refused_where_it_says() -> None:
     assert len(files) >= 8
     for f in files:
         d = load_derivation(f)
-        report = check(d)
+        report = check_derivation(d)
         assert d.expected is not None, f
         assert report.verdict == "rejected", f
         assert report.as_expected, f"{f}: {report.text()}"

@@ -6,8 +6,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from ..loader import DerivationFileError, derivation_files, load_derivation
-from ..symbolic.checker import check
+from ..files import DerivationFileError, derivation_files, load_derivation
+from ..symbolic.checker import check_derivation
 from ..symbolic.derivation import Derivation, DerivationError
 from ..symbolic.report import DerivationReport
 
@@ -47,7 +47,7 @@ def load_and_check(paths: list[str]) -> tuple[list[DerivationReport], list[str]]
     reports: list[DerivationReport] = []
     for d in derivations:
         try:
-            reports.append(check(d))
+            reports.append(check_derivation(d))
         except DerivationError as exc:
             errors.append(
                 str(DerivationFileError(str(d.file), exc.message, exc.line, None, exc.step))

@@ -1,4 +1,4 @@
-"""Derivation files: TOML metadata and LaTeX steps → :class:`Derivation`.
+"""The ``*.pgproof.toml`` schema: TOML metadata and LaTeX steps → :class:`Derivation`.
 
 A file is data. It is read with ``tomllib`` and its formulas with pgproof's
 LaTeX grammar; nothing in it is ever executed or handed to ``sympify``::
@@ -36,59 +36,28 @@ from typing import Any
 
 from sympy import Basic
 
-from .latex.parser import LatexError, parse_expression, parse_formula
-from .symbolic.derivation import Derivation, ExpectedRejection, Step
-from .symbolic.notation import Notation
-from .symbolic.rules import UnknownRule, lookup
+from pgproof.latex.parser import LatexError, parse_expression, parse_formula
+from pgproof.symbolic.derivation import Derivation, ExpectedRejection, Step
+from pgproof.symbolic.notation import Notation
+from pgproof.symbolic.rules import UnknownRule, lookup
 
-MAX_FILE_BYTES = 2_000_000
+from .chains import ChainError, chain_sides
+from .errors import DerivationFileError
+from .lines import FileLines
+from .read import read_text
+
 SUFFIX = ".pgproof.toml"
 TOP_KEYS = {"title", "source", "status", "notation", "expect", "step", "notes"}
 STEP_KEYS = {"formula", "by", "from", "using", "terms", "factor", "note"}
 NOTATION_KEYS = {f.name.rstrip("_") for f in fields(Notation)}
 
 
-class DerivationFileError(ValueError):
-    """Unusable input: ``file:line:column: step k: what is wrong``."""
-
-    def __init__(
-        self,
-        path: str,
-        message: str,
-        line: int | None = None,
-        column: int | None = None,
-        step: int | None = None,
-    ) -> None:
-        self.path, self.message = path, message
-        self.line, self.column, self.step = line, column, step
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        step = f" step {self.step}:" if self.step is not None else ""
-        return f"{where}:{step} {self.message}"
-
-
-def _step_lines(text: str) -> list[tuple[int, int | None]]:
-    """For each ``[[step]]``: (its header line, the line of its ``formula =``)."""
-    out: list[tuple[int, int | None]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if re.match(r"\s*\[\[\s*step\s*\]\]", line):
-            out.append((number, None))
-        elif out and out[-1][1] is None and re.match(r"\s*formula\s*=", line):
-            out[-1] = (out[-1][0], number)
-    return out
-
-
 class _Reader:
+    """Turns the parsed TOML tables into a Derivation, with file:line in every error."""
+
     def __init__(self, path: Path, text: str) -> None:
-        self.path, self.text = str(path), text
-        self.lines = text.splitlines()
-        self.step_lines = _step_lines(text)
+        self.path = str(path)
+        self.where = FileLines(text)
         self.last: tuple[Basic | None, Basic] | None = None  # the previous step's (lhs, rhs)
 
     def fail(
@@ -98,27 +67,12 @@ class _Reader:
         column: int | None = None,
         line: int | None = None,
     ) -> DerivationFileError:
-        if line is None and step is not None and step <= len(self.step_lines):
-            header, formula = self.step_lines[step - 1]
-            line = formula or header
+        if line is None and step is not None:
+            line = self.where.step_line(step)
         return DerivationFileError(self.path, message, line, column, step)
 
     def key_line(self, key: str) -> int | None:
-        for number, line in enumerate(self.lines, start=1):
-            if re.match(rf"\s*{re.escape(key)}\s*=", line):
-                return number
-        return None
-
-    def column_of(self, step: int, formula: str, column: int) -> int | None:
-        """The file column of a formula's column, when the formula sits on one line."""
-        line = self.step_lines[step - 1][1] if step <= len(self.step_lines) else None
-        if line is None:
-            return None
-        first = formula.splitlines()[0] if formula else ""
-        start = self.lines[line - 1].find(first)
-        return start + column if start >= 0 else None
-
-    # ----------------------------------------------------------------- parts
+        return self.where.key_line(key)
 
     def notation(self, table: Any) -> Notation:
         if table is None:
@@ -177,6 +131,18 @@ class _Reader:
         except LatexError as exc:
             raise self.fail(f"{what}: {exc.message}", step=k) from None
 
+    def rules(self, k: int, table: dict) -> tuple[str, ...]:
+        rules = table.get("by", [])
+        rules = [rules] if isinstance(rules, str) else rules
+        if not (isinstance(rules, list) and all(isinstance(r, str) for r in rules)):
+            raise self.fail("by must be a rule name or a list of rule names", step=k)
+        for name in rules:
+            try:
+                lookup(name)
+            except UnknownRule as exc:
+                raise self.fail(str(exc), step=k) from None
+        return tuple(rules)
+
     def step(self, k: int, table: Any, notation: Notation) -> Step:
         if not isinstance(table, dict):
             raise self.fail("[[step]] must be a table", step=k)
@@ -191,20 +157,15 @@ class _Reader:
         try:
             parts = parse_formula(formula, notation)
         except LatexError as exc:
-            column = self.column_of(k, formula, exc.column)
+            column = self.where.column_of(k, formula, exc.column)
             raise self.fail(exc.message, step=k, column=column) from None
-        lhs, rhs = self._sides(parts, notation, k)
+        try:
+            lhs, rhs = chain_sides(parts, notation, self.last)
+        except ChainError as exc:
+            raise self.fail(str(exc), step=k) from None
         resolved_lhs = lhs if lhs is not None else (self.last[0] if self.last else None)
         self.last = (resolved_lhs, rhs)
-        rules = table.get("by", [])
-        rules = [rules] if isinstance(rules, str) else rules
-        if not (isinstance(rules, list) and all(isinstance(r, str) for r in rules)):
-            raise self.fail("by must be a rule name or a list of rule names", step=k)
-        for name in rules:
-            try:
-                lookup(name)
-            except UnknownRule as exc:
-                raise self.fail(str(exc), step=k) from None
+        rules = self.rules(k, table)
         source = table.get("from", "previous")
         if not (
             source in ("previous", "self")
@@ -225,7 +186,7 @@ class _Reader:
             raise self.fail("note must be a string", step=k)
         return Step(
             rhs=rhs,
-            rules=tuple(rules),
+            rules=rules,
             lhs=lhs,
             source=source,
             reference=using,
@@ -233,52 +194,26 @@ class _Reader:
             factor=None if factor is None else self.expression(factor, notation, k, "factor"),
             note=note,
             latex=formula,
-            line=(self.step_lines[k - 1][1] or self.step_lines[k - 1][0])
-            if k <= len(self.step_lines)
-            else None,
+            line=self.where.step_line(k),
         )
 
-    def _sides(self, parts: list, notation: Notation, k: int) -> tuple[Basic | None, Basic]:
-        # "a = ĝ = b": a middle part that is a declared constant names the right side.
-        names = {notation.constant(c) for c in notation.constants}
-        core = [p for i, p in enumerate(parts) if not (0 < i < len(parts) - 1 and p in names)]
-        # "a = b = c" where "a = b" repeats the previous step: the display continues it.
-        if len(core) == 3 and self.last is not None:
-            lhs, rhs = self.last
-            if core[1] == rhs and core[0] in (None, lhs):
-                core = [None, core[2]]
-        if len(core) != 2:
-            raise self.fail(
-                f"a step is one equality, this formula has {len(parts) - 1} '=' signs: "
-                "split the chain into one step per '='",
-                step=k,
-            )
-        return core[0], core[1]
 
-
-def load_derivation(path: str | Path) -> Derivation:
-    """Read one derivation file (raises :class:`DerivationFileError`)."""
-    path = Path(path)
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DerivationFileError(str(path), f"cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise DerivationFileError(
-            str(path), f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}"
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DerivationFileError(str(path), f"not UTF-8 text ({exc.reason})") from None
-    reader = _Reader(path, text)
-    try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(match[1]), int(match[2])) if match else (None, None)
         message = str(exc).split(" (at line")[0]
         raise DerivationFileError(str(path), f"not valid TOML: {message}", line, col) from None
+
+
+def load_derivation(path: str | Path) -> Derivation:
+    """Read one derivation file (raises :class:`DerivationFileError`)."""
+    path = Path(path)
+    text = read_text(path)
+    data = _parse_toml(path, text)
+    reader = _Reader(path, text)
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
         raise reader.fail(

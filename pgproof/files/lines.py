@@ -1,0 +1,42 @@
+"""Where things sit in a derivation file: step headers, ``formula =`` lines, keys, columns."""
+
+from __future__ import annotations
+
+import re
+
+
+class FileLines:
+    """Line numbers (1-based) of a TOML derivation file's keys and ``[[step]]`` tables."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        #: for each ``[[step]]``: (its header line, the line of its ``formula =``)
+        self.steps: list[tuple[int, int | None]] = []
+        for number, line in enumerate(self.lines, start=1):
+            if re.match(r"\s*\[\[\s*step\s*\]\]", line):
+                self.steps.append((number, None))
+            elif self.steps and self.steps[-1][1] is None and re.match(r"\s*formula\s*=", line):
+                self.steps[-1] = (self.steps[-1][0], number)
+
+    def step_line(self, step: int) -> int | None:
+        """The line of step k's formula (else its header), when the file has that step."""
+        if not 1 <= step <= len(self.steps):
+            return None
+        header, formula = self.steps[step - 1]
+        return formula or header
+
+    def key_line(self, key: str) -> int | None:
+        """The first line that assigns ``key``."""
+        for number, line in enumerate(self.lines, start=1):
+            if re.match(rf"\s*{re.escape(key)}\s*=", line):
+                return number
+        return None
+
+    def column_of(self, step: int, formula: str, column: int) -> int | None:
+        """The file column of a formula's column, when the formula sits on one line."""
+        line = self.steps[step - 1][1] if 1 <= step <= len(self.steps) else None
+        if line is None:
+            return None
+        first = formula.splitlines()[0] if formula else ""
+        start = self.lines[line - 1].find(first)
+        return start + column if start >= 0 else None
