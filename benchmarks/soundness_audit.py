@@ -23,7 +23,7 @@ import numpy as np
 
 from pgproof.bridge.audit import AuditResult, AuditSummary, all_mutants, audit_mutant
 from pgproof.commands.common import load_all
-from pgproof.symbolic.checker import check
+from pgproof.symbolic.checker import check_derivation
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted(str(p) for p in (ROOT / "derivations").glob("0*.pgproof.toml"))
@@ -67,7 +67,7 @@ def main() -> int:
     derivations, errors = load_all(args.paths)
     for error in errors:
         print(f"error: {error}")
-    reports = [check(d) for d in derivations]
+    reports = [check_derivation(d) for d in derivations]
     chosen = list(all_mutants(reports))
     total = len(chosen)
     if args.quick and total > QUICK_MUTANTS:

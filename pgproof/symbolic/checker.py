@@ -10,16 +10,21 @@ the next.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sympy import Basic
 
 from .canonical import canonical, size, smallest_difference
-from .derivation import Derivation, DerivationError, Step
+from .errors import DerivationError
 from .objects import Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
 from .report import DerivationReport, StepReport
 from .rules import Context, apply_rule, lookup
 from .rules.apply import MAX_CANDIDATES
 from .text import show
+
+if TYPE_CHECKING:
+    from .derivation import Derivation, Step
 
 
 def _resolve(derivation: Derivation) -> list[tuple[Equation, Equation]]:
@@ -160,7 +165,7 @@ def check_step(
     return report.reject(reasons or [f"{names} does not produce the claim"], None)
 
 
-def check(derivation: Derivation) -> DerivationReport:
+def check_derivation(derivation: Derivation) -> DerivationReport:
     """Check every step of ``derivation``."""
     pairs = _resolve(derivation)
     claims = [claim for _, claim in pairs]

@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 
 from sympy import Basic
 
+from .errors import DerivationError
 from .notation import Notation
+
+__all__ = ["Derivation", "DerivationError", "ExpectedRejection", "Step"]
 
 
 @dataclass(frozen=True)
@@ -60,22 +63,12 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         """Jupyter shows a derivation as its checked ``align*`` block."""
-        from .checker import check
+        from .checker import check_derivation
         from .render import render
 
-        return render(check(self))
+        return render(check_derivation(self))
 
     @property
     def start(self) -> Step:
         """The starting expression is the first step's claim."""
         return self.steps[0]
-
-
-class DerivationError(ValueError):
-    """A derivation that cannot be checked as written (a bad reference, a missing lhs)."""
-
-    def __init__(self, message: str, step: int | None = None, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.step = step
-        self.line = line

@@ -10,10 +10,12 @@ KaTeX-only spellings (``\textcolor{#eb3a32}``) turned into LaTeX.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sympy import latex
 
-from .report import DerivationReport, StepReport
+if TYPE_CHECKING:
+    from .report import DerivationReport, StepReport
 
 PREAMBLE = r"""\documentclass{article}
 \usepackage[utf8]{inputenc}

@@ -1,9 +1,13 @@
-"""Reports of a check: per step (✓/✗ with reasons) and per derivation (verdict)."""
+"""Reports of a symbolic check, per step (✓/✗ with reasons) and per derivation (verdict).
+
+This module owns their text (:meth:`DerivationReport.text`) and JSON
+(:meth:`DerivationReport.to_json`); the command line only prints them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sympy import Basic
 
@@ -50,6 +54,19 @@ class StepReport:
         self.produced = produced
         self.difference = difference
         return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "line": self.step.line,
+            "rule": ", ".join(self.step.rules),
+            "rules": list(self.step.rules),
+            "status": self.status,
+            "relation": self.relation,
+            "claim": f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}",
+            "reason": self.reason if not self.accepted else "",
+            "assumptions": self.assumptions,
+        }
 
     def text(self) -> str:
         """Two or more lines: the verdict with the claim, then reasons and notes."""
@@ -106,6 +123,22 @@ class DerivationReport:
         from .render import render
 
         return render(self)
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.derivation
+        expected: dict[str, Any] = {"verdict": "accepted"}
+        if d.expected is not None:
+            expected = {"verdict": "rejected", "step": d.expected.step, "reason": d.expected.reason}
+        return {
+            "file": d.file,
+            "title": d.title,
+            "source": d.source,
+            "unfinished": d.unfinished,
+            "verdict": self.verdict,
+            "expected": expected,
+            "as_expected": self.as_expected,
+            "steps": [s.to_json() for s in self.steps],
+        }
 
     def text(self) -> str:
         d = self.derivation

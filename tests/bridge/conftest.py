@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pgproof.loader import load_derivation
-from pgproof.symbolic.checker import check
+from pgproof.files import load_derivation
+from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.report import DerivationReport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,5 +19,5 @@ def checked() -> dict[str, DerivationReport]:
     """Every derivation file's report, by file stem."""
     out = {}
     for path in sorted(DERIVATIONS.rglob("*.pgproof.toml")):
-        out[path.name.removesuffix(".pgproof.toml")] = check(load_derivation(path))
+        out[path.name.removesuffix(".pgproof.toml")] = check_derivation(load_derivation(path))
     return out

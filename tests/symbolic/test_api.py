@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sympy import Integer, Product, Sum, latex, log
 
-from pgproof.symbolic.checker import check
+from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.derivation import Derivation, ExpectedRejection, Step
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Grad, Ratio
@@ -57,7 +57,7 @@ def seed_000_steps() -> tuple[Step, ...]:
 
 
 def test_seed_000_through_the_api() -> None:
-    report = check(Derivation("000", "000_f89af4cbc279160f.txt", n, seed_000_steps()))
+    report = check_derivation(Derivation("000", "000_f89af4cbc279160f.txt", n, seed_000_steps()))
     assert report.verdict == "accepted", report.text()
     assert report.as_expected
 
@@ -68,7 +68,7 @@ def test_dropping_the_initial_factor_is_refused_through_the_api() -> None:
         lhs=p, rhs=Product(n.pi() * n.p(), n.time_range()), rules=("definition",), source="self"
     )
     d = Derivation("000 broken", "test", n, tuple(steps), expected=ExpectedRejection(8, "gives"))
-    report = check(d)
+    report = check_derivation(d)
     assert report.first_rejection is not None and report.first_rejection.index == 8
     assert report.as_expected
 
@@ -109,5 +109,5 @@ def test_a_gradient_in_another_parameter_symbol_is_unusable() -> None:
         ),
     )
     with pytest.raises(DerivationError) as info:
-        check(Derivation("mixed", "test", n, steps))
+        check_derivation(Derivation("mixed", "test", n, steps))
     assert "this notation's parameter is" in info.value.message
