@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from sympy import Symbol
 
-import pgproof.commands.check as check_command
-from pgproof.bridge.steps import CHECKER_BUG, NumericReport, NumericStep
+import pgproof.bridge.steps as bridge_steps
+from pgproof.bridge.report import CHECKER_BUG, NumericReport, NumericStep
 from pgproof.cli import main
 from pgproof.numeric.io import load_mdp_json
 
@@ -69,10 +70,11 @@ def test_a_checker_bug_fails_the_run(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def buggy(report, trials, seed, witness_dir):
-        steps = [NumericStep(s.index, s.accepted, CHECKER_BUG, ("a", "b")) for s in report.steps]
+        pair = (Symbol("a"), Symbol("b"))
+        steps = [NumericStep(s.index, s.accepted, CHECKER_BUG, pair) for s in report.steps]
         return NumericReport(steps, trials, seed)
 
-    monkeypatch.setattr(check_command, "check_numeric", buggy)
+    monkeypatch.setattr(bridge_steps, "verify_steps_numerically", buggy)
     assert main(["check", "--numeric", SEEDS[0]]) == 1
     captured = capsys.readouterr()
     assert "!!! step 1: CHECKER BUG" in captured.out

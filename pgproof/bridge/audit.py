@@ -2,7 +2,7 @@
 
 For a step k of a checked derivation, a mutant replaces the claim's right side by one of
 :func:`.mutations.mutants`; the symbolic checker re-checks step k alone against its own
-source (:func:`pgproof.symbolic.checker.check_step`), and :func:`.steps.check_step_numeric`
+source (:func:`pgproof.symbolic.checker.check_step`), and :func:`.steps.verify_step_numerically`
 compares the mutant with the source on random MDPs.  The property audited is
 
     accepted symbolically  ⇒  numerically equal          (no accepted-but-wrong mutant).
@@ -24,7 +24,7 @@ from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.text import show
 
 from .mutations import Mutant, mutants
-from .steps import CHECKER_BUG, NOT_COMPARED, NOT_EVALUATED, REFUTED, check_step_numeric
+from .steps import CHECKER_BUG, NOT_COMPARED, NOT_EVALUATED, REFUTED, verify_step_numerically
 
 
 @dataclass
@@ -58,7 +58,7 @@ def audit_mutant(
     claims = [s.claim for s in report.steps]
     claims[index - 1] = claim
     symbolic = check_step(derivation, index, original.source, claim, claims)
-    numeric = check_step_numeric(symbolic, derivation.notation, trials, seed)
+    numeric = verify_step_numerically(symbolic, derivation.notation, trials, seed)
     if numeric.verdict in (REFUTED, CHECKER_BUG):
         outcome = "wrong"
     elif numeric.verdict in (NOT_EVALUATED, NOT_COMPARED):

@@ -10,7 +10,7 @@ extracted from the symbolic form and evaluated by :mod:`.evaluate` on a sampled 
 (:class:`pgproof.numeric.trajectories.Batch`): the batch's m trajectories form the axis of
 τ^{(i)}, so nothing is hand-written per derivation.  The result has the signature of
 :mod:`pgproof.numeric.estimators` — ``(batch, mdp, policy, θ) -> [m, S, A]`` — and is
-tested for unbiasedness with :func:`pgproof.numeric.check.check_estimator` (Hotelling's T²
+tested for unbiasedness with :func:`pgproof.numeric.bias_test.test_estimator_bias` (Hotelling's T²
 of E[ĝ] = ∇J(θ), plus the exact bias by enumeration).
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from sympy import Basic, Integer, Mul, Pow, Sum
 
-from pgproof.numeric.check import EstimatorCheck, check_estimator
+from pgproof.numeric.bias_test import BiasTestResult, test_estimator_bias
 from pgproof.numeric.enumeration import exact_gradient_enumeration
 from pgproof.numeric.estimators import Estimator
 from pgproof.numeric.mdp import TabularMDP
@@ -109,17 +109,20 @@ def final_estimate(report: DerivationReport) -> Basic:
     raise CompileError(f"{report.derivation.title}: no step is a sample estimate")
 
 
-def check_unbiased(
+def test_sample_estimate_bias(
     expr: Basic,
     notation: Notation,
     rng: np.random.Generator,
     m: int = 4_000,
     alpha: float = 0.01,
     max_trajectories: int = 3_000,
-) -> EstimatorCheck:
+) -> BiasTestResult:
     """Compile ``expr`` and test E[ĝ] = ∇J(θ) on a random MDP (sampled and exactly)."""
     estimator = compile_estimator(expr, notation)
     instance = draw_instance(rng, notation.first_index, max_trajectories)
     mdp, theta, policy = instance.mdp, instance.theta, instance.policy
     gradient = exact_gradient_enumeration(mdp, policy, theta)
-    return check_estimator(estimator, mdp, policy, theta, gradient, m=m, rng=rng, alpha=alpha)
+    return test_estimator_bias(estimator, mdp, policy, theta, gradient, m=m, rng=rng, alpha=alpha)
+
+
+test_sample_estimate_bias.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -1,6 +1,7 @@
 """Evaluate any expression of the notation on an :class:`~.instance.Instance`.
 
-Driven by the expression tree (one case per node type, nothing per derivation):
+Driven by the expression tree: one ``_eval_<Class>`` method per node type, found along the
+class's MRO as SymPy's printers find ``_print_<Class>`` (nothing per derivation):
 
     s_t, a_t                 states[:, t−first], actions[:, t−first] on the axis of τ / τ^(k)
     π_θ(a|s), p(s'|s,a)      softmax(θ)[s, a], P[s, a, s'];   p(s_first) = ρ[s];   r(s,a)
@@ -22,7 +23,7 @@ the tolerance.  Free integer symbols (t, m) take their values from ``env`` (by n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from sympy import Add, Basic, Integer, Mul, Number, Pow, Product, Sum, Symbol, exp, log
@@ -168,80 +169,131 @@ class Evaluator:
         terms = [self._limits(node, inner, {**env, index.name: t}) for t in range(b + 1, a)]
         if isinstance(node, Sum):
             return V.multiply([Value.scalar(-1.0), V.add(terms)])
-        return V.divide(Value.scalar(1.0), V.multiply(terms), show(node))
+        return V.divide(Value.scalar(1.0), V.multiply(terms), node)
 
     # ------------------------------------------------------------------ dispatch
 
-    def value(self, expr: Basic, env: Mapping[str, int]) -> Value:  # noqa: C901 - a dispatch
-        inst, mdp = self.instance, self.instance.mdp
-        if isinstance(expr, Number):
-            return Value.scalar(float(expr))
-        if isinstance(expr, Symbol):
-            if expr.name in env:
-                return Value.scalar(float(env[expr.name]))
-            raise NotEvaluable(f"{show(expr)} has no numeric value")
-        if isinstance(expr, (State, Action)):
-            return self._variable(expr, env)
-        if isinstance(expr, Policy):
-            self._check_theta(expr.theta)
-            action, state = expr.args[1], expr.args[2]
-            idx = [self.value(state, env), self.value(action, env)]
-            return V.take(softmax(self.theta), idx, show(expr))
-        if isinstance(expr, Dynamics):
-            nxt, state, action = expr.args[1:]
-            idx = [self.value(state, env), self.value(action, env), self.value(nxt, env)]
-            return V.take(mdp.transition, idx, show(expr))
-        if isinstance(expr, InitialDistribution):
-            return V.take(mdp.initial, [self.value(expr.args[1], env)], show(expr))
-        if isinstance(expr, Reward):
-            idx = [self.value(expr.args[1], env), self.value(expr.args[2], env)]
-            return V.take(mdp.reward, idx, show(expr))
-        if isinstance(expr, Return):
-            return self._return(expr.trajectory, env)
-        if isinstance(expr, TrajectoryDensity):
-            self._check_theta(expr.theta)
-            return self._density(expr.trajectory, env)
-        if isinstance(expr, Objective):
-            self._check_theta(expr.theta)
-            return Value.scalar(exact_objective(mdp, inst.policy, self.theta))
-        if isinstance(expr, Grad):
-            return self._gradient(expr, env)
-        if isinstance(expr, (Expectation, TrajectoryAggregate)):
-            if not inst.enumerated:
-                raise NotEvaluable(f"{show(expr)} needs every trajectory, not a sample")
-            axis = trajectory_axis(expr.variable, env)
-            body = self.value(expr.expr, env)
-            if isinstance(expr, Expectation):
-                weights = self.value(expr.density, env)
-                if axis not in weights.axes:
-                    raise NotEvaluable(f"the density {show(expr.density)} is not a density of τ")
-                return body.reduce(axis, weights)
-            if axis not in body.axes:  # counting measure: ∫ c dτ = c · (number of τ)
-                return V.multiply([body, Value.scalar(float(inst.n_trajectories))])
-            return body.reduce(axis)
-        if isinstance(expr, SampleMean):
-            body, index, count = expr.args
-            return self.value(Sum(body, (index, Integer(1), count)) / count, env)
-        if isinstance(expr, (Sum, Product)):
-            return self._big(expr, env)
-        if isinstance(expr, Ratio):
-            return V.divide(
-                self.value(expr.numerator, env), self.value(expr.denominator, env), show(expr)
-            )
-        if isinstance(expr, Cancelled):
-            return Value.scalar(0.0)
-        if isinstance(expr, Add):
-            return V.add([self.value(a, env) for a in expr.args])
-        if isinstance(expr, Mul):
-            return V.multiply([self.value(a, env) for a in expr.args])
-        if isinstance(expr, Pow):
-            return V.power(self.value(expr.base, env), self.value(expr.exp, env), show(expr))
-        if isinstance(expr, log):
-            return V.log(self.value(expr.args[0], env), show(expr))
-        if isinstance(expr, exp):
-            inner = self.value(expr.args[0], env)
-            return Value(np.exp(inner.data.astype(np.float64)), inner.axes)
-        raise NotEvaluable(f"no numeric meaning for {show(expr)} ({type(expr).__name__})")
+    def value(self, expr: Basic, env: Mapping[str, int]) -> Value:
+        """Dispatch on the class, the way SymPy's printers do: the first ``_eval_<Class>``
+        along the method resolution order (so ``Mul`` finds ``_eval_Mul`` and a subclass of
+        ``Number`` finds ``_eval_Number``)."""
+        kind = type(expr)
+        method = _DISPATCH.get(kind)
+        if method is None:
+            method = _DISPATCH[kind] = _method_for(kind)
+        if method is None:
+            raise NotEvaluable(f"no numeric meaning for {show(expr)} ({kind.__name__})")
+        return method(self, expr, env)
+
+    def _eval_Number(self, expr: Number, env: Mapping[str, int]) -> Value:
+        return Value.scalar(float(expr))
+
+    def _eval_Symbol(self, expr: Symbol, env: Mapping[str, int]) -> Value:
+        if expr.name in env:
+            return Value.scalar(float(env[expr.name]))
+        raise NotEvaluable(f"{show(expr)} has no numeric value")
+
+    def _eval_State(self, expr: State, env: Mapping[str, int]) -> Value:
+        return self._variable(expr, env)
+
+    _eval_Action = _eval_State
+
+    def _eval_Policy(self, expr: Policy, env: Mapping[str, int]) -> Value:
+        self._check_theta(expr.theta)
+        action, state = expr.args[1], expr.args[2]
+        idx = [self.value(state, env), self.value(action, env)]
+        return V.take(softmax(self.theta), idx, expr)
+
+    def _eval_Dynamics(self, expr: Dynamics, env: Mapping[str, int]) -> Value:
+        nxt, state, action = expr.args[1:]
+        idx = [self.value(state, env), self.value(action, env), self.value(nxt, env)]
+        return V.take(self.instance.mdp.transition, idx, expr)
+
+    def _eval_InitialDistribution(self, expr: InitialDistribution, env) -> Value:
+        return V.take(self.instance.mdp.initial, [self.value(expr.args[1], env)], expr)
+
+    def _eval_Reward(self, expr: Reward, env: Mapping[str, int]) -> Value:
+        idx = [self.value(expr.args[1], env), self.value(expr.args[2], env)]
+        return V.take(self.instance.mdp.reward, idx, expr)
+
+    def _eval_Return(self, expr: Return, env: Mapping[str, int]) -> Value:
+        return self._return(expr.trajectory, env)
+
+    def _eval_TrajectoryDensity(self, expr: TrajectoryDensity, env: Mapping[str, int]) -> Value:
+        self._check_theta(expr.theta)
+        return self._density(expr.trajectory, env)
+
+    def _eval_Objective(self, expr: Objective, env: Mapping[str, int]) -> Value:
+        self._check_theta(expr.theta)
+        inst = self.instance
+        return Value.scalar(exact_objective(inst.mdp, inst.policy, self.theta))
+
+    def _eval_Grad(self, expr: Grad, env: Mapping[str, int]) -> Value:
+        return self._gradient(expr, env)
+
+    def _over_trajectories(self, expr: Basic, env: Mapping[str, int]) -> tuple[str, Value]:
+        if not self.instance.enumerated:
+            raise NotEvaluable(f"{show(expr)} needs every trajectory, not a sample")
+        return trajectory_axis(expr.variable, env), self.value(expr.expr, env)
+
+    def _eval_Expectation(self, expr: Expectation, env: Mapping[str, int]) -> Value:
+        axis, body = self._over_trajectories(expr, env)
+        weights = self.value(expr.density, env)
+        if axis not in weights.axes:
+            raise NotEvaluable(f"the density {show(expr.density)} is not a density of τ")
+        return body.reduce(axis, weights)
+
+    def _eval_TrajectoryAggregate(self, expr: TrajectoryAggregate, env) -> Value:
+        axis, body = self._over_trajectories(expr, env)
+        if axis not in body.axes:  # counting measure: ∫ c dτ = c · (number of τ)
+            return V.multiply([body, Value.scalar(float(self.instance.n_trajectories))])
+        return body.reduce(axis)
+
+    def _eval_SampleMean(self, expr: SampleMean, env: Mapping[str, int]) -> Value:
+        body, index, count = expr.args
+        return self.value(Sum(body, (index, Integer(1), count)) / count, env)
+
+    def _eval_Sum(self, expr: Sum | Product, env: Mapping[str, int]) -> Value:
+        return self._big(expr, env)
+
+    _eval_Product = _eval_Sum
+
+    def _eval_Ratio(self, expr: Ratio, env: Mapping[str, int]) -> Value:
+        num, den = self.value(expr.numerator, env), self.value(expr.denominator, env)
+        return V.divide(num, den, expr)
+
+    def _eval_Cancelled(self, expr: Cancelled, env: Mapping[str, int]) -> Value:
+        return Value.scalar(0.0)
+
+    def _eval_Add(self, expr: Add, env: Mapping[str, int]) -> Value:
+        return V.add([self.value(a, env) for a in expr.args])
+
+    def _eval_Mul(self, expr: Mul, env: Mapping[str, int]) -> Value:
+        return V.multiply([self.value(a, env) for a in expr.args])
+
+    def _eval_Pow(self, expr: Pow, env: Mapping[str, int]) -> Value:
+        return V.power(self.value(expr.base, env), self.value(expr.exp, env), expr)
+
+    def _eval_log(self, expr: log, env: Mapping[str, int]) -> Value:
+        return V.log(self.value(expr.args[0], env), expr)
+
+    def _eval_exp(self, expr: exp, env: Mapping[str, int]) -> Value:
+        inner = self.value(expr.args[0], env)
+        return Value(np.exp(inner.data.astype(np.float64)), inner.axes)
+
+
+Method = Callable[[Evaluator, Basic, Mapping[str, int]], Value]
+#: class → its ``_eval_<Class>`` method (found once per class along the MRO)
+_DISPATCH: dict[type, Method | None] = {}
+
+
+def _method_for(kind: type) -> Method | None:
+    for cls in kind.__mro__:
+        method = getattr(Evaluator, f"_eval_{cls.__name__}", None)
+        if method is not None:
+            return method
+    return None
+
 
 
 def evaluate(

@@ -1,4 +1,4 @@
-"""Text and JSON for the numeric part of ``pgproof check --numeric``.
+"""Numeric verdicts of a derivation's steps: the result types, with their text and JSON.
 
 Text: one line per step (✓ confirmed, ✗ refuted with its witness, ? not evaluated,
 ≟ true but not proved, and a loud ``!!! CHECKER BUG`` line for an accepted step or side
@@ -8,20 +8,130 @@ object, and a ``witness`` object when there is one (see :meth:`.witness.Witness.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from sympy import Basic
+
+from pgproof.symbolic.text import show
+
 from .compare import RTOL
-from .steps import (
-    CHECKER_BUG,
-    CONFIRMED,
-    NOT_COMPARED,
-    NOT_EVALUATED,
-    REFUTED,
-    TRUE_NOT_PROVED,
-    NumericReport,
-    NumericStep,
-    SideCondition,
-)
+from .witness import Witness
+
+CONFIRMED = "confirmed"
+CHECKER_BUG = "CHECKER BUG"
+REFUTED = "refuted"
+TRUE_NOT_PROVED = "true but not proved"
+NOT_EVALUATED = "not evaluated"
+NOT_COMPARED = "not compared"
+
+
+@dataclass
+class SideCondition:
+    """Is a term the author claims free of θ really free of it?"""
+
+    term: Basic
+    verdict: str  # "θ-free" | "depends on θ" | NOT_EVALUATED
+    reason: str = ""
+    witness: Witness | None = None
+
+    def text_lines(self, accepted: bool) -> list[str]:
+        head = f"        side condition: {show(self.term)} is free of θ — "
+        if self.verdict == "θ-free":
+            return [head + "numerically confirmed"]
+        if self.verdict == NOT_EVALUATED:
+            return [head + f"not evaluated: {self.reason}"]
+        loud = "!!! CHECKER BUG: an accepted step's side condition is false; " if accepted else ""
+        lines = [head + loud + "FALSE, it depends on θ"]
+        if self.witness is not None:
+            lines += _indent(self.witness.text(), "          ")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "term": show(self.term),
+            "verdict": self.verdict,
+            "reason": self.reason,
+        }
+        if self.witness is not None:
+            out["witness"] = self.witness.to_json()
+        return out
+
+
+@dataclass
+class NumericStep:
+    """One step's numeric verdict; ``compared`` holds the two expressions compared."""
+
+    index: int
+    accepted: bool
+    verdict: str
+    compared: tuple[Basic, Basic]
+    estimate: bool = False
+    trials: int = 0
+    reason: str = ""
+    witness: Witness | None = None
+    side_conditions: list[SideCondition] = field(default_factory=list)
+
+    @property
+    def loud(self) -> bool:
+        """A soundness failure of the checker (an accepted step or side condition is false)."""
+        bad_side = self.accepted and any(c.verdict == "depends on θ" for c in self.side_conditions)
+        return self.verdict == CHECKER_BUG or bad_side
+
+    def text_lines(self) -> list[str]:
+        return step_text(self)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``numeric`` object of one step (its witness goes beside it, see witness_json)."""
+        return {
+            "verdict": self.verdict,
+            "checker_bug": self.loud,
+            "trials": self.trials,
+            "estimate": self.estimate,
+            "compared": [show(e) for e in self.compared],
+            "reason": self.reason,
+            "side_conditions": [c.to_json() for c in self.side_conditions],
+        }
+
+    def witness_json(self) -> dict[str, Any] | None:
+        """The step's witness, or the first side-condition witness."""
+        if self.witness is not None:
+            return self.witness.to_json()
+        for cond in self.side_conditions:
+            if cond.witness is not None:
+                return cond.witness.to_json()
+        return None
+
+
+@dataclass
+class NumericReport:
+    """Numeric verdicts for every step of one derivation."""
+
+    steps: list[NumericStep]
+    trials: int
+    seed: int
+
+    @property
+    def checker_bugs(self) -> list[NumericStep]:
+        return [s for s in self.steps if s.loud]
+
+    def text(self) -> str:
+        return numeric_text(self)
+
+    def add_to_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Each step of a derivation's JSON gets a ``numeric`` object (and its ``witness``)."""
+        for step, result in zip(data["steps"], self.steps, strict=True):
+            step["numeric"] = result.to_json()
+            witness = result.witness_json()
+            if witness is not None:
+                step["witness"] = witness
+        data["numeric"] = {
+            "trials": self.trials,
+            "seed": self.seed,
+            "checker_bugs": [s.index for s in self.checker_bugs],
+        }
+        return data
+
 
 MARKS = {
     CONFIRMED: "✓",
@@ -35,19 +145,6 @@ MARKS = {
 
 def _indent(text: str, prefix: str) -> list[str]:
     return [prefix + line for line in text.splitlines()]
-
-
-def _side_text(cond: SideCondition, accepted: bool) -> list[str]:
-    head = f"        side condition: {cond.term} is free of θ — "
-    if cond.verdict == "θ-free":
-        return [head + "numerically confirmed"]
-    if cond.verdict == NOT_EVALUATED:
-        return [head + f"not evaluated: {cond.reason}"]
-    loud = "!!! CHECKER BUG: an accepted step's side condition is false; " if accepted else ""
-    lines = [head + loud + "FALSE, it depends on θ"]
-    if cond.witness is not None:
-        lines += _indent(cond.witness.text(), "          ")
-    return lines
 
 
 def step_text(step: NumericStep) -> list[str]:
@@ -73,11 +170,12 @@ def step_text(step: NumericStep) -> list[str]:
         line = f"    {mark} step {step.index}: not compared: {step.reason}"
     lines = [line]
     if step.verdict != CONFIRMED:
-        lines.append(f"        compared: {step.compared[0]}  vs  {step.compared[1]}")
+        left, right = step.compared
+        lines.append(f"        compared: {show(left)}  vs  {show(right)}")
     if step.witness is not None:
         lines += _indent(step.witness.text(), "        ")
     for cond in step.side_conditions:
-        lines += _side_text(cond, step.accepted)
+        lines += cond.text_lines(step.accepted)
     return lines
 
 
@@ -95,33 +193,3 @@ def numeric_text(report: NumericReport) -> str:
             f"  !!! CHECKER BUG: step(s) {which} accepted symbolically but numerically false"
         )
     return "\n".join(lines)
-
-
-def _side_json(cond: SideCondition) -> dict[str, Any]:
-    out: dict[str, Any] = {"term": cond.term, "verdict": cond.verdict, "reason": cond.reason}
-    if cond.witness is not None:
-        out["witness"] = cond.witness.to_json()
-    return out
-
-
-def step_json(step: NumericStep) -> dict[str, Any]:
-    """The ``numeric`` object of one step (its witness goes beside it, see numeric_json)."""
-    return {
-        "verdict": step.verdict,
-        "checker_bug": step.loud,
-        "trials": step.trials,
-        "estimate": step.estimate,
-        "compared": list(step.compared),
-        "reason": step.reason,
-        "side_conditions": [_side_json(c) for c in step.side_conditions],
-    }
-
-
-def witness_json(step: NumericStep) -> dict[str, Any] | None:
-    """The step's witness, or the first side-condition witness."""
-    if step.witness is not None:
-        return step.witness.to_json()
-    for cond in step.side_conditions:
-        if cond.witness is not None:
-            return cond.witness.to_json()
-    return None

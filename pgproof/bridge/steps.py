@@ -29,7 +29,6 @@ trajectory and t, θ, and the coordinate where it is nonzero).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,57 +41,23 @@ from pgproof.symbolic.text import show
 
 from .compare import compare_on
 from .instance import draw_instance
+from .report import (
+    CHECKER_BUG,
+    CONFIRMED,
+    NOT_COMPARED,
+    NOT_EVALUATED,
+    REFUTED,
+    TRUE_NOT_PROVED,
+    NumericReport,
+    NumericStep,
+    SideCondition,
+)
 from .values import NotEvaluable
 from .witness import Witness, write_witness
-
-CONFIRMED = "confirmed"
-CHECKER_BUG = "CHECKER BUG"
-REFUTED = "refuted"
-TRUE_NOT_PROVED = "true but not proved"
-NOT_EVALUATED = "not evaluated"
-NOT_COMPARED = "not compared"
 
 #: largest enumeration for one trajectory axis, and when two sample axes τ^(1), τ^(2) occur
 MAX_TRAJECTORIES = 3_000
 MAX_TRAJECTORIES_PAIRS = 300
-
-
-@dataclass
-class SideCondition:
-    term: str
-    verdict: str  # "θ-free" | "depends on θ" | NOT_EVALUATED
-    reason: str = ""
-    witness: Witness | None = None
-
-
-@dataclass
-class NumericStep:
-    index: int
-    accepted: bool
-    verdict: str
-    compared: tuple[str, str]
-    estimate: bool = False
-    trials: int = 0
-    reason: str = ""
-    witness: Witness | None = None
-    side_conditions: list[SideCondition] = field(default_factory=list)
-
-    @property
-    def loud(self) -> bool:
-        """A soundness failure of the checker (an accepted step or side condition is false)."""
-        bad_side = self.accepted and any(c.verdict == "depends on θ" for c in self.side_conditions)
-        return self.verdict == CHECKER_BUG or bad_side
-
-
-@dataclass
-class NumericReport:
-    steps: list[NumericStep]
-    trials: int
-    seed: int
-
-    @property
-    def checker_bugs(self) -> list[NumericStep]:
-        return [s for s in self.steps if s.loud]
 
 
 def comparison_pair(source: Equation, claim: Equation) -> tuple[Basic, Basic, bool]:
@@ -115,12 +80,14 @@ def _budget(exprs: list[Basic], sample_count: str) -> int:
     return MAX_TRAJECTORIES_PAIRS if sample_count in names else MAX_TRAJECTORIES
 
 
-def check_step_numeric(report: StepReport, notation, trials: int = 5, seed: int = 0) -> NumericStep:
+def verify_step_numerically(
+    report: StepReport, notation, trials: int = 5, seed: int = 0
+) -> NumericStep:
     """Numeric verdict for one checked step (side conditions included)."""
     left, right, conditional = comparison_pair(report.source, report.claim)
     estimate = own_estimate(report)
     result = NumericStep(
-        report.index, report.accepted, NOT_COMPARED, (show(left), show(right)), estimate
+        report.index, report.accepted, NOT_COMPARED, (left, right), estimate
     )
     rng = np.random.default_rng([seed, report.index])
     budget = _budget([left, right, report.source.lhs, report.source.rhs], notation.sample_count)
@@ -151,19 +118,19 @@ def check_step_numeric(report: StepReport, notation, trials: int = 5, seed: int 
         else:
             result.reason = "the source equation is itself numerically false on every trial"
     result.side_conditions = [
-        check_theta_free(term, notation, trials, seed, report.index * 100 + j)
+        verify_theta_free(term, notation, trials, seed, report.index * 100 + j)
         for j, term in enumerate(report.step.terms, start=1)
     ]
     return result
 
 
-def check_theta_free(
+def verify_theta_free(
     term: Basic, notation, trials: int = 5, seed: int = 0, stream: int = 0
 ) -> SideCondition:
     """Is ∇_θ term zero on random instances?  A witness when it is not."""
     inner = term.expr if isinstance(term, Grad) else term
     gradient = Grad(inner, notation.theta)
-    condition = SideCondition(show(inner), "θ-free")
+    condition = SideCondition(inner, "θ-free")
     rng = np.random.default_rng([seed, stream])
     try:
         for trial in range(1, trials + 1):
@@ -181,7 +148,7 @@ def check_theta_free(
     return condition
 
 
-def check_numeric(
+def verify_steps_numerically(
     report: DerivationReport,
     trials: int = 5,
     seed: int = 0,
@@ -189,7 +156,7 @@ def check_numeric(
 ) -> NumericReport:
     """Numeric verdicts for every step of ``report`` (witness MDPs written on request)."""
     notation = report.derivation.notation
-    steps = [check_step_numeric(s, notation, trials, seed) for s in report.steps]
+    steps = [verify_step_numerically(s, notation, trials, seed) for s in report.steps]
     if witness_dir is not None:
         stem = Path(report.derivation.file or "derivation").name.removesuffix(".pgproof.toml")
         for step in steps:

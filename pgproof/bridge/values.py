@@ -1,5 +1,7 @@
 """Numeric values with named axes, the currency of the evaluator.
 
+Error messages name the expression (``what``) and are built only when raised.
+
 A :class:`Value` is a NumPy array together with one name per dimension:
 
 * a trajectory axis ``"τ"``, ``"τ^(1)"``, ``"τ^(i)"`` … runs over a table of trajectories
@@ -26,6 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sympy import Basic
+
+from pgproof.symbolic.text import show
 
 #: Name of the axis over the coordinates θ_k of θ.
 GRAD = "∂θ"
@@ -117,40 +122,42 @@ def multiply(values: Sequence[Value]) -> Value:
     return _combine(values, np.multiply, 1.0)
 
 
-def power(base: Value, exponent: Value, what: str) -> Value:
+def power(base: Value, exponent: Value, what: Basic) -> Value:
     axes, (b, e) = align([base, exponent])
     b, e = np.broadcast_arrays(b.astype(np.float64), e.astype(np.float64))
     integral = e == np.round(e)
     bad = ((b == 0) & (e < 0)) | ((b < 0) & ~integral)
     if bad.any():
         k = np.argwhere(bad)[0]
-        raise Undefined(f"{what} is undefined: {b[tuple(k)]:.6g} to the power {e[tuple(k)]:.6g}")
+        raise Undefined(
+            f"{show(what)} is undefined: {b[tuple(k)]:.6g} to the power {e[tuple(k)]:.6g}"
+        )
     return Value(np.asarray(np.power(b, e), dtype=np.float64), axes)
 
 
-def divide(numerator: Value, denominator: Value, what: str) -> Value:
+def divide(numerator: Value, denominator: Value, what: Basic) -> Value:
     if np.any(denominator.data == 0):
-        raise Undefined(f"{what} divides by zero")
+        raise Undefined(f"{show(what)} divides by zero")
     return multiply([numerator, Value(1.0 / denominator.data.astype(np.float64), denominator.axes)])
 
 
-def log(value: Value, what: str) -> Value:
+def log(value: Value, what: Basic) -> Value:
     data = value.data.astype(np.float64)
     if np.any(data <= 0):
         worst = float(data.flat[int(np.argmin(data))])
-        raise Undefined(f"{what} is undefined: the log of {worst:.6g} ≤ 0")
+        raise Undefined(f"{show(what)} is undefined: the log of {worst:.6g} ≤ 0")
     return Value(np.log(data), value.axes)
 
 
-def take(table: np.ndarray, indices: Sequence[Value], what: str) -> Value:
+def take(table: np.ndarray, indices: Sequence[Value], what: Basic) -> Value:
     """``table[i, j, …]`` with index Values broadcast by axis name."""
     for index in indices:
         if not index.is_integer or GRAD in index.axes:
-            raise NotEvaluable(f"{what}: its arguments must be states and actions")
+            raise NotEvaluable(f"{show(what)}: its arguments must be states and actions")
     axes, arrays = align(indices)
     for k, array in enumerate(arrays):
         if array.size and (array.min() < 0 or array.max() >= table.shape[k]):
-            raise NotEvaluable(f"{what}: an argument is not a valid state or action")
+            raise NotEvaluable(f"{show(what)}: an argument is not a valid state or action")
     return Value(np.asarray(table[tuple(arrays)], dtype=np.float64), axes)
 
 

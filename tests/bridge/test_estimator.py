@@ -7,10 +7,10 @@ import pytest
 
 from pgproof.bridge.estimator import (
     CompileError,
-    check_unbiased,
     compile_estimator,
     final_estimate,
     per_sample_term,
+    test_sample_estimate_bias,
 )
 from pgproof.bridge.instance import draw_instance
 from pgproof.latex.parser import parse_expression
@@ -39,7 +39,7 @@ def test_seed_002_estimate_matches_reinforce_on_a_batch(checked) -> None:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_seed_002_estimate_is_unbiased(checked, seed) -> None:
     report = checked[SEED_002]
-    result = check_unbiased(
+    result = test_sample_estimate_bias(
         final_estimate(report), report.derivation.notation, np.random.default_rng(seed), m=3000
     )
     assert result.comparison.verdict == "unbiased"
@@ -49,7 +49,7 @@ def test_seed_002_estimate_is_unbiased(checked, seed) -> None:
 def test_immediate_reward_estimate_is_biased(checked) -> None:
     notation = checked[SEED_002].derivation.notation
     expr = parse_expression(IMMEDIATE, notation)
-    result = check_unbiased(expr, notation, np.random.default_rng(1), m=3000)
+    result = test_sample_estimate_bias(expr, notation, np.random.default_rng(1), m=3000)
     assert result.exactly_unbiased is False
     assert result.comparison.verdict == "biased"
 

@@ -7,20 +7,20 @@ import dataclasses
 import pytest
 from sympy import Integer
 
-from pgproof.bridge.report import numeric_text, witness_json
 from pgproof.bridge.steps import (
     CHECKER_BUG,
     CONFIRMED,
     NOT_EVALUATED,
     REFUTED,
     TRUE_NOT_PROVED,
-    check_numeric,
-    check_step_numeric,
     comparison_pair,
+    verify_step_numerically,
+    verify_steps_numerically,
 )
 from pgproof.bridge.witness import write_witness
 from pgproof.numeric.io import load_mdp_json
 from pgproof.symbolic.objects import Equation
+from pgproof.symbolic.text import show
 
 #: wrong-step files whose refused step is numerically false (a witness must be found)
 NUMERICALLY_FALSE = [
@@ -39,7 +39,7 @@ OUTSIDE_THE_TRAJECTORY = ["001_literal_initial_state", "wrong_index_range"]
 
 @pytest.mark.parametrize("name", ["000_deriving_policy_gradient", "002_policy_gradient_theorem_hf"])
 def test_every_accepted_step_of_the_seeds_is_confirmed(checked, name) -> None:
-    report = check_numeric(checked[name], trials=3, seed=0)
+    report = verify_steps_numerically(checked[name], trials=3, seed=0)
     verdicts = {s.index: s.verdict for s in report.steps}
     assert verdicts == {s.index: CONFIRMED for s in checked[name].steps}
     assert not report.checker_bugs
@@ -48,31 +48,31 @@ def test_every_accepted_step_of_the_seeds_is_confirmed(checked, name) -> None:
 
 
 def test_seed_002_sample_estimate_is_compared_in_expectation(checked) -> None:
-    step7 = check_numeric(checked["002_policy_gradient_theorem_hf"], trials=2).steps[6]
+    step7 = verify_steps_numerically(checked["002_policy_gradient_theorem_hf"], trials=2).steps[6]
     assert step7.estimate and step7.verdict == CONFIRMED
 
 
 def test_seed_001_false_side_condition_has_a_witness(checked) -> None:
-    report = check_numeric(checked["001_policy_gradient_unfinished"], trials=3, seed=0)
+    report = verify_steps_numerically(checked["001_policy_gradient_unfinished"], trials=3, seed=0)
     step = report.steps[11]
     assert step.index == 12 and step.verdict == TRUE_NOT_PROVED
     corr, policy = step.side_conditions
     assert corr.verdict == "θ-free"
-    assert policy.verdict == "depends on θ" and "π_θ(a_t|s_t)" in policy.term
+    assert policy.verdict == "depends on θ" and "π_θ(a_t|s_t)" in show(policy.term)
     w = policy.witness
     assert w is not None and w.coordinate is not None
     assert abs(w.outcome.left) > 1e-3 and w.outcome.right == 0.0
     assert "t" in w.outcome.assignment
-    data = witness_json(step)
+    data = step.witness_json()
     assert data["kind"] == "side condition" and data["mdp"]["theta"]
-    assert "≠ 0" in numeric_text(report)
+    assert "≠ 0" in report.text()
 
 
 @pytest.mark.parametrize("name", NUMERICALLY_FALSE)
 def test_wrong_steps_are_refuted_with_a_witness(checked, name) -> None:
     report = checked[name]
     index = report.derivation.expected.step
-    result = check_numeric(report, trials=5, seed=0).steps[index - 1]
+    result = verify_steps_numerically(report, trials=5, seed=0).steps[index - 1]
     assert result.verdict == REFUTED
     w = result.witness
     assert w is not None
@@ -83,7 +83,7 @@ def test_wrong_steps_are_refuted_with_a_witness(checked, name) -> None:
 def test_states_outside_the_trajectory_are_reported_not_evaluated(checked, name) -> None:
     report = checked[name]
     index = report.derivation.expected.step
-    result = check_numeric(report, trials=2).steps[index - 1]
+    result = verify_steps_numerically(report, trials=2).steps[index - 1]
     assert result.verdict == NOT_EVALUATED and "outside the trajectory" in result.reason
 
 
@@ -92,7 +92,7 @@ def test_an_accepted_but_false_step_is_reported_loudly(checked) -> None:
     assert good.accepted
     wrong = dataclasses.replace(good, claim=Equation(good.claim.lhs, -good.claim.rhs))
     notation = checked["000_deriving_policy_gradient"].derivation.notation
-    result = check_step_numeric(wrong, notation, trials=3)
+    result = verify_step_numerically(wrong, notation, trials=3)
     assert result.verdict == CHECKER_BUG and result.loud and result.witness is not None
 
 
@@ -101,7 +101,7 @@ def test_an_accepted_false_side_condition_is_loud(checked) -> None:
     step13 = report.steps[12]
     pi_term = report.derivation.notation.pi()
     bad = dataclasses.replace(step13, step=dataclasses.replace(step13.step, terms=(pi_term,)))
-    result = check_step_numeric(bad, report.derivation.notation, trials=3)
+    result = verify_step_numerically(bad, report.derivation.notation, trials=3)
     assert result.verdict == CONFIRMED and result.loud
 
 
@@ -115,7 +115,7 @@ def test_comparison_pairs() -> None:
 
 def test_witness_file_replays(checked, tmp_path) -> None:
     report = checked["sign_error"]
-    result = check_numeric(report, trials=2, witness_dir=tmp_path)
+    result = verify_steps_numerically(report, trials=2, witness_dir=tmp_path)
     w = result.steps[0].witness
     assert w is not None and w.file is not None
     mdp, theta = load_mdp_json(w.file)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from pgproof.numeric.check import check_estimator
+from pgproof.numeric.bias_test import test_estimator_bias
 from pgproof.numeric.enumeration import exact_gradient_enumeration
 from pgproof.numeric.estimators import (
     ESTIMATORS,
@@ -87,7 +87,9 @@ def test_sampled_verdicts_pass_unbiased_and_catch_biased(problem, seed):
     gradient = exact_gradient_enumeration(mdp, policy, theta)
     batch = sample_trajectories(mdp, policy, theta, 20_000, np.random.default_rng(seed))
     for name, estimator in ESTIMATORS.items():
-        check = check_estimator(estimator, mdp, policy, theta, gradient, batch=batch, alpha=ALPHA)
+        check = test_estimator_bias(
+            estimator, mdp, policy, theta, gradient, batch=batch, alpha=ALPHA
+        )
         if name in UNBIASED:
             assert check.comparison.verdict == "unbiased", (name, check.comparison.p_value)
             assert check.exactly_unbiased
@@ -115,7 +117,7 @@ def test_user_function_is_checked_as_an_unbiased_claim(problem):
         weights = 2.0 * total_return(batch, mdp)
         return policy.score_sum(theta, batch.states, batch.actions, weights)
 
-    check = check_estimator(
+    check = test_estimator_bias(
         doubled_return, mdp, policy, theta, gradient, m=20_000, rng=np.random.default_rng(5)
     )
     assert check.name == "doubled_return" and check.expected_unbiased
