@@ -7,11 +7,10 @@ import os
 import sys
 
 from . import __version__
-from .commands import check, render, rules
-from .numeric import cli as numeric_cli
+from .commands import check, render, rules, verify
 
 #: subcommand registrars, in the order --help lists them
-COMMANDS = (check.add_parser, render.add_parser, rules.add_parser, numeric_cli.add_verify_parser)
+COMMANDS = (check.add_parser, render.add_parser, rules.add_parser, verify.add_parser)
 
 DESCRIPTION = """pgproof checks derivations of the policy-gradient theorem: symbolically, step
 by step (check, render, rules), and numerically on tabular MDPs (verify)."""

@@ -6,9 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..symbolic.render import render, render_document
-from .common import load_and_check, print_errors
-
 EXAMPLES = """examples:
   pgproof render derivations/000_deriving_policy_gradient.pgproof.toml
   pgproof render derivations/ --standalone -o derivations.tex && pdflatex derivations.tex
@@ -17,6 +14,9 @@ EXAMPLES = """examples:
 
 
 def run_render(args: argparse.Namespace) -> int:
+    from ..symbolic.render import render, render_document
+    from .common import load_and_check, print_errors
+
     reports, errors = load_and_check(args.paths)
     if errors:
         print_errors(errors)

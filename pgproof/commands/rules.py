@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ..symbolic.rules import REGISTRY
-
 
 def run_rules(args: argparse.Namespace) -> int:
+    from ..symbolic.rules import REGISTRY
+
     for name in sorted(REGISTRY):
         rule = REGISTRY[name]
         kind = " (estimate ≈)" if rule.estimate else ""

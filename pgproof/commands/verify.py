@@ -12,17 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-from pgproof.numeric.check import EstimatorCheck, check_estimator
-from pgproof.numeric.dp import exact_gradient_dp, exact_objective_dp
-from pgproof.numeric.enumeration import exact_gradient_enumeration, trajectory_count
-from pgproof.numeric.estimators import ESTIMATORS, EstimatorError, resolve_estimator
-from pgproof.numeric.io import load_problem
-from pgproof.numeric.mdp import MDPError, random_mdp
-from pgproof.numeric.policies import TabularSoftmax, TimeDependentSoftmax
-from pgproof.numeric.sampling import sample_trajectories
+    from pgproof.numeric.bias_test import BiasTestResult
 
 EXAMPLES = """\
 examples:
@@ -33,20 +28,21 @@ examples:
 
 A user estimator is a function (batch, mdp, policy, theta) -> array [m, *theta.shape] of
 per-trajectory estimates; it is expected to be unbiased.  Built-in estimators:
-  """
+  {names}
+"""
 
 
 class UsageError(Exception):
     """Unusable input: reported on one line with exit status 2."""
 
 
-def add_verify_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``verify`` subcommand (its handler is ``args.func = run_verify``)."""
     parser = subparsers.add_parser(
         "verify",
         help="check policy-gradient estimators against the exact gradient of a tabular MDP",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
-        epilog=EXAMPLES + ", ".join(ESTIMATORS) + "\n",
+        epilog=EXAMPLES.format(names=", ".join(BUILTIN_ESTIMATORS)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_argument_group("problem (a JSON file, or a random MDP)")
@@ -92,7 +88,26 @@ def add_verify_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_verify)
 
 
+#: the built-in estimators' names, for --help without importing numpy (a test keeps them
+#: equal to ``pgproof.numeric.estimators.ESTIMATORS``)
+BUILTIN_ESTIMATORS = (
+    "reinforce",
+    "reward_to_go",
+    "discounted_return",
+    "constant_baseline",
+    "state_baseline",
+    "action_baseline",
+    "reward_to_go_skip_current",
+    "discount_confusion",
+    "discount_off_by_one",
+)
+
+
 def _problem(args: argparse.Namespace, rng: np.random.Generator):
+    from pgproof.numeric.io import load_problem
+    from pgproof.numeric.mdp import random_mdp
+    from pgproof.numeric.policies import TabularSoftmax, TimeDependentSoftmax
+
     random_flags = (args.states, args.actions, args.horizon)
     if args.mdp is not None:
         if any(flag is not None for flag in (*random_flags, args.discount)):
@@ -112,7 +127,15 @@ def _problem(args: argparse.Namespace, rng: np.random.Generator):
     return mdp, policy, policy.random_theta(rng)
 
 
-def _compute(args: argparse.Namespace) -> dict:
+def _compute(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from pgproof.numeric.bias_test import test_estimator_bias
+    from pgproof.numeric.dp import exact_gradient_dp, exact_objective_dp
+    from pgproof.numeric.enumeration import exact_gradient_enumeration, trajectory_count
+    from pgproof.numeric.estimators import ESTIMATORS, EstimatorError, resolve_estimator
+    from pgproof.numeric.sampling import sample_trajectories
+
     if args.samples < 2:
         raise UsageError(f"--samples must be at least 2, got {args.samples}")
     if not 0 < args.alpha < 1:
@@ -135,7 +158,7 @@ def _compute(args: argparse.Namespace) -> dict:
     checks = {}
     for estimator in estimators:
         try:
-            checks[estimator.name] = check_estimator(
+            checks[estimator.name] = test_estimator_bias(
                 estimator,
                 mdp,
                 policy,
@@ -164,30 +187,9 @@ def _compute(args: argparse.Namespace) -> dict:
     }
 
 
-def _estimator_report(check: EstimatorCheck) -> dict:
-    result = check.comparison
-    report = {
-        "mean": result.mean.tolist(),
-        "stderr": result.stderr.tolist(),
-        "variance": result.variance.tolist(),
-        "total_variance": result.total_variance,
-        "p_value": result.p_value,
-        "verdict": result.verdict,
-        "method": result.method,
-        "expected": check.expected_verdict,
-        "as_expected": check.as_expected,
-        "exact_bias": None,
-        "exact_total_variance": None,
-        "exactly_unbiased": None,
-    }
-    if check.exact_bias is not None:
-        report["exact_bias"] = check.exact_bias.tolist()
-        report["exact_total_variance"] = float(np.trace(check.exact_covariance))
-        report["exactly_unbiased"] = check.exactly_unbiased
-    return report
+def _to_json(args: argparse.Namespace, found: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
 
-
-def _to_json(args: argparse.Namespace, found: dict) -> dict:
     mdp = found["mdp"]
     return {
         "J": found["J"],
@@ -207,19 +209,17 @@ def _to_json(args: argparse.Namespace, found: dict) -> dict:
         "samples": args.samples,
         "alpha": args.alpha,
         "seed": args.seed,
-        "estimators": {name: _estimator_report(c) for name, c in found["checks"].items()},
+        "estimators": {name: c.to_json() for name, c in found["checks"].items()},
         "ok": all(c.as_expected for c in found["checks"].values()),
     }
 
 
-def _print_text(args: argparse.Namespace, found: dict) -> None:
+def _print_text(args: argparse.Namespace, found: dict[str, Any]) -> None:
+    import numpy as np
+
+    from pgproof.numeric.bias_test import BiasTestResult, format_array
+
     mdp = found["mdp"]
-
-    def show(array: np.ndarray) -> str:
-        return np.array2string(
-            array, formatter={"float_kind": lambda x: f"{x: .6g}"}, threshold=24, edgeitems=3
-        )
-
     method = "enumeration" if found["enumerable"] else "dynamic programming (too many to enumerate)"
     difference = float(np.max(np.abs(found["grad_exact"] - found["grad_dp"])))
     print(
@@ -227,25 +227,21 @@ def _print_text(args: argparse.Namespace, found: dict) -> None:
         f"γ={mdp.discount:g}, {found['policy']!r}, {found['count']:.4g} trajectories"
     )
     print(f"J(θ) = {found['J']:.12g}")
-    print(f"∇J(θ) by {method}:\n{show(found['grad_exact'])}")
+    print(f"∇J(θ) by {method}:\n{format_array(found['grad_exact'])}")
     if found["enumerable"]:
         print(f"max |enumeration - DP| = {difference:.2e}")
     print(f"\n{args.samples} sampled trajectories, α = {args.alpha} per estimator\n")
-    header = f"{'estimator':27} {'expected':9} {'verdict':9} {'p-value':>9} {'variance':>10}"
-    print(header + f" {'|exact bias|':>12}  result")
-    for name, check in found["checks"].items():
-        result = check.comparison
-        bias = "n/a" if check.exact_bias is None else f"{np.max(np.abs(check.exact_bias)):.2e}"
-        print(
-            f"{name:27} {check.expected_verdict:9} {result.verdict:9} {result.p_value:9.3g} "
-            f"{result.total_variance:10.4g} {bias:>12}  {'ok' if check.as_expected else 'FAIL'}"
-        )
-        print(f"    mean   {show(result.mean.ravel())}")
-        print(f"    stderr {show(result.stderr.ravel())}")
+    print(BiasTestResult.TABLE_HEADER)
+    check: BiasTestResult
+    for check in found["checks"].values():
+        print("\n".join(check.text_lines()))
 
 
 def run_verify(args: argparse.Namespace) -> int:
     """Run the check; 0 if all verdicts are as expected, 1 if not, 2 for unusable input."""
+    from pgproof.numeric.estimators import EstimatorError
+    from pgproof.numeric.mdp import MDPError
+
     try:
         found = _compute(args)
     except (UsageError, MDPError, EstimatorError) as error:

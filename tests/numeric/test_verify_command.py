@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from pgproof.numeric.cli import add_verify_parser
+from pgproof.commands.verify import add_parser
 from pgproof.numeric.dp import exact_gradient_dp, exact_objective_dp
 from pgproof.numeric.io import dump_mdp_json, load_problem
 
@@ -18,7 +18,7 @@ RANDOM = ["--states", "3", "--actions", "2", "--horizon", "3", "--seed", "7"]
 
 def run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="pgproof")
-    add_verify_parser(parser.add_subparsers())
+    add_parser(parser.add_subparsers())
     args = parser.parse_args(["verify", *argv])
     return args.func(args)
 
