@@ -18,7 +18,7 @@ numeric meaning (a state outside the trajectory).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sympy import Basic, Integer, Mul, Product, Sum
@@ -30,13 +30,11 @@ from pgproof.symbolic.objects import (
     Grad,
     InitialDistribution,
     Policy,
-    SampledTrajectory,
     State,
 )
-from pgproof.symbolic.rules.apply import replace_at
+from pgproof.symbolic.traversal import Path, mutable_children, positions, replace_at
 
 Operator = Callable[[Basic, Notation], list[Basic]]
-Path = tuple[int, ...]
 
 
 def index_range(node: Basic, notation: Notation) -> list[Basic]:
@@ -119,16 +117,6 @@ OPERATORS: dict[str, Operator] = {
 }
 
 
-def positions(expr: Basic, path: Path = ()) -> Iterator[tuple[Path, Basic]]:
-    """Every node worth mutating (the body of Σ/∏, not its limits; not inside s_t, a_t, τ^(i))."""
-    yield path, expr
-    if expr.is_Atom or isinstance(expr, (State, Action, SampledTrajectory)):
-        return  # times and trajectories are mutated by "swap s_t/s_t+1" and "index range"
-    indices = (0,) if isinstance(expr, (Sum, Product)) else range(len(expr.args))
-    for i in indices:
-        yield from positions(expr.args[i], (*path, i))
-
-
 @dataclass(frozen=True)
 class Mutant:
     kind: str
@@ -141,7 +129,7 @@ def mutants(expr: Basic, notation: Notation) -> list[Mutant]:
     """Every single-node mutant of ``expr`` (distinct, different from ``expr``)."""
     out: list[Mutant] = []
     seen = {expr}
-    for path, node in positions(expr):
+    for path, node in positions(expr, mutable_children):
         for kind, operator in OPERATORS.items():
             for new in operator(node, notation):
                 try:

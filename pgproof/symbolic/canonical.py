@@ -22,6 +22,7 @@ from sympy import Add, Basic, Mul, S, Sum
 from .objects import Cancelled, Equation, Grad, Ratio, SampleMean
 from .refusal import Refusal
 from .text import show
+from .traversal import bottom_up
 
 
 def is_provably_zero(expr: Basic) -> bool:
@@ -89,12 +90,8 @@ def _sum_canonical(node: Sum) -> Basic:
     return value
 
 
-def canonical(expr: Basic) -> Basic:
-    """Bottom-up canonical form (raises :class:`Refusal` when a side condition fails)."""
-    if expr.is_Atom or not expr.args:
-        return expr
-    args = tuple(canonical(a) for a in expr.args)
-    node = expr.func(*args) if args != expr.args else expr
+def _settle(node: Basic) -> Basic:
+    """Rewrite a node whose arguments are canonical until it stops changing."""
     new = _canonical_node(node)
     while new != node:
         node = new
@@ -104,6 +101,11 @@ def canonical(expr: Basic) -> Basic:
         node = node.func(*args) if args != node.args else node
         new = _canonical_node(node)
     return node
+
+
+def canonical(expr: Basic) -> Basic:
+    """Bottom-up canonical form (raises :class:`Refusal` when a side condition fails)."""
+    return bottom_up(expr, _settle)
 
 
 def size(expr: Basic) -> int:

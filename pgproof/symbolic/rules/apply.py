@@ -7,76 +7,21 @@ so for each rule it collects the candidates the rule can produce:
 * everywhere at once, top-down, repeated to a fixed point (first alternative),
   the way ``sympy.strategies.exhaust(top_down(do_one(rule)))`` would.
 
-Traversal visits only the *mathematical body* of binders: the integrand of
-∫ … dτ, the argument of E[…] (not the density named in its subscript), the
-summand of Σ (not its limits), the argument of ∇ (not θ).
+Traversal (:mod:`pgproof.symbolic.traversal`) visits only the *mathematical body*
+of binders: the integrand of ∫ … dτ, the argument of E[…] (not the density named in
+its subscript), the summand of Σ (not its limits), the argument of ∇ (not θ).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from sympy import Basic
 
-from sympy import Basic, Product, Sum
-
-from ..objects import (
-    Dynamics,
-    Expectation,
-    Grad,
-    InitialDistribution,
-    Objective,
-    Policy,
-    Return,
-    Reward,
-    SampledTrajectory,
-    SampleMean,
-    TrajectoryAggregate,
-    TrajectoryDensity,
-    _TrajectoryVariable,
-)
 from ..refusal import Refusal
+from ..traversal import positions, replace_at, rewritable_children
 from .base import Context, Rule
 
-Path = tuple[int, ...]
-
-_BODY_ONLY = (Expectation, TrajectoryAggregate, Grad, SampleMean, Sum, Product)
-_LEAVES = (
-    _TrajectoryVariable,
-    SampledTrajectory,
-    Policy,
-    Dynamics,
-    InitialDistribution,
-    Reward,
-    Return,
-    TrajectoryDensity,
-    Objective,
-)
 MAX_CANDIDATES = 4000
 MAX_PASSES = 25
-
-
-def body_indices(node: Basic) -> tuple[int, ...]:
-    """Indices of the arguments of ``node`` that rules may rewrite."""
-    if isinstance(node, _BODY_ONLY):
-        return (0,)
-    if isinstance(node, _LEAVES) or node.is_Atom:
-        return ()  # distributions, rewards, returns, objective: leaves for rewriting
-    return tuple(range(len(node.args)))
-
-
-def positions(expr: Basic, path: Path = ()) -> Iterator[tuple[Path, Basic]]:
-    """Pre-order (path, node) pairs over the rewritable nodes."""
-    yield path, expr
-    for i in body_indices(expr):
-        yield from positions(expr.args[i], (*path, i))
-
-
-def replace_at(expr: Basic, path: Path, new: Basic) -> Basic:
-    if not path:
-        return new
-    i, rest = path[0], path[1:]
-    args = list(expr.args)
-    args[i] = replace_at(args[i], rest, new)
-    return expr.func(*args)
 
 
 class Attempt:
@@ -99,7 +44,7 @@ def _everywhere_once(expr: Basic, rule: Rule, ctx: Context, refusals: list[Refus
         alternatives = []
     if alternatives:
         return alternatives[0]
-    idx = body_indices(expr)
+    idx = rewritable_children(expr)
     if not idx:
         return expr
     args = list(expr.args)

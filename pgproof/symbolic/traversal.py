@@ -1,0 +1,115 @@
+"""One walk over pgproof's expressions, shared by the rules, the mutations and the canonical form.
+
+What it knows is which arguments of an object are *bodies that bind an index*:
+
+    Σ_{t=a}^{b} f, ∏_{t=a}^{b} f   the summand f (not the limits)
+    E_{τ∼p}[f], ∫ f dτ, Σ_τ f      the body f (not the density or the variable)
+    ∇_θ f                          f (not θ)
+    (1/m) Σ_{i=1}^{m} f            f (not i or m)
+
+and which objects are leaves for rewriting (π_θ(a|s), p(s'|s,a), r(s,a), R(τ), p_θ(τ),
+J(θ), s_t, a_t, τ^(i): rules treat them whole, though their arguments are expressions).
+
+* :func:`positions` — pre-order (path, node) pairs, descending by a ``children`` function:
+  :func:`rewritable_children` (the rules: bodies only, leaves whole) or
+  :func:`mutable_children` (the mutations: also inside π, p and r, not inside s_t, a_t, τ^(i));
+* :func:`replace_at` — the expression with the node at a path replaced;
+* :func:`bottom_up` — rebuild every node from its rebuilt arguments, then apply a function,
+  like ``sympy.strategies.traverse.bottom_up``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from sympy import Basic, Product, Sum
+
+from .objects import (
+    Action,
+    Dynamics,
+    Expectation,
+    Grad,
+    InitialDistribution,
+    Objective,
+    Policy,
+    Return,
+    Reward,
+    SampledTrajectory,
+    SampleMean,
+    State,
+    TrajectoryAggregate,
+    TrajectoryDensity,
+    _TrajectoryVariable,
+)
+
+Path = tuple[int, ...]
+Children = Callable[[Basic], tuple[int, ...]]
+
+#: objects whose first argument is a body binding an index (their other arguments are not)
+BINDERS = (Expectation, TrajectoryAggregate, Grad, SampleMean, Sum, Product)
+#: objects that rules rewrite only whole
+LEAVES = (
+    _TrajectoryVariable,
+    SampledTrajectory,
+    Policy,
+    Dynamics,
+    InitialDistribution,
+    Reward,
+    Return,
+    TrajectoryDensity,
+    Objective,
+)
+#: objects whose arguments (times, trajectories) no mutation enters
+_INDEXED = (State, Action, SampledTrajectory)
+
+
+def bound_body(node: Basic) -> int | None:
+    """The index of the argument that is a body binding an index, if ``node`` is a binder."""
+    return 0 if isinstance(node, BINDERS) else None
+
+
+def rewritable_children(node: Basic) -> tuple[int, ...]:
+    """The arguments rules may rewrite: a binder's body; none of a leaf; all of the rest."""
+    if isinstance(node, BINDERS):
+        return (0,)
+    if isinstance(node, LEAVES) or node.is_Atom:
+        return ()
+    return tuple(range(len(node.args)))
+
+
+def mutable_children(node: Basic) -> tuple[int, ...]:
+    """The arguments mutations may change: a Σ/∏'s summand (its limits have their own
+    mutation), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
+    if node.is_Atom or isinstance(node, _INDEXED):
+        return ()
+    if isinstance(node, (Sum, Product)):
+        return (0,)
+    return tuple(range(len(node.args)))
+
+
+def positions(
+    expr: Basic, children: Children = rewritable_children, path: Path = ()
+) -> Iterator[tuple[Path, Basic]]:
+    """Pre-order (path, node) pairs over the nodes that ``children`` leads to."""
+    yield path, expr
+    for i in children(expr):
+        yield from positions(expr.args[i], children, (*path, i))
+
+
+def replace_at(expr: Basic, path: Path, new: Basic) -> Basic:
+    """``expr`` with the node at ``path`` replaced by ``new`` (rebuilt with ``func(*args)``)."""
+    if not path:
+        return new
+    i, rest = path[0], path[1:]
+    args = list(expr.args)
+    args[i] = replace_at(args[i], rest, new)
+    return expr.func(*args)
+
+
+def bottom_up(expr: Basic, function: Callable[[Basic], Basic]) -> Basic:
+    """Apply ``function`` to every node, arguments first (atoms are passed through)."""
+    if expr.is_Atom or not expr.args:
+        return expr
+    args = tuple(bottom_up(a, function) for a in expr.args)
+    node = expr.func(*args) if args != expr.args else expr
+    return function(node)
