@@ -82,12 +82,8 @@ class Builder(HeadsMixin, BigOpsMixin):
 
     def _deferred_term(self, node: Tree) -> Callable[[set[Symbol]], Spine]:
         def build(open_indices: set[Symbol]) -> Spine:
-            saved = self.bound
-            self.bound = saved | open_indices
-            try:
+            with self.binding(open_indices):
                 return self.term(node)
-            finally:
-                self.bound = saved
 
         return build
 
@@ -107,12 +103,8 @@ class Builder(HeadsMixin, BigOpsMixin):
         if head.data == "unop":
             return self.opened(rest).wrapped(Layer(self.unop(head)))
         layer, index = self.bigop(head)
-        saved = self.bound
-        self.bound = saved | {index}
-        try:
+        with self.binding({index}):
             body = self.term(rest)
-        finally:
-            self.bound = saved
         if negated:
             body = body.wrapped(Layer(lambda e: -e))
         return body.wrapped(layer)
@@ -224,12 +216,8 @@ class Builder(HeadsMixin, BigOpsMixin):
             raise self.error(
                 f"d{self.src(var)}: the integral is over the trajectory {self._traj_tex()}", var
             )
-        saved = self.bound
-        self.bound = saved | {self.n.tau}
-        try:
+        with self.binding({self.n.tau}):
             body = self.sum(body_node)
-        finally:
-            self.bound = saved
         return TrajectoryIntegral(body, self.n.tau)
 
     # ------------------------------------------------------------------ powers

@@ -254,12 +254,8 @@ class HeadsMixin(ScriptsMixin):
     def expectation(self, sub: Tree | None, args: Tree) -> Expr:
         if sub is not None:
             self._check_distribution(sub)
-        saved = self.bound
-        self.bound = saved | {self.n.tau}
-        try:
+        with self.binding({self.n.tau}):
             body = self.group_value(args)
-        finally:
-            self.bound = saved
         return self.n.expectation(body)
 
     def _check_distribution(self, sub: Tree) -> None:

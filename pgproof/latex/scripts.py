@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from lark import Token, Tree
 from sympy import Add, Expr, Integer, Mul, Symbol
 
@@ -15,6 +18,19 @@ _PLAIN = ("parameter", "trajectory", "time", "horizon", "sample_index", "sample_
 
 class ScriptsMixin:
     """Reading names and scripts; mixed into :class:`pgproof.latex.builder.Builder`."""
+
+    #: the indices bound by the operators around the part being read (Σ_t, E_τ, ∫ dτ)
+    bound: set[Symbol]
+
+    @contextmanager
+    def binding(self, indices: set[Symbol]) -> Iterator[None]:
+        """Read a body with ``indices`` bound, as inside Σ_t … or E_τ[…]; restored after."""
+        saved = self.bound
+        self.bound = saved | indices
+        try:
+            yield
+        finally:
+            self.bound = saved
 
     # ------------------------------------------------------------------ names
 
