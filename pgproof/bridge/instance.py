@@ -118,8 +118,7 @@ def draw_instance(
         count = n_states ** (steps + 1) * n_actions**steps
         if count <= max_trajectories:
             break
-    base = random_mdp(n_states, n_actions, steps, rng)
-    mdp = TabularMDP(base.initial, base.transition, 2.0 * base.reward - 1.0, steps)
+    mdp = random_mdp(n_states, n_actions, steps, rng, min_reward=-1.0, max_reward=1.0)
     theta = rng.standard_normal((n_states, n_actions))
     assert trajectory_count(mdp) == count
     return enumerate_instance(mdp, theta, first, label)

@@ -140,11 +140,21 @@ def random_mdp(
     horizon: int,
     rng: np.random.Generator,
     discount: float = 1.0,
+    *,
+    min_reward: float = 0.0,
+    max_reward: float = 1.0,
 ) -> TabularMDP:
-    """Draw ρ and every P(·|s,a) from a flat Dirichlet and r(s,a) uniformly from [0, 1)."""
+    """pgproof's one random-MDP generator, from a seeded Generator.
+
+    ρ and every P(·|s,a) are flat-Dirichlet draws (so every trajectory has positive
+    probability) and r(s,a) is uniform in [min_reward, max_reward).  Hypothesis tests draw
+    MDPs with :func:`pgproof.strategies.mdps` instead, which shrinks towards small ones.
+    """
     if n_states < 1 or n_actions < 1:
         raise MDPError(f"need at least one state and one action, got S={n_states}, A={n_actions}")
+    if not min_reward <= max_reward:
+        raise MDPError(f"need min_reward <= max_reward, got {min_reward} > {max_reward}")
     initial = rng.dirichlet(np.ones(n_states))
     transition = rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))
-    reward = rng.random((n_states, n_actions))
+    reward = min_reward + (max_reward - min_reward) * rng.random((n_states, n_actions))
     return TabularMDP(initial, transition, reward, horizon, discount)
