@@ -61,7 +61,39 @@ _EXPORTS = {
     "BiasTestResult": "pgproof.numeric.bias_test",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__", "examples_path"])
+__all__ = [
+    "BiasTestResult",
+    "Derivation",
+    "DerivationFileError",
+    "DerivationReport",
+    "ESTIMATORS",
+    "LinearSoftmax",
+    "Notation",
+    "NumericReport",
+    "Step",
+    "StepReport",
+    "TabularMDP",
+    "TabularSoftmax",
+    "TimeDependentSoftmax",
+    "__version__",
+    "check",
+    "check_derivation",
+    "compile_estimator",
+    "exact_gradient_dp",
+    "exact_gradient_enumeration",
+    "exact_objective_dp",
+    "examples_path",
+    "load",
+    "load_derivation",
+    "random_mdp",
+    "render",
+    "render_document",
+    "rules",
+    "sample_trajectories",
+    "test_estimator_bias",
+    "test_final_estimate",
+    "verify_steps_numerically",
+]
 
 
 def examples_path() -> Path:
