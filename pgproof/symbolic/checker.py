@@ -16,7 +16,7 @@ from sympy import Basic
 
 from .canonical import canonical, size, smallest_difference
 from .errors import DerivationError
-from .objects import Equation, Grad, Objective, Policy, TrajectoryDensity
+from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
 from .report import DerivationReport, StepReport
 from .rules import Context, apply_rule, lookup
@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 
 
 def _resolve(derivation: Derivation) -> list[tuple[Equation, Equation]]:
-    """(source, claim) equations of each step, with continuation lhs filled in."""
+    """(source, claim) equations of each step, with continuation lhs filled in.
+
+    A claim is an estimate (:class:`Approximation`, ≈) when its own rules include an
+    estimate, or it rewrites an estimate (its source), or it substitutes one (``using``).
+    """
     claims: list[Equation] = []
     pairs: list[tuple[Equation, Equation]] = []
     for k, step in enumerate(derivation.steps, start=1):
@@ -39,9 +43,14 @@ def _resolve(derivation: Derivation) -> list[tuple[Equation, Equation]]:
             lhs = claims[-1].lhs
             if isinstance(step.source, int) and not isinstance(step.source, bool):
                 lhs = claims[_earlier(step.source, k, step, "from") - 1].lhs
-        claim = Equation(lhs, step.rhs)
+        source = _source(step, k, claims, Equation(lhs, step.rhs))
+        rules = [lookup(name) for name in step.rules]
+        estimate = any(r.estimate for r in rules) or source.is_estimate
+        if step.reference is not None and any(r.by_reference for r in rules):
+            used = claims[_earlier(step.reference, k, step, "using") - 1]
+            estimate = estimate or used.is_estimate
+        claim = (Approximation if estimate else Equation)(lhs, step.rhs)
         _same_parameter(derivation, claim, k, step)
-        source = _source(step, k, claims, claim)
         claims.append(claim)
         pairs.append((source, claim))
     return pairs
@@ -104,7 +113,7 @@ def check_step(
         reference = claims[_earlier(step.reference, index, step, "reference") - 1]
     ctx = Context(derivation.notation, claim, reference, step.terms, step.factor)
     report = StepReport(index=index, step=step, claim=claim, source=source)
-    report.estimate = any(r.estimate for r in rules)
+    by_estimate = reference is not None and reference.is_estimate
 
     try:
         wanted = canonical(claim)
@@ -123,14 +132,25 @@ def check_step(
     refusals: list[Refusal] = []
     for rule in rules:
         produced: list[Basic] = []
+        if not rule.valid_on_estimate and any(e.is_estimate for e in frontier):
+            return report.reject(
+                [
+                    f"{rule.name}: not valid on an estimate (≈): the two sides are equal only "
+                    "in expectation over samples drawn from p_θ, so ∇ or log of both sides "
+                    "is not an estimate of ∇ or log of the other"
+                ],
+                None,
+            )
+        estimate = rule.estimate or (rule.by_reference and by_estimate)
         for expr in frontier:
+            relation = Approximation if (estimate or expr.is_estimate) else Equation
             # Once the left side is the claimed one, only the right side is rewritten.
             if expr.lhs == claim.lhs and not rule.root_only:
-                attempt = apply_rule(expr.rhs, rule, ctx)
-                candidates = [Equation(expr.lhs, c) for c in attempt.candidates]
+                attempt = apply_rule(expr.rhs, rule, ctx, estimate=estimate)
+                candidates = [relation(expr.lhs, c) for c in attempt.candidates]
             else:
-                attempt = apply_rule(expr, rule, ctx)
-                candidates = attempt.candidates
+                attempt = apply_rule(expr, rule, ctx, estimate=estimate)
+                candidates = [relation(*c.args) for c in attempt.candidates]
             refusals.extend(attempt.refusals)
             produced.extend(c for c in candidates if c not in produced)
         if not produced:
@@ -172,20 +192,4 @@ def check_derivation(derivation: Derivation) -> DerivationReport:
     reports: list[StepReport] = []
     for index, (source, claim) in enumerate(pairs, start=1):
         reports.append(check_step(derivation, index, source, claim, claims))
-    _propagate_estimates(derivation, reports)
     return DerivationReport(derivation, reports)
-
-
-def _propagate_estimates(derivation: Derivation, reports: list[StepReport]) -> None:
-    """A step derived from an estimate (its source or the step it substitutes) is one too."""
-    for k, report in enumerate(reports):
-        step = derivation.steps[k]
-        used: list[int] = []
-        if step.source == "previous" and k > 0:
-            used.append(k - 1)
-        elif isinstance(step.source, int):
-            used.append(step.source - 1)
-        if step.reference is not None:
-            used.append(step.reference - 1)
-        if any(reports[j].estimate for j in used):
-            report.estimate = True

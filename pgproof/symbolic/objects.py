@@ -382,6 +382,10 @@ class Cancelled(PGExpr):
 class Equation(Basic):
     """``lhs = rhs`` kept as a pair (SymPy's ``Eq`` may evaluate to True)."""
 
+    #: the relation as printed
+    symbol = "="
+    latex_symbol = "="
+
     def __new__(cls, lhs: object, rhs: object) -> Equation:
         return Basic.__new__(cls, *_args(lhs, rhs))
 
@@ -393,8 +397,31 @@ class Equation(Basic):
     def rhs(self) -> Basic:
         return self.args[1]
 
+    @property
+    def is_estimate(self) -> bool:
+        return False
+
     def _latex(self, printer) -> str:
-        return "%s = %s" % (printer._print(self.args[0]), printer._print(self.args[1]))
+        lhs, rhs = printer._print(self.args[0]), printer._print(self.args[1])
+        return "%s %s %s" % (lhs, self.latex_symbol, rhs)
 
     def _sympystr(self, printer) -> str:
-        return "%s = %s" % (printer._print(self.args[0]), printer._print(self.args[1]))
+        lhs, rhs = printer._print(self.args[0]), printer._print(self.args[1])
+        return "%s %s %s" % (lhs, self.symbol, rhs)
+
+
+class Approximation(Equation):
+    """``lhs ≈ rhs``: one side is an unbiased sample estimate of the other.
+
+    Over the sampled trajectories τ^(1..m) ∼ p_θ i.i.d., E[lhs] = E[rhs] (a side free of
+    samples is its own expectation).  Rewriting a side by an identity keeps the relation;
+    differentiating or taking logs of both sides does not (the samples' distribution
+    depends on θ, and log E ≠ E log), so such rules are refused on ≈.
+    """
+
+    symbol = "≈"
+    latex_symbol = r"\approx"
+
+    @property
+    def is_estimate(self) -> bool:
+        return True

@@ -25,7 +25,6 @@ class StepReport:
     claim: Equation
     source: Equation
     status: str = "rejected"
-    estimate: bool = False
     produced: Basic | None = None
     difference: tuple[Basic, Basic] | None = None
     reasons: list[str] = field(default_factory=list)
@@ -36,8 +35,13 @@ class StepReport:
         return self.status == "accepted"
 
     @property
+    def estimate(self) -> bool:
+        """The claim is an estimate (≈): its sides are equal in expectation over samples."""
+        return self.claim.is_estimate
+
+    @property
     def relation(self) -> str:
-        return "≈" if self.estimate else "="
+        return self.claim.symbol
 
     @property
     def reason(self) -> str:

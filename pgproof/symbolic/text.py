@@ -127,7 +127,7 @@ class TextPrinter(StrPrinter):
         return "cancel[%s]" % self._print(expr.args[0])
 
     def _print_Equation(self, expr) -> str:
-        return "%s = %s" % (self._print(expr.args[0]), self._print(expr.args[1]))
+        return "%s %s %s" % (self._print(expr.args[0]), expr.symbol, self._print(expr.args[1]))
 
 
 _PRINTER = TextPrinter()

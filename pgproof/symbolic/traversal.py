@@ -11,7 +11,9 @@ and which objects are leaves for rewriting (π_θ(a|s), p(s'|s,a), r(s,a), R(τ)
 J(θ), s_t, a_t, τ^(i): rules treat them whole, though their arguments are expressions).
 
 * :func:`positions` — pre-order (path, node) pairs, descending by a ``children`` function:
-  :func:`rewritable_children` (the rules: bodies only, leaves whole) or
+  :func:`rewritable_children` (the rules: bodies only, leaves whole),
+  :func:`linear_children` (estimate rules: only where the expression is linear in the
+  node, so an unbiased estimate of the node gives one of the whole), or
   :func:`mutable_children` (the mutations: also inside π, p and r, not inside s_t, a_t, τ^(i));
 * :func:`replace_at` — the expression with the node at a path replaced;
 * :func:`bottom_up` — rebuild every node from its rebuilt arguments, then apply a function,
@@ -22,11 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from sympy import Basic, Product, Sum
+from sympy import Add, Basic, Mul, Product, Sum
 
 from .objects import (
     Action,
     Dynamics,
+    Equation,
     Expectation,
     Grad,
     InitialDistribution,
@@ -75,6 +78,30 @@ def rewritable_children(node: Basic) -> tuple[int, ...]:
     if isinstance(node, LEAVES) or node.is_Atom:
         return ()
     return tuple(range(len(node.args)))
+
+
+def is_random(expr: Basic) -> bool:
+    """Whether ``expr`` is (or may become, by an estimate) a function of sampled trajectories."""
+    return bool(expr.atoms(Expectation, SampleMean, SampledTrajectory, TrajectoryAggregate))
+
+
+def linear_children(node: Basic) -> tuple[int, ...]:
+    """The arguments in which ``node`` is linear (E[c·X + Y] = c·E[X] + E[Y]):
+
+    both sides of an equation; every term of a sum; the one random factor of a product
+    whose other factors are deterministic; the summand of a finite Σ_t with deterministic
+    limits.  Nothing else: not under ∇ (the samples' law depends on θ), log, powers, ∏,
+    E[·] or a product of two random factors (E[X·Y] ≠ E[X]·E[Y] on the same samples).
+    """
+    if isinstance(node, (Equation, Add)):
+        return tuple(range(len(node.args)))
+    if isinstance(node, Mul):
+        random = [k for k, factor in enumerate(node.args) if is_random(factor)]
+        return tuple(random) if len(random) == 1 else ()
+    if isinstance(node, Sum):
+        limits_random = any(is_random(x) for limit in node.limits for x in limit[1:])
+        return () if limits_random else (0,)
+    return ()
 
 
 def mutable_children(node: Basic) -> tuple[int, ...]:

@@ -7,8 +7,9 @@ from sympy import Basic
 from pgproof.symbolic.checker import check_step
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Equation, Grad
+from pgproof.symbolic.objects import Approximation, Equation, Grad
 from pgproof.symbolic.report import StepReport
+from pgproof.symbolic.rules import lookup
 
 N = Notation(state="s", action="a")
 DISCRETE = Notation(state="s", action="a", trajectory_space="discrete")
@@ -29,7 +30,8 @@ def prove(
 ) -> StepReport:
     """Check that ``rules`` turn the equation ``source`` into ``claim``."""
     ref = Equation(*reference) if reference is not None else Equation(source[0], source[0])
-    src, cl = Equation(*source), Equation(*claim)
+    estimate = any(lookup(name).estimate for name in rules)
+    src, cl = Equation(*source), (Approximation if estimate else Equation)(*claim)
     step = Step(
         rhs=cl.rhs,
         lhs=cl.lhs,

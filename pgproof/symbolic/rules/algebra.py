@@ -63,7 +63,7 @@ def algebra(node: Basic, ctx: Context) -> Iterable[Basic] | None:
                 theirs,
                 f"SymPy cannot prove {show(ours)} = {show(theirs)}",
             )
-    return [claim]
+    return [node.func(*claim.args)]  # the relation (= or ≈) is the source's
 
 
 def _factor(ctx: Context) -> Basic | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sympy import Basic
 
 from ..refusal import Refusal
-from ..traversal import positions, replace_at, rewritable_children
+from ..traversal import Children, linear_children, positions, replace_at, rewritable_children
 from .base import Context, Rule
 
 MAX_CANDIDATES = 4000
@@ -36,7 +36,9 @@ class Attempt:
             self.candidates.append(candidate)
 
 
-def _everywhere_once(expr: Basic, rule: Rule, ctx: Context, refusals: list[Refusal]) -> Basic:
+def _everywhere_once(
+    expr: Basic, rule: Rule, ctx: Context, refusals: list[Refusal], children: Children
+) -> Basic:
     try:
         alternatives = rule.rewrites(expr, ctx)
     except Refusal as refusal:
@@ -44,23 +46,28 @@ def _everywhere_once(expr: Basic, rule: Rule, ctx: Context, refusals: list[Refus
         alternatives = []
     if alternatives:
         return alternatives[0]
-    idx = rewritable_children(expr)
+    idx = children(expr)
     if not idx:
         return expr
     args = list(expr.args)
     changed = False
     for i in idx:
-        new = _everywhere_once(args[i], rule, ctx, refusals)
+        new = _everywhere_once(args[i], rule, ctx, refusals, children)
         if new != args[i]:
             args[i] = new
             changed = True
     return expr.func(*args) if changed else expr
 
 
-def apply_rule(expr: Basic, rule: Rule, ctx: Context) -> Attempt:
-    """All candidates ``rule`` produces from ``expr`` (see module docstring)."""
+def apply_rule(expr: Basic, rule: Rule, ctx: Context, *, estimate: bool = False) -> Attempt:
+    """All candidates ``rule`` produces from ``expr`` (see module docstring).
+
+    An estimate (``estimate``, or ``rule.estimate``) is applied only at positions where
+    the expression is linear in the node (:func:`..traversal.linear_children`).
+    """
     attempt = Attempt()
-    spots = [((), expr)] if rule.root_only else list(positions(expr))
+    children = linear_children if (estimate or rule.estimate) else rewritable_children
+    spots = [((), expr)] if rule.root_only else list(positions(expr, children))
     for path, node in spots:
         try:
             alternatives = rule.rewrites(node, ctx)
@@ -72,7 +79,7 @@ def apply_rule(expr: Basic, rule: Rule, ctx: Context) -> Attempt:
     if rule.everywhere and not rule.root_only:
         current = expr
         for _ in range(MAX_PASSES):
-            new = _everywhere_once(current, rule, ctx, attempt.refusals)
+            new = _everywhere_once(current, rule, ctx, attempt.refusals, children)
             if new == current:
                 break
             current = new

@@ -63,6 +63,12 @@ class Rule:
     everywhere: bool = True
     #: checks the step's arguments (e.g. terms claimed θ-free) before any rewriting.
     check_arguments: Callable[[Context], None] | None = None
+    #: valid on an estimate ``a ≈ b`` (rewriting a side by an identity is; ∇ or log of
+    #: both sides is not: see :class:`pgproof.symbolic.objects.Approximation`).
+    valid_on_estimate: bool = True
+    #: rewrites by an earlier step (``using``): with an estimate ``a ≈ b`` there, it is an
+    #: estimate itself (linear positions only, and the result is ≈).
+    by_reference: bool = False
 
     @property
     def formula(self) -> str:
@@ -102,6 +108,8 @@ def rule(
     root_only: bool = False,
     everywhere: bool = True,
     check_arguments: Callable[[Context], None] | None = None,
+    valid_on_estimate: bool = True,
+    by_reference: bool = False,
 ) -> Callable[[RuleFunction], RuleFunction]:
     """Register a rule function under ``name`` (and ``aliases``)."""
 
@@ -109,7 +117,15 @@ def rule(
         if name in REGISTRY or name in _ALIASES:
             raise ValueError(f"rule {name!r} registered twice")
         REGISTRY[name] = Rule(
-            name, function, aliases, estimate, root_only, everywhere, check_arguments
+            name,
+            function,
+            aliases,
+            estimate,
+            root_only,
+            everywhere,
+            check_arguments,
+            valid_on_estimate,
+            by_reference,
         )
         for alias in aliases:
             _ALIASES[alias] = name

@@ -177,6 +177,7 @@ def drop_zero_gradient(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     "differentiate_both_sides",
     aliases=("gradient_of_both_sides", "take_gradient"),
     root_only=True,
+    valid_on_estimate=False,  # the samples are drawn from p_θ: ∇ E[ĝ] ≠ E[∇ ĝ]
 )
 def differentiate_both_sides(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """a = b  ⇒  ∇_θ a = ∇_θ b."""

@@ -52,7 +52,7 @@ def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return out or None
 
 
-@rule("substitute", aliases=("substitution", "use", "replace"))
+@rule("substitute", aliases=("substitution", "use", "replace"), by_reference=True)
 def substitute(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """… a … = … b …   given an earlier step a = b (either direction)."""
     ref = ctx.reference

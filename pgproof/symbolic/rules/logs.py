@@ -118,7 +118,12 @@ def merge_sums(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return None
 
 
-@rule("log_both_sides", aliases=("take_log", "logarithm_of_both_sides"), root_only=True)
+@rule(
+    "log_both_sides",
+    aliases=("take_log", "logarithm_of_both_sides"),
+    root_only=True,
+    valid_on_estimate=False,  # log E[ĝ] ≠ E[log ĝ]
+)
 def log_both_sides(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """a = b  ⇒  log a = log b   (a > 0)."""
     if isinstance(node, Equation):
