@@ -52,6 +52,11 @@ class Outcome:
     right: float | None = None
     #: when a side is undefined on this instance (log of x ≤ 0, …): which and why.
     undefined: str = ""
+    #: False when no assignment could be compared (both sides undefined at every one):
+    #: such an instance says nothing, it is never counted as agreement
+    evaluated: bool = True
+    #: assignments skipped because both sides were undefined there
+    skipped: int = 0
 
 
 def tolerance(a: np.ndarray, b: np.ndarray) -> float:
@@ -114,13 +119,16 @@ def compare_on(
     estimate: bool = False,
 ) -> Outcome:
     """Compare ``left`` and ``right`` on ``instance`` for every assignment; the first
-    disagreement (or undefined side) is returned, else an agreeing outcome.
+    disagreement (or undefined side) is returned, else an agreeing outcome.  Assignments
+    where both sides are undefined are skipped, never agreement: when every one is, the
+    outcome has ``evaluated=False``.
 
     Raises :class:`NotEvaluable` when either side has no numeric meaning.
     """
     evaluator = Evaluator(instance, notation)
     free = free_integers([left, right], notation)
-    last = Outcome(True)
+    last: Outcome | None = None
+    skipped, why = 0, ""
     for env in assignments(free, instance, notation):
         try:
             a = evaluator.evaluate(left, env)
@@ -131,16 +139,21 @@ def compare_on(
         except Undefined as exc:
             b = exc
         if isinstance(a, Undefined) and isinstance(b, Undefined):
+            skipped, why = skipped + 1, f"both sides are undefined ({a}; {b})"
             continue
         if isinstance(a, Undefined) or isinstance(b, Undefined):
             which, exc = ("left", a) if isinstance(a, Undefined) else ("right", b)
-            return Outcome(False, env, undefined=f"the {which} side: {exc}")
+            return Outcome(False, env, undefined=f"the {which} side: {exc}", skipped=skipped)
         if estimate:
             prob = instance.probabilities()
             a, b = expected_over_samples(a, prob), expected_over_samples(b, prob)
         outcome = compare_values(a, b)
         outcome.assignment = env
+        outcome.skipped = skipped
         if not outcome.agree:
             return outcome
         last = outcome
+    if last is None:  # nothing was compared: not an agreement
+        return Outcome(True, evaluated=False, undefined=why, skipped=skipped)
+    last.skipped = skipped
     return last

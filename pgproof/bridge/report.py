@@ -67,10 +67,12 @@ class NumericStep:
     verdict: str
     compared: tuple[Basic, Basic]
     estimate: bool = False
+    #: trials on which the sides were compared, out of ``requested``
     trials: int = 0
     reason: str = ""
     witness: Witness | None = None
     side_conditions: list[SideCondition] = field(default_factory=list)
+    requested: int = 0
 
     @property
     def loud(self) -> bool:
@@ -87,6 +89,7 @@ class NumericStep:
             "verdict": self.verdict,
             "checker_bug": self.loud,
             "trials": self.trials,
+            "requested_trials": self.requested,
             "estimate": self.estimate,
             "compared": [show(e) for e in self.compared],
             "reason": self.reason,
@@ -150,8 +153,11 @@ def _indent(text: str, prefix: str) -> list[str]:
 def step_text(step: NumericStep) -> list[str]:
     mark = MARKS[step.verdict]
     how = " in expectation over the samples" if step.estimate else ""
+    out_of = step.requested or step.trials
     if step.verdict == CONFIRMED:
-        line = f"    {mark} step {step.index}: equal on {step.trials} of {step.trials} MDPs{how}"
+        line = f"    {mark} step {step.index}: equal on {step.trials} of {out_of} MDPs{how}"
+        if step.trials < out_of:
+            line += f" (the others not compared: {step.reason or 'the source does not hold'})"
     elif step.verdict == CHECKER_BUG:
         line = (
             f"    {mark} step {step.index}: CHECKER BUG — accepted, but the two sides differ"
@@ -162,7 +168,7 @@ def step_text(step: NumericStep) -> list[str]:
     elif step.verdict == TRUE_NOT_PROVED:
         line = (
             f"    {mark} step {step.index}: true but not proved by this rule (equal on "
-            f"{step.trials} MDPs{how}: a rule is missing or misapplied)"
+            f"{step.trials} of {out_of} MDPs{how}: a rule is missing or misapplied)"
         )
     elif step.verdict == NOT_EVALUATED:
         line = f"    {mark} step {step.index}: not evaluated: {step.reason}"

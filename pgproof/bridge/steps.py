@@ -75,6 +75,17 @@ def own_estimate(report: StepReport) -> bool:
     return any(lookup(name).estimate for name in report.step.rules)
 
 
+def in_expectation(report: StepReport, conditional: bool) -> bool:
+    """Whether the step's two compared sides are equal only in expectation over samples:
+    its own rule is an estimate, it substitutes an estimate (≈ from an = source), or it
+    compares the two sides of an estimate claim (a step from itself, or case 4)."""
+    claim, source = report.claim, report.source
+    if not claim.is_estimate:
+        return False
+    own_sides = source.lhs == source.rhs or conditional
+    return own_estimate(report) or not source.is_estimate or own_sides
+
+
 def _budget(exprs: list[Basic], sample_count: str) -> int:
     names = {s.name for e in exprs for s in e.free_symbols}
     return MAX_TRAJECTORIES_PAIRS if sample_count in names else MAX_TRAJECTORIES
@@ -85,22 +96,26 @@ def verify_step_numerically(
 ) -> NumericStep:
     """Numeric verdict for one checked step (side conditions included)."""
     left, right, conditional = comparison_pair(report.source, report.claim)
-    estimate = own_estimate(report)
-    result = NumericStep(
-        report.index, report.accepted, NOT_COMPARED, (left, right), estimate
-    )
+    estimate = in_expectation(report, conditional)
+    result = NumericStep(report.index, report.accepted, NOT_COMPARED, (left, right), estimate)
+    result.requested = trials
     rng = np.random.default_rng([seed, report.index])
     budget = _budget([left, right, report.source.lhs, report.source.rhs], notation.sample_count)
+    source = report.source
+    undefined = ""
     try:
         for trial in range(1, trials + 1):
             inst = draw_instance(
                 rng, notation.first_index, budget, f"trial {trial}, seed {seed}", trial % 2 == 1
             )
             if conditional:
-                held = compare_on(report.source.lhs, report.source.rhs, inst, notation)
-                if not held.agree:
+                held = compare_on(source.lhs, source.rhs, inst, notation, source.is_estimate)
+                if not (held.agree and held.evaluated):
                     continue
             outcome = compare_on(left, right, inst, notation, estimate)
+            if not outcome.evaluated:
+                undefined = outcome.undefined
+                continue
             result.trials += 1
             if not outcome.agree:
                 kind = "step"
@@ -115,8 +130,13 @@ def verify_step_numerically(
             result.verdict = CHECKER_BUG if report.accepted else REFUTED
         elif result.trials:
             result.verdict = CONFIRMED if report.accepted else TRUE_NOT_PROVED
+        elif undefined:
+            result.verdict = NOT_EVALUATED
+            result.reason = f"undefined on every trial: {undefined}"
         else:
             result.reason = "the source equation is itself numerically false on every trial"
+    if result.witness is None and undefined and result.trials:
+        result.reason = undefined
     result.side_conditions = [
         verify_theta_free(term, notation, trials, seed, report.index * 100 + j)
         for j, term in enumerate(report.step.terms, start=1)
@@ -132,11 +152,15 @@ def verify_theta_free(
     gradient = Grad(inner, notation.theta)
     condition = SideCondition(inner, "θ-free")
     rng = np.random.default_rng([seed, stream])
+    evaluated = 0
     try:
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
             inst = draw_instance(rng, notation.first_index, MAX_TRAJECTORIES, label, trial % 2 == 1)
             outcome = compare_on(gradient, S.Zero, inst, notation)
+            if not outcome.evaluated:
+                continue
+            evaluated += 1
             if not outcome.agree:
                 condition.verdict = "depends on θ"
                 condition.witness = Witness.build(
@@ -145,6 +169,10 @@ def verify_theta_free(
                 break
     except NotEvaluable as exc:
         condition.verdict, condition.reason = NOT_EVALUATED, str(exc)
+    else:
+        if evaluated == 0:
+            condition.verdict = NOT_EVALUATED
+            condition.reason = "∇_θ of the term is undefined on every trial"
     return condition
 
 

@@ -14,6 +14,7 @@ try:
     from pgproof.symbolic.checker import check_derivation
 except ImportError:  # the layout before the restructuring: to show these tests failed there
     from pgproof.loader import load_derivation  # type: ignore[no-redef]
+
     from pgproof.symbolic.checker import check as check_derivation  # type: ignore[no-redef]
 
 HEADER = """title = "regression"
@@ -35,3 +36,12 @@ def check_text(tmp_path: Path):
 
 def statuses(report: DerivationReport) -> list[str]:
     return [s.status for s in report.steps]
+
+
+def numeric(report: DerivationReport, trials: int = 5, seed: int = 0):
+    """The numeric verdicts of every step (whatever the function is called)."""
+    try:
+        from pgproof.bridge.steps import verify_steps_numerically as run
+    except ImportError:  # the layout before the restructuring
+        from pgproof.bridge.steps import check_numeric as run  # type: ignore[no-redef]
+    return run(report, trials, seed)
