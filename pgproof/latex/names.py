@@ -10,32 +10,16 @@ builder tells them apart by the shape of the arguments.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from sympy import Symbol
 
+from pgproof.symbolic.names import canonical
 from pgproof.symbolic.notation import Notation
-
-from .prescan import GREEK
 
 __all__ = ["canonical", "Roles", "EXPECTATION"]
 
 EXPECTATION = "E"
-_FONT = re.compile(r"^\\(mathbf|boldsymbol|bm|mathrm|mathit|mathsf)\s*\{(.*)\}$")
-_ACCENT = re.compile(r"^\\(hat|bar|tilde|widehat|widetilde)\s*\{?\s*(\\?[A-Za-z]+)\s*\}?$")
-
-
-def canonical(name: str) -> str:
-    """The presentation-free key of a name: ``\\mathbf{s}`` -> ``s``, ``tau`` -> ``\\tau``."""
-    name = name.strip()
-    while (m := _FONT.match(name)) is not None:
-        name = m.group(2).strip()
-    if (m := _ACCENT.match(name)) is not None:
-        return "\\%s{%s}" % (m.group(1), canonical(m.group(2)))
-    if name in GREEK:
-        return "\\" + name
-    return name
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from pgproof.symbolic.names import GREEK
+
 from .errors import LatexError
 
 __all__ = ["MAX_LENGTH", "MAX_DEPTH", "KNOWN_COMMANDS", "prescan"]
@@ -17,48 +19,6 @@ __all__ = ["MAX_LENGTH", "MAX_DEPTH", "KNOWN_COMMANDS", "prescan"]
 MAX_LENGTH = 20_000
 MAX_DEPTH = 50
 
-GREEK = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "varepsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "vartheta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "pi",
-    "varpi",
-    "rho",
-    "varrho",
-    "sigma",
-    "varsigma",
-    "tau",
-    "upsilon",
-    "phi",
-    "varphi",
-    "chi",
-    "psi",
-    "omega",
-    "Gamma",
-    "Delta",
-    "Theta",
-    "Lambda",
-    "Xi",
-    "Pi",
-    "Sigma",
-    "Upsilon",
-    "Phi",
-    "Psi",
-    "Omega",
-]
 
 #: Every ``\name`` the grammar reads (math, presentation, and sizing commands).
 KNOWN_COMMANDS = frozenset(

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from sympy import Basic, Expr, Integer, Product, Sum, Symbol
 
+from .names import canonical
 from .objects import (
+    DENSITY_STYLES,
     Action,
     Dynamics,
     Expectation,
@@ -35,6 +37,31 @@ from .objects import (
 )
 
 TRAJECTORY_SPACES = ("continuous", "discrete")
+EXPECTATION_NAME = "E"
+OBJECTIVE_STYLES = ("theta", "policy")
+
+#: roles played by a plain symbol: each needs a name of its own
+SYMBOL_ROLES = (
+    ("trajectory", "the trajectory"),
+    ("parameter", "the parameter"),
+    ("time_index", "the time index"),
+    ("horizon", "the horizon"),
+    ("sample_index", "the sample index"),
+    ("sample_count", "the sample count"),
+    ("state", "the state"),
+    ("action", "the action"),
+)
+#: roles played by a function head (several may share one name, told apart by their
+#: arguments, as p(τ), p(s_1) and p(s_{t+1}|s_t,a_t) in seed 000)
+HEAD_ROLES = (
+    ("policy", "the policy"),
+    ("dynamics", "the dynamics"),
+    ("initial", "the initial distribution"),
+    ("reward", "the reward"),
+    ("return_", "the return"),
+    ("density", "the trajectory density"),
+    ("objective", "the objective"),
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,15 @@ class Notation:
     constants: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        self._check_names()
+        if self.objective_style not in OBJECTIVE_STYLES:
+            raise ValueError(
+                f"objective_style must be one of {OBJECTIVE_STYLES}, not {self.objective_style!r}"
+            )
+        if self.density_style not in DENSITY_STYLES:
+            raise ValueError(
+                f"density_style must be one of {DENSITY_STYLES}, not {self.density_style!r}"
+            )
         if self.trajectory_space not in TRAJECTORY_SPACES:
             raise ValueError(
                 f"trajectory_space must be one of {TRAJECTORY_SPACES}, "
@@ -74,6 +110,36 @@ class Notation:
             )
         if self.first_index not in (0, 1):
             raise ValueError(f"first_index must be 0 or 1, not {self.first_index!r}")
+
+    def _check_names(self) -> None:
+        """No empty name; every plain symbol (θ, τ, t, T, i, m, s, a, each constant) has a
+        name of its own, used by no other symbol and by no function head, and not E.
+
+        A constant named θ would be a second θ that prints the same: ∇_θ θ = 0 would
+        follow.  Names are compared presentation-free (``\\theta`` is ``theta``)."""
+        owner: dict[str, str] = {EXPECTATION_NAME: "the expectation E"}
+        symbols = [(getattr(self, field), what) for field, what in SYMBOL_ROLES]
+        symbols += [(c, f"the constant {c}") for c in self.constants]
+        heads = [(getattr(self, field), what) for field, what in HEAD_ROLES]
+        heads += [(alias, "a density alias") for alias in self.density_aliases]
+        for name, what in symbols + heads:
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"{what} needs a non-empty name, not {name!r}")
+        for name, what in symbols:
+            key = canonical(name)
+            if key in owner:
+                raise ValueError(
+                    f"the name {name!r} of {what} is already {owner[key]}: "
+                    "every symbol needs a name of its own"
+                )
+            owner[key] = what
+        for name, what in heads:
+            key = canonical(name)
+            if key in owner:
+                raise ValueError(
+                    f"the name {name!r} of {what} is already {owner[key]}: "
+                    "a function's name cannot also be a symbol's"
+                )
 
     # ------------------------------------------------------------------ symbols
 
