@@ -10,7 +10,7 @@ class's MRO as SymPy's printers find ``_print_<Class>`` (nothing per derivation)
     J(θ)                     Σ_τ p_θ(τ) R(τ)  (pgproof.numeric.enumeration.exact_objective)
     ∫ f dτ, Σ_τ f            Σ over the τ axis (counting measure: ∫ p f dτ = Σ_τ prob·f)
     E_{τ∼q}[f]               Σ_τ q(τ) f(τ)
-    Σ_{t=a}^{b}, ∏_{t=a}^{b} the concrete terms (SymPy's Karr convention when b < a)
+    Σ_{t=a}^{b}, ∏_{t=a}^{b} the concrete terms (empty when b = a − 1; not evaluable when b < a − 1)
     (1/m) Σ_{i=1}^{m} f      with a concrete m: the axes τ^(1) … τ^(m)
     ∇_θ f                    central differences (f(θ+h e_k) − f(θ−h e_k)) / 2h along GRAD
     \\cancel{x}               0 (what the author means by striking it out)
@@ -161,15 +161,13 @@ class Evaluator:
         *inner, (index, low, high) = limits
         a, b = self.integer(low, env), self.integer(high, env)
         combine = V.add if isinstance(node, Sum) else V.multiply
-        if b >= a - 1:
-            return combine(
-                [self._limits(node, inner, {**env, index.name: t}) for t in range(a, b + 1)]
+        if b < a - 1:  # a reversed range has no agreed meaning (see canonical.py)
+            raise NotEvaluable(
+                f"{show(node)}: the range {index}={a}..{b} is reversed (upper < lower − 1)"
             )
-        # Karr: Σ_{a}^{b} = −Σ_{b+1}^{a−1},  ∏_{a}^{b} = 1 / ∏_{b+1}^{a−1}
-        terms = [self._limits(node, inner, {**env, index.name: t}) for t in range(b + 1, a)]
-        if isinstance(node, Sum):
-            return V.multiply([Value.scalar(-1.0), V.add(terms)])
-        return V.divide(Value.scalar(1.0), V.multiply(terms), node)
+        return combine(
+            [self._limits(node, inner, {**env, index.name: t}) for t in range(a, b + 1)]
+        )
 
     # ------------------------------------------------------------------ dispatch
 

@@ -8,7 +8,9 @@ sound; each one that needs a side condition checks it:
 * ``Cancelled(x)`` (a struck-out term) → 0, only if x is provably zero;
 * ``SampleMean(f, i, m)`` → ``Σ_{i=1}^{m} f / m``;
 * ``Σ_t c·f`` → ``c·Σ_t f`` when c does not contain t (index-free factors);
-* ``∇_θ (c·f)`` → ``c·∇_θ f`` when c does not contain θ.
+* ``∇_θ (c·f)`` → ``c·∇_θ f`` when c does not contain θ;
+
+and it refuses any Σ/∏ whose limits are not provably ordered (:func:`check_ordered_limits`).
 
 It also finds the smallest subterm where two expressions differ, for reports.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sympy import Add, Basic, Mul, S, Sum
+from sympy import Add, Basic, Mul, Poly, Product, S, Sum
 
 from .objects import Cancelled, Equation, Grad, Ratio, SampleMean
 from .refusal import Refusal
@@ -103,8 +105,53 @@ def _settle(node: Basic) -> Basic:
     return node
 
 
+def _nonnegative(d: Basic, ranges: list[tuple[Basic, Basic, Basic]]) -> bool:
+    """d ≥ 0 for every value of the enclosing indices (innermost last in ``ranges``).
+
+    Proved from the symbols' assumptions, or, for d linear in an enclosing index, at both
+    ends of its range (recursively outwards)."""
+    if d.is_nonnegative:
+        return True
+    for k in range(len(ranges) - 1, -1, -1):
+        index, low, high = ranges[k]
+        if index in d.free_symbols:
+            if not d.is_polynomial(index) or Poly(d, index).degree() > 1:
+                return False
+            outer = ranges[:k]
+            return _nonnegative(d.subs(index, low), outer) and _nonnegative(
+                d.subs(index, high), outer
+            )
+    return False
+
+
+def check_ordered_limits(expr: Basic, ranges: list | None = None) -> None:
+    """Every Σ/∏_{t=a}^{b} in ``expr`` has a ≤ b + 1, provably (raises :class:`Refusal`).
+
+    A reader reads Σ_{t=3}^{1} as empty; SymPy reads it by Karr's convention as
+    −Σ_{t=2}^{2}.  pgproof uses neither: a sum or product whose limits are not provably
+    ordered is refused (b = a − 1 is the empty sum, and is ordered)."""
+    ranges = [] if ranges is None else ranges
+    if isinstance(expr, (Sum, Product)):
+        inner = list(ranges)
+        for index, low, high in reversed(expr.limits):  # SymPy lists the innermost first
+            if not _nonnegative(high - low + 1, inner):
+                symbol = "Σ" if isinstance(expr, Sum) else "∏"
+                raise Refusal(
+                    expr,
+                    f"{symbol}_{{{show(index)}={show(low)}}}^{{{show(high)}}}: the limits are "
+                    f"not provably ordered ({show(low)} ≤ {show(high)} + 1); a reversed range "
+                    "has no agreed meaning (empty to a reader, Karr's convention to SymPy)",
+                )
+            inner.append((index, low, high))
+        check_ordered_limits(expr.function, inner)
+        return
+    for arg in expr.args:
+        check_ordered_limits(arg, ranges)
+
+
 def canonical(expr: Basic) -> Basic:
     """Bottom-up canonical form (raises :class:`Refusal` when a side condition fails)."""
+    check_ordered_limits(expr)
     return bottom_up(expr, _settle)
 
 
