@@ -13,8 +13,10 @@ from collections.abc import Callable
 from lark import Token, Tree
 from sympy import Expr, Integer, Mul, Pow, Symbol, log
 
+from pgproof.symbolic.domain import domain_conditions, holds
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Cancelled, Grad, Ratio, TrajectoryIntegral
+from pgproof.symbolic.text import show
 
 from .bigops import BigOpsMixin
 from .errors import LatexError
@@ -39,6 +41,8 @@ class Builder(HeadsMixin, BigOpsMixin):
         self.n = notation
         self.roles = Roles(notation)
         self.bound: set[Symbol] = set()
+        #: what the logs, divisions and powers read so far need (see _check_nothing_cancelled)
+        self.read_conditions: set = set()
 
     # ------------------------------------------------------------------ errors, text
 
@@ -59,7 +63,29 @@ class Builder(HeadsMixin, BigOpsMixin):
         for child in kids:
             if isinstance(child, Tree) and child.data == "sum":
                 parts.append(self.sum(child))
+        self._check_nothing_cancelled(parts)
         return parts
+
+    def _read(self, expr: Expr) -> Expr:
+        """Record what a log, division or power just read needs to be defined."""
+        self.read_conditions |= domain_conditions(expr)
+        return expr
+
+    def _check_nothing_cancelled(self, parts: list[Expr | None]) -> None:
+        """SymPy simplifies as it builds (x − x → 0, x·x⁻¹ → 1): refuse a formula in which
+        that dropped a log, division or power not known to be defined (1/0 − 1/0)."""
+        kept: set = set()
+        for part in parts:
+            if part is not None:
+                kept |= domain_conditions(part)
+        for kind, arg in sorted(self.read_conditions - kept, key=str):
+            if not holds((kind, arg)):
+                raise LatexError(
+                    f"reading this formula would cancel a term that needs {show(arg)} "
+                    f"{kind}, which is not known: write the formula without that term",
+                    1,
+                    self.text,
+                )
 
     # ------------------------------------------------------------------ sums and terms
 
@@ -135,7 +161,7 @@ class Builder(HeadsMixin, BigOpsMixin):
     def unop(self, node: Tree) -> Callable[[Expr], Expr]:
         tok = node.children[0]
         if tok.type == "LOG":
-            return log
+            return lambda x: self._read(log(x))
         scripts = [c for c in node.children if isinstance(c, Tree)]
         sub, sup = self.scripts(scripts[0]) if scripts else (None, None)
         if sup is not None:
@@ -177,7 +203,7 @@ class Builder(HeadsMixin, BigOpsMixin):
 
     def f_frac(self, node: Tree) -> Expr:
         num, den = subtrees(node)
-        return Ratio(self.sum(num), self.sum(den))
+        return self._read(Ratio(self.sum(num), self.sum(den)))
 
     def f_cancel(self, node: Tree) -> Expr:
         return Cancelled(self.sum(subtrees(node)[0]))
@@ -239,7 +265,12 @@ class Builder(HeadsMixin, BigOpsMixin):
                 MAX_POWER_BITS
             ):
                 raise self.error("this power of a number is too large to evaluate", arg)
-        return Pow(base, exponent)
+        if exponent.is_negative:
+            # x^{-k} is 1/x^k, kept as a Ratio: SymPy would cancel x^{-1}·x to 1 (and turn
+            # 0^{-1} into zoo) as it builds the product; dividing needs x ≠ 0, which the
+            # canonical form checks (nothing is rewritten while reading)
+            return self._read(Ratio(Integer(1), Pow(base, -exponent)))
+        return self._read(Pow(base, exponent))
 
     # ------------------------------------------------------------------ brace checks
 

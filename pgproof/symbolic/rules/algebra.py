@@ -2,7 +2,11 @@
 
 a = b   accepted only if SymPy proves a − b = 0 (``simplify``), with ∇, E,
         ∫, Σ_τ and the distributions treated as opaque symbols — calculus
-        needs its own named rule;
+        needs its own named rule — and only where both sides mean the same
+        thing: a log, a division or a fractional power that one side has and
+        the other has not needs its argument positive, nonzero or nonnegative
+        by what is known of it (π_θ > 0 on the support, a declared positive
+        constant), never by SymPy's ``force``;
 f = (p/p) f   for p ≠ 0 (the factor is shown, not cancelled).
 """
 
@@ -13,6 +17,7 @@ from collections.abc import Iterable
 from sympy import Basic, Function, S, expand, simplify
 
 from ..canonical import canonical, is_nonzero
+from ..domain import check_same_domain
 from ..objects import Equation, Expectation, Grad, Ratio, TrajectoryAggregate
 from ..refusal import Refusal
 from ..text import show
@@ -53,11 +58,12 @@ def provably_equal(a: Basic, b: Basic) -> bool:
 
 @rule("algebra", aliases=("simplify", "rearrange", "simplification"), root_only=True)
 def algebra(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """a = b when SymPy proves a − b = 0 (opaque ∇, E, ∫, Σ_τ)."""
+    """a = b when SymPy proves a − b = 0 (opaque ∇, E, ∫, Σ_τ; the same domain both sides)."""
     claim = ctx.claim
     if claim is None or not isinstance(node, Equation):
         return None
     for ours, theirs in zip(node.args, claim.args, strict=True):
+        check_same_domain(ours, theirs)
         if not provably_equal(ours, theirs):
             raise Refusal(
                 theirs,

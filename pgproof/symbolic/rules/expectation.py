@@ -73,13 +73,17 @@ def _from_aggregate(node: Basic, ctx: Context, cls: type[TrajectoryAggregate]) -
 
 @rule("integral_to_expectation")
 def integral_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """∫ p_θ(τ) f(τ) dτ = E_{τ∼p_θ}[f(τ)]   (the integrand must contain the factor p_θ(τ))."""
+    """∫ p_θ(τ) f(τ) dτ = E_{τ∼p_θ}[f(τ)]   (τ continuous; the integrand has the factor p_θ(τ))."""
+    if isinstance(node, TrajectoryIntegral):
+        _require_space(ctx, "continuous", "reading ∫ dτ as E")
     return _from_aggregate(node, ctx, TrajectoryIntegral)
 
 
 @rule("sum_to_expectation")
 def sum_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """Σ_τ p_θ(τ) f(τ) = E_{τ∼p_θ}[f(τ)]   (the summand must contain the factor p_θ(τ))."""
+    """Σ_τ p_θ(τ) f(τ) = E_{τ∼p_θ}[f(τ)]   (τ discrete; the summand has the factor p_θ(τ))."""
+    if isinstance(node, TrajectorySum):
+        _require_space(ctx, "discrete", "reading Σ_τ as E")
     return _from_aggregate(node, ctx, TrajectorySum)
 
 
