@@ -195,6 +195,7 @@ class _Reader:
             note=note,
             latex=formula,
             line=self.where.step_line(k),
+            readings=parts.readings,
         )
 
 

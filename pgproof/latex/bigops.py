@@ -24,6 +24,7 @@ __all__ = ["BigOpsMixin"]
 class BigOpsMixin:
     """``bigop`` nodes to spine layers; mixed into :class:`pgproof.latex.builder.Builder`."""
 
+
     def bigop(self, node: Tree) -> tuple[Layer, Symbol]:
         op: Token = node.children[0]
         symbol = "\\sum" if op.type == "SUM" else "\\prod"
@@ -66,6 +67,11 @@ class BigOpsMixin:
         default_lower, default_upper = (
             (Integer(1), self.n.m) if index == self.n.i else (self.n.first, self.n.T)
         )
+        if lower is None and sup is None:  # \sum_t: said in the report, never silent
+            self.read_as(
+                f"{symbol}_{{{self.src(inner)}}} without limits is read as "
+                f"{symbol}_{{{key}={default_lower}}}^{{{default_upper}}}"
+            )
         lower = default_lower if lower is None else lower
         upper = default_upper if sup is None else self.script_value(sup)
         for bound in (lower, upper):

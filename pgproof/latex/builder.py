@@ -43,6 +43,9 @@ class Builder(HeadsMixin, BigOpsMixin):
         self.bound: set[Symbol] = set()
         #: what the logs, divisions and powers read so far need (see _check_nothing_cancelled)
         self.read_conditions: set = set()
+        #: how the formula was read where it leaves something out (``\\sum_t`` without
+        #: limits): shown in the report, never silent
+        self.readings: list[str] = []
 
     # ------------------------------------------------------------------ errors, text
 
@@ -65,6 +68,11 @@ class Builder(HeadsMixin, BigOpsMixin):
                 parts.append(self.sum(child))
         self._check_nothing_cancelled(parts)
         return parts
+
+    def read_as(self, text: str) -> None:
+        """Record a reading of something the formula leaves out (shown in the report)."""
+        if text not in self.readings:
+            self.readings.append(text)
 
     def _read(self, expr: Expr) -> Expr:
         """Record what a log, division or power just read needs to be defined."""

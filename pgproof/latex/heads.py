@@ -85,7 +85,16 @@ class HeadsMixin(ScriptsMixin):
                 raise self.error(f"{key} takes no subscript", sub)
             if sup is not None:
                 head = self.make_power(head, sup)
-            return Mul(head, self.group_value(args))
+            value = self.group_value(args)
+            if isinstance(value, (State, Action, SampledTrajectory)) or value == self.n.tau:
+                # b(s_t) looks like a function of the state: never read it as b·s_t
+                inside = self.src(args).removeprefix("(").removesuffix(")")
+                raise self.error(
+                    f"{key}{self.src(args)} reads as a function of {inside}, but {key} is a "
+                    f"plain symbol of this notation; for a product write {key} \\cdot {inside}",
+                    args,
+                )
+            return Mul(head, value)
         if sup is not None:
             raise self.error(f"write a power after the arguments: {key}(...)^{{...}}", sup)
         parts, seps = self.arg_parts(args)
@@ -103,6 +112,12 @@ class HeadsMixin(ScriptsMixin):
             if sub is not None and not self.is_parameter(sub):
                 raise self.error(
                     f"the policy's subscript must be the parameter {self._param_tex()}", sub
+                )
+            if sub is None:  # never add a θ the author did not write
+                raise self.error(
+                    f"{key}{self.src(args)} does not say that it depends on "
+                    f"{self._param_tex()}: write {key}_{{{self._param_tex()}}}{self.src(args)}",
+                    args,
                 )
             return self.policy(parts, seps, args)
         if sub is not None:
@@ -197,7 +212,15 @@ class HeadsMixin(ScriptsMixin):
         if sub is not None:
             ok = not seps and (self.is_parameter(sub) or self._policy_script(sub))
         elif not seps:
-            ok = True
+            # p(τ) names no parameter: reading it as p_θ(τ) would add a θ the author did not
+            # write (and an integral over a θ-free p(τ) is another integral)
+            raise self.error(
+                f"{key}{self.src(args)} does not say that it depends on "
+                f"{self._param_tex()}: write {key}_{{{self._param_tex()}}}{self.src(args)}, "
+                f"{key}(\\tau \\mid \\pi_{{{self._param_tex()}}}) or "
+                f"{key}(\\tau; {self._param_tex()})",
+                args,
+            )
         else:
             marker = single_factor(parts[1]) if len(parts) == 2 else None
             given = seps[0].type == "BAR" and marker is not None and self._is_policy_ref(marker)

@@ -70,7 +70,7 @@ from .errors import LatexError, from_lark
 from .prescan import prescan
 from .tree import tree_depth
 
-__all__ = ["parse_formula", "parse_expression", "LatexError", "MAX_TREE_DEPTH"]
+__all__ = ["Formula", "parse_formula", "parse_expression", "LatexError", "MAX_TREE_DEPTH"]
 
 #: Deepest parse tree read (bracket nesting is bounded separately by the pre-scan).
 MAX_TREE_DEPTH = 400
@@ -107,7 +107,14 @@ def _parser() -> Lark:
     )
 
 
-def parse_formula(text: str, notation: Notation) -> list[Expr | None]:
+class Formula(list):
+    """The '='-separated parts of a formula, and ``readings``: how pgproof read what the
+    formula leaves out (``\\sum_t`` without limits), to be shown in the report."""
+
+    readings: tuple[str, ...] = ()
+
+
+def parse_formula(text: str, notation: Notation) -> Formula:
     """The '='-separated parts of a formula, in order (``[None, rhs]`` for ``= rhs``)."""
     prescan(text)
     try:
@@ -116,10 +123,13 @@ def parse_formula(text: str, notation: Notation) -> list[Expr | None]:
         raise from_lark(err, text) from None
     if tree_depth(tree) > MAX_TREE_DEPTH:
         raise LatexError("the formula is nested too deeply", 1, text)
+    builder = Builder(text, notation)
     try:
-        return Builder(text, notation).formula(tree)
+        parts = Formula(builder.formula(tree))
     except RecursionError:
         raise LatexError("the formula is nested too deeply", 1, text) from None
+    parts.readings = tuple(builder.readings)
+    return parts
 
 
 def parse_expression(text: str, notation: Notation) -> Expr:

@@ -40,6 +40,8 @@ class Step:
     latex: str | None = None
     #: 1-based line in the derivation file, when read from one.
     line: int | None = None
+    #: how pgproof read what the formula leaves out (``\\sum_t`` without limits)
+    readings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class StepReport:
             "claim": f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}",
             "reason": self.reason if not self.accepted else "",
             "assumptions": self.assumptions,
+            "readings": list(self.step.readings),
         }
 
     def text(self) -> str:
@@ -89,6 +90,7 @@ class StepReport:
                 lines.append(f"      differs at: {show(ours)}  ≠  {show(theirs)}")
             lines.extend(f"      reason: {reason}" for reason in self.reasons)
         lines.extend(f"      assumes: {a}" for a in self.assumptions)
+        lines.extend(f"      reads: {r}" for r in self.step.readings)
         return "\n".join(lines)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sympy import Integer, Mul, Pow, Sum, Symbol, log
 
-from pgproof.latex.parser import parse_expression, parse_formula
+from pgproof.latex.parser import LatexError, parse_expression, parse_formula
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Grad, Ratio, TrajectoryIntegral, TrajectorySum
 
@@ -63,7 +63,7 @@ def test_reward_shorthand_and_unbounded_sum():
 
 
 def test_reward_to_go_with_primed_index():
-    text = r"\sum_{t=1}^{T} \nabla \log \pi(a_t|s_t) \sum_{t'=t}^{T} r(s_{t'}, a_{t'})"
+    text = r"\sum_{t=1}^{T} \nabla \log \pi_\theta(a_t|s_t) \sum_{t'=t}^{T} r(s_{t'}, a_{t'})"
     tp = Symbol("t'", integer=True)
     to_go = Sum(n.r(tp), (tp, n.t, n.T))
     assert parse_expression(text, n) == Sum(Grad(log(n.pi()), th) * to_go, n.time_range())
@@ -82,7 +82,7 @@ def test_presentation_is_dropped():
 
 
 def test_boldsymbol_and_plain_letters_are_the_state_letter():
-    for text in (r"\pi(\boldsymbol{a}_t \mid \boldsymbol{s}_t),", r"\pi_\theta(a_t \vert s_t)"):
+    for text in (r"\pi_\theta(\boldsymbol{a}_t \mid \boldsymbol{s}_t),", r"\pi_\theta(a_t \vert s_t)"):
         assert parse_expression(text, n) == n.pi()
 
 
@@ -122,9 +122,12 @@ def test_absorption_goes_to_the_innermost_operator_binding_the_index():
     assert parse_expression(text, k) == Sum(inner + k.R(tau_i), (k.i, Integer(1), k.m))
 
 
-def test_unsubscripted_policy_and_density_still_depend_on_theta():
-    assert parse_expression(r"\pi(a_t|s_t)", n) == n.pi()
-    assert parse_expression(r"p(\tau)", n) == P0
+def test_unsubscripted_policy_and_density_are_refused_not_given_a_theta():
+    # reading π(a_t|s_t) as π_θ(a_t|s_t) would add a θ the author did not write
+    with pytest.raises(LatexError, match="does not say that it depends on"):
+        parse_expression(r"\pi(a_t|s_t)", n)
+    with pytest.raises(LatexError, match="does not say that it depends on"):
+        parse_expression(r"p(\tau)", n)
 
 
 def test_sample_states_and_trajectories():
