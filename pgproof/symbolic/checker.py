@@ -192,4 +192,28 @@ def check_derivation(derivation: Derivation) -> DerivationReport:
     reports: list[StepReport] = []
     for index, (source, claim) in enumerate(pairs, start=1):
         reports.append(check_step(derivation, index, source, claim, claims))
+    _mark_premises(derivation, reports)
     return DerivationReport(derivation, reports)
+
+
+def premises(step: Step, index: int) -> list[int]:
+    """The earlier steps a step builds on: its source (previous or ``from``) and ``using``."""
+    used: list[int] = []
+    if step.source == "previous" and index > 1:
+        used.append(index - 1)
+    elif isinstance(step.source, int) and not isinstance(step.source, bool):
+        used.append(step.source)
+    if step.reference is not None:
+        used.append(step.reference)
+    return used
+
+
+def _mark_premises(derivation: Derivation, reports: list[StepReport]) -> None:
+    """An accepted step that builds on a refused step (or on one that does) rests on it:
+    its rule holds, its premise does not."""
+    for k, report in enumerate(reports, start=1):
+        refused: set[int] = set()
+        for j in premises(derivation.steps[k - 1], k):
+            premise = reports[j - 1]
+            refused |= {j} if not premise.accepted else set(premise.rests_on)
+        report.rests_on = sorted(refused)

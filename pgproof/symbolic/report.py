@@ -29,10 +29,22 @@ class StepReport:
     difference: tuple[Basic, Basic] | None = None
     reasons: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    #: refused earlier steps this one builds on (through ``from``/``using``, transitively)
+    rests_on: list[int] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
         return self.status == "accepted"
+
+    @property
+    def conditional(self) -> bool:
+        """Accepted by its rule, but built on a refused step: established only if that is."""
+        return self.accepted and bool(self.rests_on)
+
+    @property
+    def verdict(self) -> str:
+        """``accepted``, ``rejected``, or ``conditional`` (accepted, resting on a refused step)."""
+        return "conditional" if self.conditional else self.status
 
     @property
     def estimate(self) -> bool:
@@ -65,7 +77,8 @@ class StepReport:
             "line": self.step.line,
             "rule": ", ".join(self.step.rules),
             "rules": list(self.step.rules),
-            "status": self.status,
+            "status": self.verdict,
+            "rests_on": self.rests_on,
             "relation": self.relation,
             "claim": f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}",
             "reason": self.reason if not self.accepted else "",
@@ -75,11 +88,16 @@ class StepReport:
 
     def text(self) -> str:
         """Two or more lines: the verdict with the claim, then reasons and notes."""
-        mark = "✓" if self.accepted else "✗"
+        mark = ("(✓)" if self.conditional else "✓") if self.accepted else "✗"
         rules = ", ".join(self.step.rules) or "restate"
         where = f" (line {self.step.line})" if self.step.line else ""
         claim = f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}"
         lines = [f"  {mark} step {self.index}{where} [{rules}]  {claim}"]
+        if self.conditional:
+            which = ", ".join(map(str, self.rests_on))
+            lines.append(
+                f"      rests on refused step {which}: the rule holds, the premise does not"
+            )
         if self.estimate and self.accepted:
             lines.append("      estimate: the right side estimates the left, it does not equal it")
         if not self.accepted:
