@@ -49,7 +49,7 @@ class FinalEstimate:
 def test_final_estimate(report: DerivationReport, seed: int) -> FinalEstimate | None:
     """Compile and test the last step when it is an accepted sample estimate."""
     last = report.steps[-1]
-    if not (last.accepted and last.estimate):
+    if not (last.accepted and last.estimate) or last.conditional:
         return None
     expr = final_estimate(report)
     out = FinalEstimate(show(expr))

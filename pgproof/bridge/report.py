@@ -163,6 +163,8 @@ def step_text(step: NumericStep) -> list[str]:
             f"    {mark} step {step.index}: CHECKER BUG — accepted, but the two sides differ"
             f" numerically{how}"
         )
+    elif step.verdict == REFUTED and step.accepted:
+        line = f"    {mark} step {step.index}: numerically false{how}, as {step.reason}"
     elif step.verdict == REFUTED:
         line = f"    {mark} step {step.index}: refused, and numerically false{how}"
     elif step.verdict == TRUE_NOT_PROVED:

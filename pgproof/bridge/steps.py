@@ -127,7 +127,11 @@ def verify_step_numerically(
         result.verdict, result.reason = NOT_EVALUATED, str(exc)
     else:
         if result.witness is not None:
-            result.verdict = CHECKER_BUG if report.accepted else REFUTED
+            # a step resting on a refused step may fail with its premise: not the checker's
+            bug = report.accepted and not report.conditional
+            result.verdict = CHECKER_BUG if bug else REFUTED
+            if report.conditional:
+                result.reason = f"it rests on refused step {', '.join(map(str, report.rests_on))}"
         elif result.trials:
             result.verdict = CONFIRMED if report.accepted else TRUE_NOT_PROVED
         elif undefined:
