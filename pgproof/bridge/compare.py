@@ -96,6 +96,7 @@ def free_integers(exprs: list[Basic], notation: Notation) -> list[str]:
     """Names of the free integer symbols to assign (t, m); others are not evaluable."""
     names = sorted({s.name for e in exprs for s in e.free_symbols})
     ignored = {notation.trajectory, notation.parameter, notation.sample_index, notation.horizon}
+    ignored |= set(notation.constants)  # drawn per instance (Instance.constants)
     free = [n for n in names if n not in ignored]
     for name in free:
         if name not in (notation.sample_count, notation.time_index):

@@ -16,20 +16,23 @@ of E[ĝ] = ∇J(θ), plus the exact bias by enumeration).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
-from sympy import Basic, Integer, Mul, Pow, Sum
+from sympy import Add, Basic, Integer, Mul, Pow, Sum
 
 from pgproof.numeric.bias_test import BiasTestResult, test_estimator_bias
-from pgproof.numeric.enumeration import exact_gradient_enumeration
 from pgproof.numeric.estimators import Estimator
 from pgproof.numeric.mdp import TabularMDP
 from pgproof.numeric.policies import Policy, TabularSoftmax
 from pgproof.numeric.trajectories import Batch
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Ratio, SampleMean
+from pgproof.symbolic.objects import Equation, Ratio, SampleMean
 from pgproof.symbolic.report import DerivationReport
 from pgproof.symbolic.text import show
 
+from .compare import expected_over_samples, tolerance
 from .evaluate import Evaluator, trajectory_axis
 from .instance import batch_instance, draw_instance
 from .values import GRAD
@@ -50,8 +53,16 @@ def _rename(expr: Basic, index: Basic, notation: Notation) -> Basic:
 
 
 def per_sample_term(expr: Basic, notation: Notation) -> Basic:
-    """f(τ^{(i)}) of ĝ = (1/m) Σ_{i=1}^{m} f(τ^{(i)}) (i free in the result)."""
+    """f(τ^{(i)}) of ĝ = (1/m) Σ_{i=1}^{m} f(τ^{(i)}) (i free in the result).
+
+    A sum of such means and of terms free of the samples, c + (1/m) Σ_i f(τ^(i)), is the
+    mean of c + f(τ^(i)) (c is its own sample mean)."""
     m = notation.m
+    if isinstance(expr, Add):
+        sampled = [a for a in expr.args if m in a.free_symbols or notation.i in a.free_symbols]
+        fixed = [a for a in expr.args if a not in sampled]
+        if sampled and fixed:
+            return Add(*(per_sample_term(a, notation) for a in sampled), *fixed)
     if isinstance(expr, SampleMean):
         body, index, count = expr.args
         if count != m:
@@ -75,15 +86,21 @@ def per_sample_term(expr: Basic, notation: Notation) -> Basic:
     return expr
 
 
-def compile_estimator(expr: Basic, notation: Notation, name: str = "compiled") -> Estimator:
-    """The per-trajectory estimator f(τ_i) of the sample estimate ``expr``."""
+def compile_estimator(
+    expr: Basic,
+    notation: Notation,
+    name: str = "compiled",
+    constants: Mapping[str, float] | None = None,
+) -> Estimator:
+    """The per-trajectory estimator f(τ_i) of the sample estimate ``expr`` (with these values
+    of the notation's constants)."""
     term = per_sample_term(expr, notation)
     axis = trajectory_axis(notation.sample(), {})
 
     def estimate(batch: Batch, mdp: TabularMDP, policy: Policy, theta: np.ndarray) -> np.ndarray:
         if not isinstance(policy, TabularSoftmax):
             raise CompileError("compiled estimators use the tabular softmax policy θ[S, A]")
-        instance = batch_instance(mdp, theta, notation.first_index, batch)
+        instance = batch_instance(mdp, theta, notation.first_index, batch, constants)
         value = Evaluator(instance, notation).evaluate(term)
         extra = set(value.axes) - {axis, GRAD}
         if extra:
@@ -101,28 +118,82 @@ def compile_estimator(expr: Basic, notation: Notation, name: str = "compiled") -
     return Estimator(name, estimate, expected_unbiased=True, formula=formula)
 
 
-def final_estimate(report: DerivationReport) -> Basic:
-    """The right side of the derivation's last estimate step (relation ≈)."""
+def final_estimate(report: DerivationReport) -> Equation:
+    """The claim ``lhs ≈ rhs`` of the derivation's last estimate step."""
     for step in reversed(report.steps):
         if step.estimate:
-            return step.claim.rhs
+            return step.claim
     raise CompileError(f"{report.derivation.title}: no step is a sample estimate")
 
 
+@dataclass
+class EstimateBias:
+    """A sample estimate ``lhs ≈ (1/m) Σ_i f(τ^(i))`` tested on one random MDP.
+
+    ``target`` is the value of the claim's own left side, ``exact_mean`` E[f(τ^(i))] by
+    enumeration; ``sampled`` is the sampled bias test against ``target`` (run when the
+    estimate has θ's shape, as gradients do).
+    """
+
+    claim: Equation
+    target: np.ndarray
+    exact_mean: np.ndarray
+    sampled: BiasTestResult | None
+
+    @property
+    def exact_bias(self) -> np.ndarray:
+        return self.exact_mean - self.target
+
+    @property
+    def max_exact_bias(self) -> float:
+        return float(np.max(np.abs(self.exact_bias), initial=0.0))
+
+    @property
+    def exactly_unbiased(self) -> bool:
+        """|E[f] − lhs| within the numeric tolerance (:data:`.compare.RTOL`, relative)."""
+        return self.max_exact_bias <= tolerance(self.exact_mean, self.target)
+
+
+def _plain(value, shape: tuple[int, ...]) -> np.ndarray:
+    """An evaluated value as an array: θ's shape along GRAD, else a scalar [1]."""
+    if set(value.axes) - {GRAD}:
+        raise CompileError(f"the value depends on {', '.join(sorted(set(value.axes) - {GRAD}))}")
+    if GRAD in value.axes:
+        return np.asarray(value.data, dtype=np.float64).reshape(shape)
+    return np.asarray(value.data, dtype=np.float64).reshape(1)
+
+
 def test_sample_estimate_bias(
-    expr: Basic,
+    claim: Equation,
     notation: Notation,
     rng: np.random.Generator,
     m: int = 4_000,
     alpha: float = 0.01,
     max_trajectories: int = 3_000,
-) -> BiasTestResult:
-    """Compile ``expr`` and test E[ĝ] = ∇J(θ) on a random MDP (sampled and exactly)."""
-    estimator = compile_estimator(expr, notation)
-    instance = draw_instance(rng, notation.first_index, max_trajectories)
+) -> EstimateBias:
+    """Test ``claim`` = lhs ≈ ĝ on a random MDP: E[ĝ] against the claim's own left side,
+    exactly (by enumeration) and by sampling m trajectories."""
+    instance = draw_instance(
+        rng, notation.first_index, max_trajectories, constants=notation.constants
+    )
     mdp, theta, policy = instance.mdp, instance.theta, instance.policy
-    gradient = exact_gradient_enumeration(mdp, policy, theta)
-    return test_estimator_bias(estimator, mdp, policy, theta, gradient, m=m, rng=rng, alpha=alpha)
+    estimator = compile_estimator(claim.rhs, notation, constants=instance.constants)
+    evaluator = Evaluator(instance, notation)
+    target = _plain(evaluator.evaluate(claim.lhs), policy.param_shape)
+    term = per_sample_term(claim.rhs, notation)
+    per_sample = evaluator.evaluate(term)
+    expected = expected_over_samples(per_sample, instance.probabilities())
+    exact_mean = _plain(expected, policy.param_shape)
+    if exact_mean.shape != target.shape:
+        raise CompileError(
+            f"{show(claim.lhs)} and the estimate {show(claim.rhs)} have different shapes"
+        )
+    sampled = None
+    if target.shape == policy.param_shape:
+        sampled = test_estimator_bias(
+            estimator, mdp, policy, theta, target, m=m, rng=rng, alpha=alpha
+        )
+    return EstimateBias(claim, target, exact_mean, sampled)
 
 
 test_sample_estimate_bias.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

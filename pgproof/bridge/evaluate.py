@@ -189,6 +189,8 @@ class Evaluator:
     def _eval_Symbol(self, expr: Symbol, env: Mapping[str, int]) -> Value:
         if expr.name in env:
             return Value.scalar(float(env[expr.name]))
+        if expr.name in self.instance.constants:  # a declared constant: its drawn value
+            return Value.scalar(self.instance.constants[expr.name])
         raise NotEvaluable(f"{show(expr)} has no numeric value")
 
     def _eval_State(self, expr: State, env: Mapping[str, int]) -> Value:

@@ -13,37 +13,56 @@ from typing import Any
 
 import numpy as np
 
-from pgproof.numeric.bias_test import BiasTestResult
 from pgproof.symbolic.report import DerivationReport
 from pgproof.symbolic.text import show
 
-from .estimator import CompileError, final_estimate, test_sample_estimate_bias
+from .estimator import CompileError, EstimateBias, final_estimate, test_sample_estimate_bias
+from .values import NotEvaluable
 
 
 @dataclass
 class FinalEstimate:
-    """A derivation's final sample estimate, compiled and tested for bias."""
+    """A derivation's final sample estimate ``lhs ≈ ĝ``, compiled and tested for bias against
+    its own left side."""
 
     formula: str
-    result: BiasTestResult | None = None
+    result: EstimateBias | None = None
     error: str = ""
 
     @property
     def biased(self) -> bool:
         """Exactly biased (by enumeration): an accepted estimate must never be."""
-        return self.result is not None and self.result.exactly_unbiased is False
+        return self.result is not None and not self.result.exactly_unbiased
 
     def to_json(self) -> dict[str, Any]:
-        """``formula`` and either ``error`` or the bias test's own JSON (same keys as verify)."""
+        """``formula``, the left side, the exact bias, and the sampled test's own JSON (the
+        same keys as ``verify``), or ``error``."""
         if self.result is None:
             return {"formula": self.formula, "error": self.error}
-        return {"formula": self.formula, **self.result.to_json()}
+        result = self.result
+        sampled = result.sampled.to_json() if result.sampled is not None else {}
+        return {
+            **sampled,
+            "formula": self.formula,
+            "compared_with": show(result.claim.lhs),
+            "max_exact_bias": result.max_exact_bias,
+            "exactly_unbiased": result.exactly_unbiased,
+        }
 
     def text(self) -> str:
         head = f"  final estimate: {self.formula}"
         if self.result is None:
             return f"{head}\n    not compiled: {self.error}"
-        return f"{head}\n    compiled and sampled on a random MDP: {self.result.summary()}"
+        result = self.result
+        exact = (
+            f"E[ĝ] − {show(result.claim.lhs)}: max |exact bias| = {result.max_exact_bias:.2g} "
+            f"(by enumeration) → {'unbiased' if result.exactly_unbiased else 'BIASED'}"
+        )
+        lines = [head, f"    compiled and tested on a random MDP against {show(result.claim.lhs)}"]
+        if result.sampled is not None:
+            lines.append(f"    sampled: {result.sampled.summary()}")
+        lines.append(f"    exact: {exact}")
+        return "\n".join(lines)
 
 
 def test_final_estimate(report: DerivationReport, seed: int) -> FinalEstimate | None:
@@ -51,13 +70,13 @@ def test_final_estimate(report: DerivationReport, seed: int) -> FinalEstimate | 
     last = report.steps[-1]
     if not (last.accepted and last.estimate) or last.conditional:
         return None
-    expr = final_estimate(report)
-    out = FinalEstimate(show(expr))
+    claim = final_estimate(report)
+    out = FinalEstimate(show(claim.rhs))
     try:
         out.result = test_sample_estimate_bias(
-            expr, report.derivation.notation, np.random.default_rng(seed)
+            claim, report.derivation.notation, np.random.default_rng(seed)
         )
-    except CompileError as exc:
+    except (CompileError, NotEvaluable) as exc:
         out.error = str(exc)
     return out
 

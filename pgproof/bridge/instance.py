@@ -20,7 +20,8 @@ estimators) and refuses to integrate over τ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -46,6 +47,8 @@ class Instance:
     enumerated: bool = True
     #: how it was drawn (for messages): e.g. "trial 2".
     label: str = ""
+    #: a value for each of the notation's constants (a baseline b, γ), drawn per instance
+    constants: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -78,21 +81,33 @@ class Instance:
         return f"S={self.mdp.n_states}, A={self.mdp.n_actions}, steps={self.steps}"
 
 
-def enumerate_instance(mdp: TabularMDP, theta: np.ndarray, first: int, label: str = "") -> Instance:
+def enumerate_instance(
+    mdp: TabularMDP,
+    theta: np.ndarray,
+    first: int,
+    label: str = "",
+    constants: Mapping[str, float] | None = None,
+) -> Instance:
     """Every trajectory of ``mdp`` (S^{steps+1} A^{steps} of them)."""
     theta = np.asarray(theta, dtype=np.float64)
     policy = TabularSoftmax(mdp.n_states, mdp.n_actions)
     chunks = list(iter_trajectories(mdp, policy, theta))
     states = np.concatenate([np.asarray(c.states) for c in chunks])
     actions = np.concatenate([np.asarray(c.actions) for c in chunks])
-    return Instance(mdp, theta, first, states, actions, True, label)
+    return Instance(mdp, theta, first, states, actions, True, label, dict(constants or {}))
 
 
-def batch_instance(mdp: TabularMDP, theta: np.ndarray, first: int, batch: Batch) -> Instance:
+def batch_instance(
+    mdp: TabularMDP,
+    theta: np.ndarray,
+    first: int,
+    batch: Batch,
+    constants: Mapping[str, float] | None = None,
+) -> Instance:
     """The sampled trajectories of ``batch`` as the trajectory table."""
-    return Instance(
-        mdp, np.asarray(theta, dtype=np.float64), first, batch.states, batch.actions, False
-    )
+    theta = np.asarray(theta, dtype=np.float64)
+    states, actions = batch.states, batch.actions
+    return Instance(mdp, theta, first, states, actions, False, "", dict(constants or {}))
 
 
 def draw_instance(
@@ -101,6 +116,7 @@ def draw_instance(
     max_trajectories: int,
     label: str = "",
     generic: bool = False,
+    constants: tuple[str, ...] = (),
 ) -> Instance:
     """A random small problem: S, A in 1..3, steps in 1..3, at most ``max_trajectories``.
 
@@ -108,7 +124,9 @@ def draw_instance(
     π_θ = 1, so many wrong claims are true there (callers alternate both kinds of draws).
     ρ and P(·|s,a) are flat-Dirichlet draws (so every trajectory has positive probability),
     r(s,a) is uniform in [−1, 1) (negative rewards exercise positivity side conditions),
-    θ has N(0, 1) entries.  Shapes are redrawn until the enumeration is small enough.
+    θ has N(0, 1) entries, each of ``constants`` a value uniform in [−1, 1) (drawn last, so
+    the MDP and θ do not depend on them).  Shapes are redrawn until the enumeration is
+    small enough.
     """
     while True:
         low = 2 if generic else 1
@@ -120,5 +138,6 @@ def draw_instance(
             break
     mdp = random_mdp(n_states, n_actions, steps, rng, min_reward=-1.0, max_reward=1.0)
     theta = rng.standard_normal((n_states, n_actions))
+    values = {name: float(rng.uniform(-1.0, 1.0)) for name in constants}
     assert trajectory_count(mdp) == count
-    return enumerate_instance(mdp, theta, first, label)
+    return enumerate_instance(mdp, theta, first, label, values)

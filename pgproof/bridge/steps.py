@@ -105,8 +105,9 @@ def verify_step_numerically(
     undefined = ""
     try:
         for trial in range(1, trials + 1):
+            label = f"trial {trial}, seed {seed}"
             inst = draw_instance(
-                rng, notation.first_index, budget, f"trial {trial}, seed {seed}", trial % 2 == 1
+                rng, notation.first_index, budget, label, trial % 2 == 1, notation.constants
             )
             if conditional:
                 held = compare_on(source.lhs, source.rhs, inst, notation, source.is_estimate)
@@ -160,7 +161,14 @@ def verify_theta_free(
     try:
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
-            inst = draw_instance(rng, notation.first_index, MAX_TRAJECTORIES, label, trial % 2 == 1)
+            inst = draw_instance(
+                rng,
+                notation.first_index,
+                MAX_TRAJECTORIES,
+                label,
+                trial % 2 == 1,
+                notation.constants,
+            )
             outcome = compare_on(gradient, S.Zero, inst, notation)
             if not outcome.evaluated:
                 continue
