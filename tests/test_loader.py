@@ -127,7 +127,7 @@ def test_bad_toml_names_line_and_column(tmp_path: Path) -> None:
         ("[[step]]\nformula = 'J(\\theta) = J(\\theta)'\nfrom = 'elsewhere'\n", "from must be"),
         ("[[step]]\nformula = 'J(\\theta) = J(\\theta)'\ncolour = 'red'\n", "unknown key 'colour'"),
         (
-            "[expect]\nrejected_at = 5\nreason = 'x'\n"
+            "[expect]\nrejected_at = 5\nrule = 'definition'\ncondition = 'claim_differs'\n"
             "[[step]]\nformula = 'J(\\theta) = J(\\theta)'\n",
             "rejected_at must be a step number 1..1",
         ),

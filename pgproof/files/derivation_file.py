@@ -112,16 +112,21 @@ class _Reader:
         if table is None:
             return None
         line = self.key_line("rejected_at")
-        if not isinstance(table, dict) or set(table) != {"rejected_at", "reason"}:
+        required, optional = {"rejected_at", "rule", "condition"}, {"reason"}
+        if not isinstance(table, dict) or not required <= set(table) <= required | optional:
             raise self.fail(
-                "[expect] needs exactly rejected_at (a step number) and reason", line=line
+                "[expect] needs rejected_at (a step number), rule and condition (the refusal "
+                "`pgproof check --json` reports as failures), and optionally reason",
+                line=line,
             )
-        step, reason = table["rejected_at"], table["reason"]
-        if not isinstance(step, int) or isinstance(step, bool) or not isinstance(reason, str):
-            raise self.fail(
-                "[expect] rejected_at must be a step number and reason a string", line=line
-            )
-        return ExpectedRejection(step, reason)
+        step, reason = table["rejected_at"], table.get("reason", "")
+        if not isinstance(step, int) or isinstance(step, bool):
+            raise self.fail("[expect] rejected_at must be a step number", line=line)
+        for key in ("rule", "condition", "reason"):
+            value = table.get(key, "")
+            if not isinstance(value, str) or (key != "reason" and not value.strip()):
+                raise self.fail(f"[expect] {key} must be a non-empty string", line=line)
+        return ExpectedRejection(step, table["rule"], table["condition"], reason)
 
     def expression(self, text: Any, notation: Notation, k: int, what: str) -> Basic:
         if not isinstance(text, str):

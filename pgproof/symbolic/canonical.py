@@ -60,11 +60,14 @@ def _canonical_node(node: Basic) -> Basic:
             raise Refusal(
                 node,
                 f"cannot divide by {show(node.denominator)}: it is not known to be nonzero",
+                condition="not_nonzero",
             )
         return node.numerator / node.denominator
     if isinstance(node, Cancelled):
         if not is_provably_zero(node.expr):
-            raise Refusal(node, f"the struck-out term {show(node.expr)} is not zero")
+            raise Refusal(
+                node, f"the struck-out term {show(node.expr)} is not zero", condition="not_zero"
+            )
         return S.Zero
     if isinstance(node, SampleMean):
         return node.doit()
@@ -141,6 +144,7 @@ def check_ordered_limits(expr: Basic, ranges: list | None = None) -> None:
                     f"{symbol}_{{{show(index)}={show(low)}}}^{{{show(high)}}}: the limits are "
                     f"not provably ordered ({show(low)} ≤ {show(high)} + 1); a reversed range "
                     "has no agreed meaning (empty to a reader, Karr's convention to SymPy)",
+                    condition="reversed_range",
                 )
             inner.append((index, low, high))
         check_ordered_limits(expr.function, inner)

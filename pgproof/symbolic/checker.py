@@ -18,7 +18,7 @@ from .canonical import canonical, size, smallest_difference
 from .errors import DerivationError
 from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
-from .report import DerivationReport, StepReport
+from .report import DerivationReport, Failure, StepReport
 from .rules import Context, apply_rule, lookup
 from .rules.apply import MAX_CANDIDATES
 from .text import show
@@ -93,6 +93,15 @@ def _safe_canonical(expr: Basic) -> Basic | None:
         return None
 
 
+#: the rule of a failure of the claim itself (not of any rule)
+CLAIM = "claim"
+
+
+def _failure(refusal: Refusal, default_rule: str) -> Failure:
+    rule = refusal.rule or default_rule
+    return Failure(rule, refusal.condition, f"{rule}: {refusal.reason}")
+
+
 def _relevant(refusals: list[Refusal], region: Basic | None) -> list[Refusal]:
     out: list[Refusal] = []
     for refusal in refusals:
@@ -118,13 +127,14 @@ def check_step(
     try:
         wanted = canonical(claim)
     except Refusal as refusal:
-        return report.reject([f"the claim itself: {refusal.reason}"], None)
+        failure = Failure(CLAIM, refusal.condition, f"the claim itself: {refusal.reason}")
+        return report.reject([failure], None)
     try:
         for rule in rules:
             if rule.check_arguments is not None:
                 rule.check_arguments(ctx)
     except Refusal as refusal:
-        return report.reject([f"{refusal.rule or rule.name}: {refusal.reason}"], None)
+        return report.reject([_failure(refusal, rule.name)], None)
 
     source_diff = smallest_difference(_safe_canonical(source) or source, wanted)
     region = source_diff[0] if source_diff is not None else None
@@ -133,14 +143,12 @@ def check_step(
     for rule in rules:
         produced: list[Basic] = []
         if not rule.valid_on_estimate and any(e.is_estimate for e in frontier):
-            return report.reject(
-                [
-                    f"{rule.name}: not valid on an estimate (≈): the two sides are equal only "
-                    "in expectation over samples drawn from p_θ, so ∇ or log of both sides "
-                    "is not an estimate of ∇ or log of the other"
-                ],
-                None,
+            words = (
+                f"{rule.name}: not valid on an estimate (≈): the two sides are equal only "
+                "in expectation over samples drawn from p_θ, so ∇ or log of both sides "
+                "is not an estimate of ∇ or log of the other"
             )
+            return report.reject([Failure(rule.name, "not_valid_on_estimate", words)], None)
         estimate = rule.estimate or (rule.by_reference and by_estimate)
         for expr in frontier:
             relation = Approximation if (estimate or expr.is_estimate) else Equation
@@ -155,10 +163,9 @@ def check_step(
             produced.extend(c for c in candidates if c not in produced)
         if not produced:
             found = _relevant(refusals, region) or _relevant(refusals, None)
-            reasons = [f"{r.rule}: {r.reason}" for r in found]
-            return report.reject(
-                reasons or [f"{rule.name} does not apply to {show(frontier[0])}"], None
-            )
+            failures = [_failure(r, rule.name) for r in found]
+            words = f"{rule.name} does not apply to {show(frontier[0])}"
+            return report.reject(failures or [Failure(rule.name, "does_not_apply", words)], None)
         frontier = produced[:MAX_CANDIDATES]
     report.assumptions = list(ctx.assumptions)
 
@@ -176,13 +183,20 @@ def check_step(
         if best is None or weight < best[0]:
             best = (weight, candidate, diff)
 
-    reasons = [f"{r.rule}: {r.reason}" for r in _relevant(refusals, region)]
-    names = ", ".join(step.rules) or "restating"
+    failures = [_failure(r, names_of(step)) for r in _relevant(refusals, region)]
+    names = names_of(step)
     if best is not None and best[2] is not None:
         ours, theirs = best[2]
-        reasons.append(f"{names} gives {show(ours)} where the claim has {show(theirs)}")
-        return report.reject(reasons, best[1], best[2])
-    return report.reject(reasons or [f"{names} does not produce the claim"], None)
+        words = f"{names} gives {show(ours)} where the claim has {show(theirs)}"
+        failures.append(Failure(names, "claim_differs", words))
+        return report.reject(failures, best[1], best[2])
+    words = f"{names} does not produce the claim"
+    return report.reject(failures or [Failure(names, "claim_differs", words)], None)
+
+
+def names_of(step: Step) -> str:
+    """The rules a step cites, as one name (``restating`` for none)."""
+    return ", ".join(step.rules) or "restating"
 
 
 def check_derivation(derivation: Derivation) -> DerivationReport:

@@ -22,6 +22,7 @@ from sympy import Basic
 
 from .errors import DerivationError
 from .notation import Notation
+from .rules import UnknownRule, lookup
 
 __all__ = ["Derivation", "DerivationError", "ExpectedRejection", "Step"]
 
@@ -46,10 +47,32 @@ class Step:
 
 @dataclass(frozen=True)
 class ExpectedRejection:
-    """The derivation is expected to be refused at ``step`` with ``reason`` in the message."""
+    """The derivation is expected to be refused at ``step`` by ``rule`` for ``condition``
+    (a failed condition's code, see :class:`pgproof.symbolic.refusal.Refusal`), and, when
+    ``reason`` is given, with those words in the message."""
 
     step: int
-    reason: str
+    rule: str
+    condition: str
+    reason: str = ""
+
+    def matches(self, rule: str, condition: str, text: str) -> bool:
+        """Whether a refusal (rule, condition code, words) is the expected one."""
+        if condition != self.condition or _rule_name(rule) != _rule_name(self.rule):
+            return False
+        return self.reason.lower() in text.lower()
+
+    def describe(self) -> str:
+        words = f", “{self.reason}”" if self.reason else ""
+        return f"{self.rule}: {self.condition}{words}"
+
+
+def _rule_name(name: str) -> str:
+    """A rule's registered name (aliases resolved); other names (``claim``) as given."""
+    try:
+        return lookup(name).name
+    except UnknownRule:
+        return name
 
 
 @dataclass(frozen=True)

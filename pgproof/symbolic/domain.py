@@ -54,6 +54,7 @@ def check_same_domain(ours: Basic, theirs: Basic) -> None:
                 arg,
                 f"{show(arg)} must be {kind} for the two sides to mean the same thing, "
                 "and it is not known to be",
+                condition="domain",
             )
 
 

@@ -18,6 +18,18 @@ if TYPE_CHECKING:
     from .derivation import Derivation, Step
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Why a step was refused: the rule, the failed condition (a code), the words."""
+
+    rule: str
+    condition: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "condition": self.condition, "reason": self.text}
+
+
 @dataclass
 class StepReport:
     index: int
@@ -27,7 +39,7 @@ class StepReport:
     status: str = "rejected"
     produced: Basic | None = None
     difference: tuple[Basic, Basic] | None = None
-    reasons: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     #: refused earlier steps this one builds on (through ``from``/``using``, transitively)
     rests_on: list[int] = field(default_factory=list)
@@ -56,17 +68,21 @@ class StepReport:
         return self.claim.symbol
 
     @property
+    def reasons(self) -> list[str]:
+        return [f.text for f in self.failures]
+
+    @property
     def reason(self) -> str:
         return "; ".join(self.reasons)
 
     def reject(
         self,
-        reasons: list[str],
+        failures: list[Failure],
         produced: Basic | None,
         difference: tuple[Basic, Basic] | None = None,
     ) -> StepReport:
         self.status = "rejected"
-        self.reasons = reasons
+        self.failures = failures
         self.produced = produced
         self.difference = difference
         return self
@@ -82,6 +98,7 @@ class StepReport:
             "relation": self.relation,
             "claim": f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}",
             "reason": self.reason if not self.accepted else "",
+            "failures": [f.to_json() for f in self.failures],
             "assumptions": self.assumptions,
             "readings": list(self.step.readings),
         }
@@ -134,14 +151,14 @@ class DerivationReport:
             return first is None
         if first is None or first.index != expected.step:
             return False
-        return expected.reason.lower() in first.reason.lower()
+        return any(expected.matches(f.rule, f.condition, f.text) for f in first.failures)
 
     @property
     def expectation(self) -> str:
         expected = self.derivation.expected
         if expected is None:
             return "expected: accepted"
-        return f"expected: rejected at step {expected.step} ({expected.reason})"
+        return f"expected: rejected at step {expected.step} ({expected.describe()})"
 
     def _repr_latex_(self) -> str:
         from .render import render
@@ -152,7 +169,13 @@ class DerivationReport:
         d = self.derivation
         expected: dict[str, Any] = {"verdict": "accepted"}
         if d.expected is not None:
-            expected = {"verdict": "rejected", "step": d.expected.step, "reason": d.expected.reason}
+            expected = {
+                "verdict": "rejected",
+                "step": d.expected.step,
+                "rule": d.expected.rule,
+                "condition": d.expected.condition,
+                "reason": d.expected.reason,
+            }
         return {
             "file": d.file,
             "title": d.title,

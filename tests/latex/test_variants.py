@@ -82,7 +82,10 @@ def test_presentation_is_dropped():
 
 
 def test_boldsymbol_and_plain_letters_are_the_state_letter():
-    for text in (r"\pi_\theta(\boldsymbol{a}_t \mid \boldsymbol{s}_t),", r"\pi_\theta(a_t \vert s_t)"):
+    for text in (
+        r"\pi_\theta(\boldsymbol{a}_t \mid \boldsymbol{s}_t),",
+        r"\pi_\theta(a_t \vert s_t)",
+    ):
         assert parse_expression(text, n) == n.pi()
 
 

@@ -67,7 +67,8 @@ def test_dropping_the_initial_factor_is_refused_through_the_api() -> None:
     steps[7] = Step(
         lhs=p, rhs=Product(n.pi() * n.p(), n.time_range()), rules=("definition",), source="self"
     )
-    d = Derivation("000 broken", "test", n, tuple(steps), expected=ExpectedRejection(8, "gives"))
+    expected = ExpectedRejection(8, "definition", "claim_differs", "gives")
+    d = Derivation("000 broken", "test", n, tuple(steps), expected=expected)
     report = check_derivation(d)
     assert report.first_rejection is not None and report.first_rejection.index == 8
     assert report.as_expected

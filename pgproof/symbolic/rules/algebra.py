@@ -68,6 +68,7 @@ def algebra(node: Basic, ctx: Context) -> Iterable[Basic] | None:
             raise Refusal(
                 theirs,
                 f"SymPy cannot prove {show(ours)} = {show(theirs)}",
+                condition="not_proved",
             )
     return [node.func(*claim.args)]  # the relation (= or ≈) is the source's
 
@@ -97,6 +98,7 @@ def multiply_divide(node: Basic, ctx: Context) -> Iterable[Basic] | None:
             p,
             f"multiplying and dividing by {show(p)} needs {show(p)} ≠ 0: it is not known to be"
             " nonzero",
+            condition="not_nonzero",
         )
     return [Ratio(p, p) * node]
 

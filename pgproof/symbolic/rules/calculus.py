@@ -64,6 +64,7 @@ def _sum_limits_free_of(node: Sum, theta: Basic) -> None:
                 node,
                 f"the limits of the sum over {show(index)} depend on {show(theta)}: "
                 "∇ cannot be moved inside",
+                condition="limits_depend_on_theta",
             )
 
 
@@ -129,7 +130,7 @@ def _check_terms_theta_free(ctx: Context) -> None:
                     + f" inside ∇, although {'they do' if len(kept) > 1 else 'it does'} "
                     + f"not depend on {show(ctx.theta)}"
                 )
-            raise Refusal(term, message)
+            raise Refusal(term, message, condition="depends_on_theta")
 
 
 def _theta_free_terms_under_grad(ctx: Context) -> list[Basic]:

@@ -31,6 +31,7 @@ def _require_space(ctx: Context, space: str, what: str) -> None:
             None,
             f"{what} needs a {space} trajectory space, but this derivation's τ is "
             f"{ctx.notation.trajectory_space}",
+            condition="trajectory_space",
         )
 
 
@@ -66,6 +67,7 @@ def _from_aggregate(node: Basic, ctx: Context, cls: type[TrajectoryAggregate]) -
             node,
             f"the integrand {show(node.expr)} has no factor {show(density)}: "
             f"it is not an expectation under {show(density)}",
+            condition="missing_density",
         )
     factors.remove(density)
     return [Expectation(Mul(*factors), node.variable, density)]
@@ -118,8 +120,14 @@ def monte_carlo_estimate(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         return None
     body, tau, density = node.args
     if not isinstance(density, TrajectoryDensity) or density != ctx.notation.density_of(tau):
-        raise Refusal(node, f"samples must be drawn from {show(ctx.notation.density_of(tau))}")
+        raise Refusal(
+            node,
+            f"samples must be drawn from {show(ctx.notation.density_of(tau))}",
+            condition="sampling_density",
+        )
     if body.atoms(SampledTrajectory):
-        raise Refusal(node, f"{show(body)} already refers to sampled trajectories")
+        raise Refusal(
+            node, f"{show(body)} already refers to sampled trajectories", condition="sampled"
+        )
     n = ctx.notation
     return [SampleMean(_sampled(body, tau, n.i), n.i, n.m)]

@@ -23,7 +23,11 @@ from .base import Context, rule
 
 def require_positive(expr: Basic, what: str) -> None:
     if not expr.is_positive:
-        raise Refusal(expr, f"{what} needs {show(expr)} > 0, and it is not known to be positive")
+        raise Refusal(
+            expr,
+            f"{what} needs {show(expr)} > 0, and it is not known to be positive",
+            condition="not_positive",
+        )
 
 
 def _reverse_in_product(node: Mul) -> list[Basic]:
