@@ -25,6 +25,7 @@ from __future__ import annotations
 from sympy import Add, Basic, Expr, Integer, Mul, Pow, Product, Sum
 from sympy.core.symbol import Str
 from sympy.core.sympify import _sympify
+from sympy.printing.precedence import PRECEDENCE
 
 __all__ = [
     "Action",
@@ -267,6 +268,9 @@ class _Operator(PGExpr):
 class Grad(_Operator):
     """∇_θ f, kept unevaluated; ``doit()`` differentiates (θ treated as a coordinate)."""
 
+    #: printed as a prefix (∇_θ f, ∫ f dτ, Σ_i f): bracketed as the base of a power
+    precedence = PRECEDENCE["Mul"]
+
     @property
     def free_symbols(self) -> set[Basic]:
         return self.args[0].free_symbols | {self.args[1]}
@@ -303,6 +307,9 @@ class Expectation(_Operator):
 class TrajectoryAggregate(_Operator):
     """Base of ∫ f dτ and Σ_τ f: ``cls(expr, trajectory)``; τ is bound."""
 
+    #: printed as a prefix (∇_θ f, ∫ f dτ, Σ_i f): bracketed as the base of a power
+    precedence = PRECEDENCE["Mul"]
+
     @property
     def free_symbols(self) -> set[Basic]:
         return self.args[0].free_symbols - {self.args[1]}
@@ -324,6 +331,9 @@ class TrajectorySum(TrajectoryAggregate):
 
 class SampleMean(PGExpr):
     """(1/m) Σ_{i=1}^{m} f(τ^{(i)}): ``SampleMean(expr, i, m)``; ``doit()`` gives the sum."""
+
+    #: printed as a prefix (∇_θ f, ∫ f dτ, Σ_i f): bracketed as the base of a power
+    precedence = PRECEDENCE["Mul"]
 
     @property
     def free_symbols(self) -> set[Basic]:

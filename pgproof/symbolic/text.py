@@ -81,6 +81,15 @@ class TextPrinter(StrPrinter):
         arg = "%s_%s" % (policy, theta) if expr.args[2].name == "policy" else theta
         return "%s(%s)" % (name, arg)
 
+    #: printed as a prefix with no closing mark (Σ_t f, ∇_θ f, log f): inside a product or a
+    #: power they are bracketed, so (Σ r)² and Σ r², (∇π)² and ∇(π²) print differently
+    _PREFIX = ("Sum", "Product", "Grad", "log", "TrajectorySum", "SampleMean", "TrajectoryIntegral")
+
+    def parenthesize(self, item, level, strict=False) -> str:
+        if type(item).__name__ in self._PREFIX:
+            return "(%s)" % self._print(item)
+        return super().parenthesize(item, level, strict)
+
     def _group(self, expr: Basic) -> str:
         text = self._print(expr)
         if expr.is_Add or expr.is_Mul:
