@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from sympy import Add, Basic, Integer, Mul, Number, Pow, Product, Sum, Symbol, exp, log
 
+from pgproof.budget import MAX_RANGE
 from pgproof.numeric.enumeration import exact_objective
 from pgproof.numeric.policies import softmax
 from pgproof.symbolic.notation import Notation
@@ -161,6 +162,11 @@ class Evaluator:
         *inner, (index, low, high) = limits
         a, b = self.integer(low, env), self.integer(high, env)
         combine = V.add if isinstance(node, Sum) else V.multiply
+        if b - a + 1 > MAX_RANGE:
+            raise NotEvaluable(
+                f"{show(node)}: the range {index}={a}..{b} has {b - a + 1:.3g} terms, more than "
+                f"the {MAX_RANGE:,} pgproof evaluates"
+            )
         if b < a - 1:  # a reversed range has no agreed meaning (see canonical.py)
             raise NotEvaluable(
                 f"{show(node)}: the range {index}={a}..{b} is reversed (upper < lower − 1)"

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from sympy import Basic, S
 
+from pgproof.budget import STEP_SECONDS, BudgetExceeded, time_budget
 from pgproof.symbolic.objects import Equation, Grad
 from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.rules import lookup
@@ -193,10 +194,22 @@ def verify_steps_numerically(
     trials: int = 5,
     seed: int = 0,
     witness_dir: str | Path | None = None,
+    *,
+    timeout: float | None = STEP_SECONDS,
 ) -> NumericReport:
-    """Numeric verdicts for every step of ``report`` (witness MDPs written on request)."""
+    """Numeric verdicts for every step of ``report`` (witness MDPs written on request), each
+    step within ``timeout`` seconds (None: no limit; past it, the step is not evaluated)."""
     notation = report.derivation.notation
-    steps = [verify_step_numerically(s, notation, trials, seed) for s in report.steps]
+    steps = []
+    for step in report.steps:
+        try:
+            with time_budget(timeout):
+                steps.append(verify_step_numerically(step, notation, trials, seed))
+        except BudgetExceeded as exceeded:
+            left, right, _ = comparison_pair(step.source, step.claim)
+            result = NumericStep(step.index, step.accepted, NOT_EVALUATED, (left, right))
+            result.reason, result.requested = str(exceeded), trials
+            steps.append(result)
     if witness_dir is not None:
         stem = Path(report.derivation.file or "derivation").name.removesuffix(".pgproof.toml")
         for step in steps:

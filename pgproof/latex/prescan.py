@@ -18,6 +18,9 @@ __all__ = ["MAX_LENGTH", "MAX_DEPTH", "KNOWN_COMMANDS", "prescan"]
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 50
+#: the longest integer literal read (10^{100} is the way to write a large number)
+MAX_DIGITS = 100
+_DIGITS = re.compile(r"[0-9]{%d,}" % (MAX_DIGITS + 1))
 
 
 #: Every ``\name`` the grammar reads (math, presentation, and sizing commands).
@@ -109,6 +112,13 @@ def prescan(text: str) -> None:
                 raise LatexError(f"brackets are nested deeper than {MAX_DEPTH}", pos + 1, text)
         elif ch in _CLOSE:
             depth -= 1
+    if (long := _DIGITS.search(text)) is not None:
+        raise LatexError(
+            f"an integer of {len(long.group(0))} digits; the limit is {MAX_DIGITS} "
+            "(write a large number as a power, 10^{{...}})",
+            long.start() + 1,
+            text,
+        )
     for match in _COMMAND.finditer(text):
         name = match.group(1)
         column = match.start() + 1

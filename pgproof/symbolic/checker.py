@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from sympy import Basic
 
+from pgproof.budget import STEP_SECONDS, BudgetExceeded, time_budget
+
 from .canonical import canonical, size, smallest_difference
 from .errors import DerivationError
 from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
@@ -199,13 +201,23 @@ def names_of(step: Step) -> str:
     return ", ".join(step.rules) or "restating"
 
 
-def check_derivation(derivation: Derivation) -> DerivationReport:
-    """Check every step of ``derivation``."""
+def check_derivation(
+    derivation: Derivation, *, timeout: float | None = STEP_SECONDS
+) -> DerivationReport:
+    """Check every step of ``derivation``, each within ``timeout`` seconds (None: no limit);
+    a step that cannot be decided in time is refused, with that reason."""
     pairs = _resolve(derivation)
     claims = [claim for _, claim in pairs]
     reports: list[StepReport] = []
     for index, (source, claim) in enumerate(pairs, start=1):
-        reports.append(check_step(derivation, index, source, claim, claims))
+        try:
+            with time_budget(timeout):
+                report = check_step(derivation, index, source, claim, claims)
+        except BudgetExceeded as exceeded:
+            step = derivation.steps[index - 1]
+            report = StepReport(index=index, step=step, claim=claim, source=source)
+            report.reject([Failure(names_of(step), "budget", str(exceeded))], None)
+        reports.append(report)
     _mark_premises(derivation, reports)
     return DerivationReport(derivation, reports)
 

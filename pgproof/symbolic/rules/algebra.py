@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Basic, Function, S, expand, simplify
+from sympy import Add, Basic, Function, Mul, Pow, Product, S, Sum, expand, simplify
+
+from pgproof.budget import MAX_RANGE
 
 from ..canonical import canonical, is_nonzero
 from ..domain import check_same_domain
@@ -24,6 +26,8 @@ from ..text import show
 from .base import Context, rule
 
 _OPAQUE = (Grad, Expectation, TrajectoryAggregate)
+#: the most terms algebra lets SymPy expand an expression into
+MAX_EXPANSION = 10_000
 
 
 def opaque(expr: Basic, table: dict[Basic, Basic]) -> Basic:
@@ -33,7 +37,7 @@ def opaque(expr: Basic, table: dict[Basic, Basic]) -> Basic:
     calculus. Keeping the free symbols as arguments keeps the dependence on
     summation indices (Σ_t of an opaque term must not become T times it).
     """
-    if isinstance(expr, _OPAQUE):
+    if isinstance(expr, _OPAQUE) or _long_range(expr):
         if expr not in table:
             args = sorted(expr.free_symbols, key=str)
             table[expr] = Function(f"_opaque{len(table)}")(*args)
@@ -44,13 +48,51 @@ def opaque(expr: Basic, table: dict[Basic, Basic]) -> Basic:
     return expr.func(*args) if args != expr.args else expr
 
 
+def _long_range(expr: Basic) -> bool:
+    """A Σ/∏ over more than MAX_RANGE concrete terms (∏_{t=1}^{10^100} 2): kept opaque, as
+    SymPy would evaluate it term by term or as a number of 10^100 digits."""
+    if not isinstance(expr, (Sum, Product)):
+        return False
+    for _, low, high in expr.limits:
+        length = high - low + 1
+        if length.is_Integer and int(length) > MAX_RANGE:
+            return True
+        if any(n.is_Integer and abs(int(n)) > MAX_RANGE for n in (low, high)):
+            return True
+    return False
+
+
+def expansion_size(expr: Basic) -> int:
+    """How many terms ``expand`` would produce, at most (a product of sums multiplies)."""
+    if isinstance(expr, Add):
+        return sum(expansion_size(a) for a in expr.args)
+    if isinstance(expr, Mul):
+        size = 1
+        for factor in expr.args:
+            size *= expansion_size(factor)
+            if size > MAX_EXPANSION:
+                return size
+        return size
+    if isinstance(expr, Pow) and expr.exp.is_Integer and int(expr.exp) > 1:
+        base = expansion_size(expr.base)
+        return base ** min(int(expr.exp), 64) if base > 1 else 1
+    return 1
+
+
 def provably_equal(a: Basic, b: Basic) -> bool:
-    """SymPy proves a − b = 0 (a False is "not proved", never "unequal")."""
+    """SymPy proves a − b = 0 (a False is "not proved", never "unequal").
+
+    Expressions whose expansion would exceed MAX_EXPANSION terms (a product of 400 sums)
+    are compared as they are, without expanding or simplifying."""
     a, b = canonical(a), canonical(b)
     if a == b:
         return True
     table: dict[Basic, Basic] = {}
     difference = opaque(a, table) - opaque(b, table)
+    if difference == S.Zero:
+        return True
+    if expansion_size(difference) > MAX_EXPANSION:
+        return False
     if expand(difference) == S.Zero:
         return True
     return simplify(difference) == S.Zero
