@@ -1,4 +1,11 @@
-"""The ``pgproof`` command line: check, render, rules, verify."""
+"""The ``pgproof`` command line: check, render, rules, verify.
+
+One top-level handler for every command: input pgproof cannot use is one line on stderr
+and exit status 2; an unexpected exception is one line saying it is a pgproof bug (exit
+status 70, EX_SOFTWARE; ``--debug`` shows the traceback).  Everything printed goes through
+:func:`pgproof.output.safe_streams`: control characters from users' files are shown, not
+obeyed, and the output degrades to ASCII on a terminal that cannot encode UTF-8.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,13 @@ import sys
 
 from . import __version__
 from .commands import check, render, rules, verify
+from .output import safe_streams
 
 #: subcommand registrars, in the order --help lists them
 COMMANDS = (check.add_parser, render.add_parser, rules.add_parser, verify.add_parser)
+
+#: exit status for an unexpected exception (a pgproof bug): EX_SOFTWARE of sysexits.h
+EXIT_BUG = 70
 
 DESCRIPTION = """pgproof checks derivations of the policy-gradient theorem: symbolically, step
 by step (check, render, rules), and numerically on tabular MDPs (verify)."""
@@ -20,37 +31,122 @@ EXAMPLES = """examples:
   pgproof render derivations/ --standalone -o proofs.tex
   pgproof verify --states 2 --actions 2 --horizon 3 --seed 0
   pgproof <command> --help
+
+exit status: 2 for input pgproof cannot use (one line on stderr), 70 for a pgproof bug
+(--debug shows its traceback); each command's --help gives the others.
 """
+
+#: exceptions that mean "this input cannot be used", by module and name: looked up in
+#: sys.modules, so the handler imports nothing (an exception's module is already loaded)
+INPUT_ERRORS = (
+    ("pgproof.files.errors", "DerivationFileError"),
+    ("pgproof.symbolic.errors", "DerivationError"),
+    ("pgproof.symbolic.render", "RenderError"),
+    ("pgproof.safety", "UnsafeLatex"),
+    ("pgproof.numeric.mdp", "MDPError"),
+    ("pgproof.numeric.estimators", "EstimatorError"),
+    ("pgproof.commands.verify", "UsageError"),
+    ("pgproof.numeric.resources", "ResourceError"),
+    ("pgproof.numeric.parallel", "ExecutorError"),
+    ("pgproof.commands.common", "CommandError"),
+)
+
+#: longest error line printed
+MAX_MESSAGE = 2000
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (and exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, shortened to :data:`MAX_MESSAGE` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pgproof",
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pgproof {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in COMMANDS:
         register(subparsers)
+    for sub in subparsers.choices.values():  # `pgproof check --debug …` works too
+        sub.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show the traceback of an unexpected error",
+        )
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
+def _input_error_types() -> tuple[type[BaseException], ...]:
+    found = []
+    for module, name in INPUT_ERRORS:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type):
+            found.append(cls)
+    return tuple(found)
+
+
+def input_error_message(exc: BaseException) -> str | None:
+    """The one-line message of an input error, or None for an unexpected exception."""
+    if isinstance(exc, _input_error_types()):
+        return one_line(str(exc))
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return one_line(where + (exc.strerror or str(exc)))
+    if isinstance(exc, MemoryError):
+        return "out of memory: the input is too large"
+    return None
+
+
+def report_exception(exc: BaseException, debug: bool) -> int:
+    """Print one line for ``exc`` (and its traceback with ``debug``); the exit status."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    message = input_error_message(exc)
+    if message is not None:
+        print(f"pgproof: error: {message}", file=sys.stderr)
         return 2
-    try:
-        return int(args.func(args))
-    except BrokenPipeError:  # e.g. `pgproof check | head`: stop quietly, like other tools
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except KeyboardInterrupt:
-        print("pgproof: interrupted", file=sys.stderr)
-        return 130
+    detail = one_line(f"{type(exc).__name__}: {exc}")
+    hint = "" if debug else "; run `pgproof --debug …` to see the traceback"
+    print(f"pgproof: internal error (a pgproof bug): {detail}{hint}", file=sys.stderr)
+    return EXIT_BUG
+
+
+def main(argv: list[str] | None = None) -> int:
+    with safe_streams():
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        debug = bool(getattr(args, "debug", False) or os.environ.get("PGPROOF_DEBUG"))
+        try:
+            return int(args.func(args))
+        except BrokenPipeError:  # e.g. `pgproof check | head`: stop quietly, like other tools
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except KeyboardInterrupt:
+            print("pgproof: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # also MemoryError and RecursionError
+            return report_exception(exc, debug)
 
 
 if __name__ == "__main__":

@@ -124,3 +124,173 @@ def test_a_bad_step_reference_is_reported_with_file_line_and_step(
     line = 1 + text[: text.index("formula =", step_6)].count("\n")
     assert f"{bad}:{line}: step 6: from must name an earlier step (1..5), not 9" in err
     assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- error handling
+
+
+def _raise(exc: BaseException):
+    def run(args):
+        raise exc
+
+    return run
+
+
+def test_an_unexpected_exception_is_one_line_calling_it_a_bug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pgproof.commands import rules
+
+    monkeypatch.setattr(rules, "run_rules", _raise(ZeroDivisionError("oops\nsecond line")))
+    assert main(["rules"]) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "internal error (a pgproof bug): ZeroDivisionError: oops second line" in err
+    assert "--debug" in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(
+    where: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pgproof.commands import rules
+
+    monkeypatch.setattr(rules, "run_rules", _raise(ZeroDivisionError("oops")))
+    args = ["--debug", "rules"] if where == "before" else ["rules", "--debug"]
+    assert main(args) == 70
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError: oops" in err
+    assert err.rstrip().splitlines()[-1].startswith("pgproof: internal error")
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (PermissionError(13, "Permission denied", "out.tex"), "out.tex: Permission denied"),
+        (MemoryError(), "out of memory: the input is too large"),
+    ],
+)
+def test_known_failures_are_one_line_with_status_2(
+    exc: BaseException, line: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from pgproof.commands import rules
+
+    monkeypatch.setattr(rules, "run_rules", _raise(exc))
+    assert main(["rules"]) == 2
+    assert capsys.readouterr().err == f"pgproof: error: {line}\n"
+
+
+def test_a_usage_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["check", "--seed", "-1"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "pgproof check: error: argument --seed: must be a non-negative integer, not -1 "
+        "(see pgproof check --help)\n"
+    )
+
+
+def test_control_characters_in_a_file_name_are_shown_not_obeyed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "\x1b[2J\rred.pgproof.toml"
+    path.write_text('title = "t"\n', encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\r" not in err
+    assert "\\x1b[2J\\x0dred.pgproof.toml" in err
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_render_into_a_missing_folder_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pgproof.commands import common
+
+    monkeypatch.setattr(common, "load_and_check", _raise(AssertionError("checked anyway")))
+    target = tmp_path / "missing" / "out.tex"
+    assert main(["render", "-o", str(target), str(SEEDS[0])]) == 2
+    err = capsys.readouterr().err
+    assert err == f"pgproof: error: -o {target}: the folder {target.parent} does not exist\n"
+    assert not target.parent.exists()
+    assert main(["render", "-o", str(tmp_path), str(SEEDS[0])]) == 2
+    assert "is a folder, not a file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_a_witness_dir_that_is_a_file_is_refused_before_any_work(
+    below: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep", encoding="utf-8")
+    target = afile / "sub" if below else afile
+    args = ["check", "--numeric", "--witness-dir", str(target), str(SEEDS[0])]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--witness-dir {target}:" in err
+    assert afile.read_text(encoding="utf-8") == "keep"
+
+
+# --------------------------------------------------------------------------- --timeout
+
+
+def test_timeout_is_passed_to_the_checker_as_a_keyword(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pgproof.symbolic.checker as checker
+
+    real = checker.check_derivation
+    seen: list[float | None] = []
+
+    def with_budget(derivation, *, timeout=None):
+        seen.append(timeout)
+        return real(derivation)
+
+    monkeypatch.setattr(checker, "check_derivation", with_budget)
+    assert main(["check", "--timeout", "2.5", str(SEEDS[0])]) == 0
+    assert main(["render", "--timeout", "7", str(SEEDS[0])]) == 0
+    assert main(["check", str(SEEDS[0])]) == 0  # no option: the checker's own default
+    assert seen == [2.5, 7.0, None]
+    capsys.readouterr()
+
+
+def test_timeout_is_refused_when_the_checker_has_no_budget(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pgproof.symbolic.checker as checker
+
+    real = checker.check_derivation
+    monkeypatch.setattr(checker, "check_derivation", lambda derivation: real(derivation))
+    assert main(["check", "--timeout", "1", str(SEEDS[0])]) == 2
+    assert "a time budget was asked for" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_timeout_must_be_a_positive_number(value: str, capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as info:
+        main(["check", "--timeout", value])
+    assert info.value.code == 2
+    assert "argument --timeout: must be a" in capsys.readouterr().err
+
+
+def test_timeout_also_bounds_the_numeric_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pgproof.bridge.steps as steps
+
+    real = steps.verify_steps_numerically
+    seen: list[float] = []
+
+    def with_budget(report, trials, seed, witness_dir, *, timeout):
+        seen.append(timeout)
+        return real(report, 1, seed, witness_dir, timeout=timeout)
+
+    monkeypatch.setattr(steps, "verify_steps_numerically", with_budget)
+    path = ROOT / "derivations" / "wrong_steps" / "sign_error.pgproof.toml"
+    assert main(["check", "--numeric", "--timeout", "30", str(path)]) == 0
+    assert seen == [30.0]
+    capsys.readouterr()

@@ -69,3 +69,23 @@ def test_the_cli_exits_2_with_one_line_per_bad_file(
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"pgproof: error: {path}:") and "Traceback" not in err
+
+
+def test_a_symbolic_link_loop_in_a_folder_is_not_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "sub" / "x.pgproof.toml").write_text('title = "t"\n', encoding="utf-8")
+    start = time.monotonic()
+    assert main(["check", str(tmp_path)]) == 2
+    assert time.monotonic() - start < 5
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "x.pgproof.toml" in err
+
+
+def test_the_full_hostile_corpus_lives_in_tests_hostile() -> None:
+    """Reading, rendering and output cases run as subprocesses under limits there."""
+    from tests.hostile.cases import CASES
+
+    assert len(CASES) >= 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,167 @@ from = "self"
 """,
     )
     assert "split the chain" in err.message
+
+
+STEP = """
+[[step]]
+formula = 'J(\\theta) = E_{\\tau \\sim p_{\\theta}(\\tau)}[r(\\tau)]'
+by = "definition"
+from = "self"
+"""
+
+
+@pytest.mark.parametrize(
+    ("header", "line", "message"),
+    [
+        (
+            'title = "t"\nsource = "s"\n[notation]\nstate = ""\n',
+            4,
+            "notation state must not be empty",
+        ),
+        ('title = "t"\nsource = "s"\n[notation]\nreward = " "\n', 4, "notation reward must not be"),
+        (
+            'title = "t"\nsource = "s"\n[notation]\nconstants = ["b", ""]\n',
+            4,
+            "notation constants must not be empty",
+        ),
+        (
+            'title = "t"\nsource = "s"\n[notation]\nobjective_style = "J of theta"\n',
+            4,
+            "notation objective_style must be one of 'theta', 'policy', not 'J of theta'",
+        ),
+        (
+            'title = "t"\nsource = "s"\n[notation]\ndensity_style = "x"\n',
+            4,
+            "notation density_style must be one of 'subscript', 'given_policy', 'semicolon'",
+        ),
+        (
+            'title = "t"\nsource = "s"\n[notation]\ntrajectory_space = "x"\n',
+            4,
+            "notation trajectory_space must be one of 'continuous', 'discrete'",
+        ),
+        (
+            'title = "t"\nsource = "s"\n[notation]\nstate = \'\\csname x\\endcsname\'\n',
+            4,
+            "notation state cannot be a name: \\csname is not an allowed LaTeX command",
+        ),
+        (
+            'title = "t"\nsource = "s"\n[notation]\npolicy = \'\\pi^^5c\'\n',
+            4,
+            "notation policy cannot be a name: TeX's ^^ notation",
+        ),
+        (
+            'title = "t"\nsource = "s"\n[notation]\nhorizon = "' + "T" * 101 + '"\n',
+            4,
+            "notation horizon is 101 characters long (at most 100)",
+        ),
+        (
+            'title = "t"\nsource = "s"\nnotes = 5\n',
+            3,
+            "notes must be a string or a list of strings, not 5",
+        ),
+        ('title = "t"\nsource = "s"\nnotes = ["ok", 5]\n', 3, "notes must be a string, not 5"),
+        (
+            'title = "a\\u001b[31mb"\nsource = "s"\n',
+            1,
+            "title contains the control character U+001B ESCAPE",
+        ),
+        (
+            'title = "t"\nsource = "a\\rb"\n',
+            2,
+            "source contains the control character U+000D CARRIAGE RETURN",
+        ),
+        (
+            'title = "t\\u2028"\nsource = "s"\n',
+            1,
+            "title contains the control character U+2028 LINE SEPARATOR",
+        ),
+    ],
+)
+def test_text_and_names_are_validated_where_they_are_written(
+    tmp_path: Path, header: str, line: int, message: str
+) -> None:
+    exc = error(tmp_path, STEP, header)
+    assert exc.line == line
+    assert message in exc.message
+
+
+def test_notes_may_span_lines_and_a_single_string_is_one_note(tmp_path: Path) -> None:
+    header = 'title = "t"\nsource = "s"\nnotes = """first line\n\tsecond line"""\n'
+    d = load_derivation(write(tmp_path, STEP, header))
+    assert d.notes == ("first line\n\tsecond line",)
+
+
+def test_a_step_note_and_a_rule_name_with_an_escape_are_refused(tmp_path: Path) -> None:
+    exc = error(tmp_path, STEP + 'note = "\\u001b[2J"\n', 'title = "t"\nsource = "s"\n')
+    assert exc.step == 1 and "note contains the control character U+001B" in exc.message
+    body = STEP.replace('by = "definition"', 'by = "definition\\u0007"')
+    exc = error(tmp_path, body, 'title = "t"\nsource = "s"\n')
+    assert exc.step == 1 and "by contains the control character U+0007" in exc.message
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.pgproof.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + ('title = "t"\nsource = "s"\n' + STEP).encode())
+    d = load_derivation(path)
+    assert d.title == "t" and d.steps[0].line == 5
+
+
+def test_a_number_of_thousands_of_digits_is_refused_with_its_column(tmp_path: Path) -> None:
+    body = STEP.replace("[r(\\tau)]", "[r(\\tau)] + " + "7" * 5000)
+    exc = error(tmp_path, body, 'title = "t"\nsource = "s"\n')
+    assert "an integer of 5000 digits; the limit is 100" in exc.message
+    assert (exc.line, exc.step) == (5, 1) and exc.column is not None
+    line = (tmp_path / "case.pgproof.toml").read_text().splitlines()[4]
+    assert line[exc.column - 1 :].startswith("7777")
+
+
+@pytest.mark.parametrize(
+    ("value", "depth"),
+    [("[" * 100_000 + "]" * 100_000, 100_000), ("{a=" * 40 + "1" + "}" * 40, 40)],
+)
+def test_toml_nested_too_deeply_is_refused_before_parsing(
+    tmp_path: Path, value: str, depth: int
+) -> None:
+    exc = error(tmp_path, STEP, f'title = "t"\nsource = "s"\nnotes = {value}\n')
+    assert exc.line == 3
+    assert f"arrays or tables nest {depth:,} deep (the limit is 32)" in exc.message
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path: Path) -> None:
+    deep = "[" * 200
+    header = (
+        f'title = "{deep}"\nsource = \'{deep}\'\nnotes = """\n{deep}\n"""  # {deep}\n# {deep}\n'
+    )
+    assert load_derivation(write(tmp_path, STEP, header)).title == deep
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda p: p.symlink_to("/dev/zero"),
+            "is a character device (through a symbolic link), not a regular file",
+        ),
+        (os.mkfifo, "is a FIFO (named pipe), not a regular file"),
+        (Path.mkdir, "is a folder, not a regular file"),
+    ],
+)
+def test_only_regular_files_are_read(tmp_path: Path, make, message: str) -> None:
+    path = tmp_path / "x.pgproof.toml"
+    make(path)
+    with pytest.raises(DerivationFileError) as info:
+        load_derivation(path)
+    assert str(info.value) == f"{path}: {message}; it was not read"
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path) -> None:
+    from pgproof.files.read import ReadError, read_bytes
+
+    path = tmp_path / "x.json"
+    path.write_bytes(b"x" * 100)
+    assert read_bytes(path, 100) == b"x" * 100
+    with pytest.raises(ReadError, match="file is 100 bytes; the limit is 99"):
+        read_bytes(path, 99)
+    with pytest.raises(ReadError, match="no such file"):
+        read_bytes(tmp_path / "absent.json", 99)

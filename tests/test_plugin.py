@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 
+# The plugin imports SymPy and the grammar only when a derivation runs.  pytester's
+# in-process runs restore sys.modules afterwards, which would leave two copies of SymPy
+# side by side: load them here, once, before any run.
+import pgproof.files.derivation_file  # noqa: F401
+import pgproof.symbolic.checker  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = (ROOT / "derivations" / "000_deriving_policy_gradient.pgproof.toml").read_text()
 BAD = (ROOT / "derivations" / "001_policy_gradient_unfinished.pgproof.toml").read_text()
@@ -59,3 +65,46 @@ def test_pgproof_paths_limits_collection(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\npgproof_paths = proofs\n")
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
+
+
+def test_control_characters_in_a_failure_are_shown_not_obeyed(pytester: pytest.Pytester) -> None:
+    text = BAD[: BAD.index("[expect]")] + BAD[BAD.index("[[step]]", BAD.index("[expect]")) :]
+    pytester.makefile(".pgproof.toml", wrong=text)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    (pytester.path / "wrong.pgproof.toml").rename(pytester.path / "w\x1b[2J.pgproof.toml")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "\\x1b[2J.pgproof.toml" in out
+    # pgproof's own text (the failure report) shows the escape; pytest's progress line is
+    # pytest's own
+    failure = out[out.index("FAILURES") : out.index("short test summary")]
+    assert "\x1b" not in failure
+
+
+def test_pgproof_timeout_is_passed_to_the_checker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pgproof.symbolic.checker as checker
+
+    real = checker.check_derivation
+    seen: list[float | None] = []
+
+    def with_budget(derivation, *, timeout=None):
+        seen.append(timeout)
+        return real(derivation)
+
+    monkeypatch.setattr(checker, "check_derivation", with_budget)
+    pytester.makefile(".pgproof.toml", good=GOOD)
+    pytester.makeini("[pytest]\npgproof_timeout = 2.5\n")
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+    assert seen == [2.5]
+
+
+def test_a_bad_pgproof_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".pgproof.toml", good=GOOD)
+    pytester.makeini("[pytest]\npgproof_timeout = soon\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "pgproof_timeout must be a positive number of seconds, not 'soon'" in result.stderr.str()

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from .common import add_timeout_option
+
 EXAMPLES = """examples:
   pgproof check                          # derivations/ here, else the bundled seeds
   pgproof check derivations/000_*.pgproof.toml
@@ -18,22 +20,28 @@ with --witness-dir for `pgproof verify --mdp`), and an accepted step whose sides
 is reported as a CHECKER BUG.
 
 exit status: 0 every verdict is as its file expects, 1 one is not (or --numeric found a
-checker bug), 2 unusable input
+checker bug), 2 unusable input, 70 a pgproof bug
 """
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from .common import load_and_check, print_errors
+    from ..output import is_unicode_stream
+    from .common import budget_keywords, check_output_folder, load_and_check, print_errors
 
-    reports, errors = load_and_check(args.paths)
+    if args.numeric and args.witness_dir is not None:
+        check_output_folder(args.witness_dir, "--witness-dir")
+    timeout = getattr(args, "timeout", None)
+    reports, errors = load_and_check(args.paths, timeout)
     numeric: list = [None] * len(reports)
     finals: list = [None] * len(reports)
     if args.numeric:
         from ..bridge.final_estimate import test_final_estimate
         from ..bridge.steps import verify_steps_numerically
 
+        budget = budget_keywords(verify_steps_numerically, timeout)
         numeric = [
-            verify_steps_numerically(r, args.trials, args.seed, args.witness_dir) for r in reports
+            verify_steps_numerically(r, args.trials, args.seed, args.witness_dir, **budget)
+            for r in reports
         ]
         finals = [test_final_estimate(r, args.seed) for r in reports]
     if args.json:
@@ -45,7 +53,9 @@ def run_check(args: argparse.Namespace) -> int:
             if f is not None:
                 data["numeric"]["final_estimate"] = f.to_json()
             out.append(data)
-        print(json.dumps({"derivations": out, "errors": errors}, indent=2, ensure_ascii=False))
+        # \u escapes where the terminal cannot encode UTF-8: the JSON stays the same data
+        ascii_only = not is_unicode_stream(sys.stdout)
+        print(json.dumps({"derivations": out, "errors": errors}, indent=2, ensure_ascii=ascii_only))
     else:
         for r, n, f in zip(reports, numeric, finals, strict=True):
             print(r.text())
@@ -79,11 +89,22 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if all(r.as_expected for r in reports) and not bugs else 1
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+def _integer(text: str, smallest: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+    if value < smallest:
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _integer(text, 1, "a positive integer")
+
+
+def _seed(text: str) -> int:
+    return _integer(text, 0, "a non-negative integer")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -108,10 +129,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="random MDPs per step for --numeric (default 5)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random MDPs (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the random MDPs (default 0)")
     p.add_argument(
         "--witness-dir",
         metavar="DIR",
         help="with --numeric: write each witness MDP as DIR/<file>.step<k>.json",
     )
+    add_timeout_option(p)
     p.set_defaults(func=run_check)

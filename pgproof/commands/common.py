@@ -1,19 +1,31 @@
-"""Helpers shared by the subcommands: finding and loading derivation files."""
+"""Helpers shared by the subcommands: finding, loading and checking derivation files,
+checking where output goes, and the options every checking command has.
+
+Importing this module is cheap (the command line imports it to build its parser); the
+grammar and SymPy are imported by the functions that need them.
+"""
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..files import DerivationFileError, derivation_files, load_derivation
-from ..symbolic.checker import check_derivation
-from ..symbolic.derivation import Derivation, DerivationError
-from ..symbolic.report import DerivationReport
+if TYPE_CHECKING:
+    from ..symbolic.derivation import Derivation
+    from ..symbolic.report import DerivationReport
+
+
+class CommandError(Exception):
+    """Unusable input or arguments of a command: one line on stderr, exit status 2."""
 
 
 def default_paths() -> list[Path]:
     """derivations/ of the current folder, else the examples bundled with pgproof."""
+    from importlib import resources
+
     here = Path("derivations")
     if here.is_dir():
         return [here]
@@ -22,6 +34,9 @@ def default_paths() -> list[Path]:
 
 def load_all(paths: list[str]) -> tuple[list[Derivation], list[str]]:
     """Load every derivation named by ``paths``; unusable input becomes an error line."""
+    from ..files import DerivationFileError, derivation_files, load_derivation
+    from ..symbolic.derivation import DerivationError
+
     chosen = [Path(p) for p in paths] if paths else default_paths()
     files: list[Path] = []
     errors: list[str] = []
@@ -41,13 +56,45 @@ def load_all(paths: list[str]) -> tuple[list[Derivation], list[str]]:
     return derivations, errors
 
 
-def load_and_check(paths: list[str]) -> tuple[list[DerivationReport], list[str]]:
+def _accepts_timeout(function: Any) -> bool:
+    import inspect
+
+    try:
+        return "timeout" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def budget_keywords(function: Any, timeout: float | None) -> dict[str, float]:
+    """``{"timeout": seconds}`` for ``function`` when a budget is asked for.
+
+    The budget itself is the checker's (a step that cannot be decided within it is
+    refused); this only passes it on, and refuses the option if the library has no budget.
+    """
+    if timeout is None:
+        return {}
+    if not _accepts_timeout(function):
+        name = getattr(function, "__qualname__", repr(function))
+        raise CommandError(
+            f"a time budget was asked for, but {name} has none in this version of pgproof"
+        )
+    return {"timeout": timeout}
+
+
+def load_and_check(
+    paths: list[str], timeout: float | None = None
+) -> tuple[list[DerivationReport], list[str]]:
     """Load and check every derivation; unusable input becomes an error line (file:line)."""
+    from ..files import DerivationFileError
+    from ..symbolic.checker import check_derivation
+    from ..symbolic.derivation import DerivationError
+
     derivations, errors = load_all(paths)
     reports: list[DerivationReport] = []
+    budget = budget_keywords(check_derivation, timeout)
     for d in derivations:
         try:
-            reports.append(check_derivation(d))
+            reports.append(check_derivation(d, **budget))
         except DerivationError as exc:
             errors.append(
                 str(DerivationFileError(str(d.file), exc.message, exc.line, None, exc.step))
@@ -58,3 +105,54 @@ def load_and_check(paths: list[str]) -> tuple[list[DerivationReport], list[str]]
 def print_errors(errors: list[str]) -> None:
     for error in errors:
         print(f"pgproof: error: {error}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def add_timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="time budget of the checker for each step: a step it cannot decide within "
+        "SECONDS is refused ('could not be decided within N s'); default: the checker's own",
+    )
+
+
+# --------------------------------------------------------------------------- output paths
+
+
+def check_output_file(name: str, option: str = "-o") -> Path:
+    """Where ``-o FILE`` writes: refused now (before any work) if it cannot be written."""
+    path = Path(name)
+    if path.is_dir():
+        raise CommandError(f"{option} {name}: is a folder, not a file")
+    parent = path.parent
+    if not parent.is_dir():
+        what = "does not exist" if not parent.exists() else "is not a folder"
+        raise CommandError(f"{option} {name}: the folder {parent} {what}")
+    return path
+
+
+def check_output_folder(name: str, option: str) -> Path:
+    """A folder that will be created if needed: refused now if it cannot be one."""
+    path = Path(name)
+    for ancestor in (path, *path.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                what = "is a file" if ancestor == path else f"lies under the file {ancestor}"
+                raise CommandError(f"{option} {name}: {what}, not a folder")
+            break
+    return path

@@ -1,13 +1,33 @@
 """Derivation files on disk: bounded reads, line tracking, display chains, the TOML schema.
 
 * :mod:`.errors`   :class:`DerivationFileError` (``file:line:column: step k: message``);
-* :mod:`.read`     reading a file as UTF-8 text, with a size cap, refusing what is not a file;
+* :mod:`.read`     reading a regular file with a size cap, refusing devices, FIFOs and
+  sockets by name; nesting-depth caps for TOML and JSON;
 * :mod:`.lines`    where a key or a step sits in the file (for error messages and reports);
 * :mod:`.chains`   what a display chain ``a = b = c`` means as one step;
 * :mod:`.derivation_file`  the ``*.pgproof.toml`` schema → a ``Derivation``.
+
+The schema (and with it SymPy and the grammar) is imported on first use, so
+:mod:`.read` serves the JSON reader of ``pgproof verify`` without loading them.
 """
 
-from .derivation_file import SUFFIX, derivation_files, load_derivation
+from __future__ import annotations
+
+from typing import Any
+
 from .errors import DerivationFileError
 
 __all__ = ["SUFFIX", "DerivationFileError", "derivation_files", "load_derivation"]
+
+#: the suffix of a derivation file
+SUFFIX = ".pgproof.toml"
+
+_LAZY = {"derivation_files", "load_derivation"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import derivation_file
+
+        return getattr(derivation_file, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,7 +23,10 @@ LaTeX grammar; nothing in it is ever executed or handed to ``sympify``::
     terms = ['\\log p(\\mathbf{s}_1)']   # terms the author says are free of θ
     factor = 'p_\\theta(\\tau)'          # what multiply_divide multiplies by
 
-Errors name the file, the line, the step, the column and what is wrong.
+Errors name the file, the line, the step, the column and what is wrong.  Text that is
+printed later (title, source, notes, reasons, rule and notation names) is checked here:
+no control characters (an ANSI escape, a carriage return) in any of it, and notation
+names that pass :func:`pgproof.safety.check_latex`, since they are printed as LaTeX.
 """
 
 from __future__ import annotations
@@ -37,16 +40,31 @@ from typing import Any
 from sympy import Basic
 
 from pgproof.latex.parser import LatexError, parse_expression, parse_formula
+from pgproof.safety import UnsafeLatex, check_latex, control_character
 from pgproof.symbolic.derivation import Derivation, ExpectedRejection, Step
-from pgproof.symbolic.notation import Notation
+from pgproof.symbolic.notation import TRAJECTORY_SPACES, Notation
+from pgproof.symbolic.objects import DENSITY_STYLES
 from pgproof.symbolic.rules import UnknownRule, lookup
 
+from . import SUFFIX
 from .chains import ChainError, chain_sides
 from .errors import DerivationFileError
 from .lines import FileLines
-from .read import read_text
+from .read import MAX_NESTING, read_text, toml_depth
 
-SUFFIX = ".pgproof.toml"
+__all__ = ["SUFFIX", "derivation_files", "load_derivation"]
+
+#: how the objective is written: J(θ) or J(π_θ)
+OBJECTIVE_STYLES = ("theta", "policy")
+#: notation keys that choose among fixed spellings (the others are names)
+NOTATION_CHOICES = {
+    "density_style": DENSITY_STYLES,
+    "objective_style": OBJECTIVE_STYLES,
+    "trajectory_space": TRAJECTORY_SPACES,
+}
+#: longest notation name
+MAX_NAME = 100
+
 TOP_KEYS = {"title", "source", "status", "notation", "expect", "step", "notes"}
 STEP_KEYS = {"formula", "by", "from", "using", "terms", "factor", "note"}
 NOTATION_KEYS = {f.name.rstrip("_") for f in fields(Notation)}
@@ -74,6 +92,40 @@ class _Reader:
     def key_line(self, key: str) -> int | None:
         return self.where.key_line(key)
 
+    def text(
+        self,
+        value: Any,
+        what: str,
+        *,
+        line: int | None = None,
+        step: int | None = None,
+        multiline: bool = False,
+    ) -> str:
+        """``value`` as printable text: a string without control characters."""
+        if not isinstance(value, str):
+            raise self.fail(f"{what} must be a string, not {value!r}", step=step, line=line)
+        bad = control_character(value, allow_newlines=multiline)
+        if bad is not None:
+            raise self.fail(f"{what} contains the control character {bad}", step=step, line=line)
+        return value
+
+    def name(self, key: str, value: str) -> str:
+        """A notation name: non-empty, short, printable LaTeX on the allowlist."""
+        line = self.key_line(key)
+        shown = f"notation {key}"
+        if not value.strip():
+            raise self.fail(f"{shown} must not be empty", line=line)
+        if len(value) > MAX_NAME:
+            raise self.fail(
+                f"{shown} is {len(value)} characters long (at most {MAX_NAME})", line=line
+            )
+        self.text(value, shown, line=line)
+        try:
+            check_latex(value)
+        except UnsafeLatex as exc:
+            raise self.fail(f"{shown} cannot be a name: {exc}", line=line) from None
+        return value
+
     def notation(self, table: Any) -> Notation:
         if table is None:
             return Notation()
@@ -96,12 +148,21 @@ class _Reader:
                     raise self.fail(
                         f"notation {key} must be a list of strings", line=self.key_line(key)
                     )
-                value = tuple(value)
+                value = tuple(self.name(key, v) for v in value)
             elif not isinstance(value, type(f.default)) or isinstance(value, bool):
                 raise self.fail(
                     f"notation {key} must be a {type(f.default).__name__}, not {value!r}",
                     line=self.key_line(key),
                 )
+            elif key in NOTATION_CHOICES:
+                if value not in NOTATION_CHOICES[key]:
+                    choices = ", ".join(map(repr, NOTATION_CHOICES[key]))
+                    raise self.fail(
+                        f"notation {key} must be one of {choices}, not {value!r}",
+                        line=self.key_line(key),
+                    )
+            elif isinstance(value, str):
+                self.name(key, value)
             kwargs[f.name] = value
         try:
             return Notation(**kwargs)
@@ -126,6 +187,7 @@ class _Reader:
             value = table.get(key, "")
             if not isinstance(value, str) or (key != "reason" and not value.strip()):
                 raise self.fail(f"[expect] {key} must be a non-empty string", line=line)
+            self.text(value, f"[expect] {key}", line=self.key_line(key))
         return ExpectedRejection(step, table["rule"], table["condition"], reason)
 
     def expression(self, text: Any, notation: Notation, k: int, what: str) -> Basic:
@@ -142,6 +204,7 @@ class _Reader:
         if not (isinstance(rules, list) and all(isinstance(r, str) for r in rules)):
             raise self.fail("by must be a rule name or a list of rule names", step=k)
         for name in rules:
+            self.text(name, "by", step=k)
             try:
                 lookup(name)
             except UnknownRule as exc:
@@ -186,9 +249,7 @@ class _Reader:
         if not isinstance(terms, list):
             raise self.fail("terms must be a list of LaTeX strings", step=k)
         factor = table.get("factor")
-        note = table.get("note", "")
-        if not isinstance(note, str):
-            raise self.fail("note must be a string", step=k)
+        note = self.text(table.get("note", ""), "note", step=k, multiline=True)
         return Step(
             rhs=rhs,
             rules=rules,
@@ -205,8 +266,15 @@ class _Reader:
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    depth, line = toml_depth(text)
+    if depth > MAX_NESTING:
+        raise DerivationFileError(
+            str(path), f"arrays or tables nest {depth:,} deep (the limit is {MAX_NESTING})", line
+        )
     try:
         return tomllib.loads(text)
+    except RecursionError:  # nesting the depth scan did not see
+        raise DerivationFileError(str(path), "arrays or tables nest too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(match[1]), int(match[2])) if match else (None, None)
@@ -229,6 +297,7 @@ def load_derivation(path: str | Path) -> Derivation:
     for key in ("title", "source"):
         if not isinstance(data.get(key), str):
             raise reader.fail(f"{key} must be a string", line=reader.key_line(key))
+        reader.text(data[key], key, line=reader.key_line(key))
     status = data.get("status", "complete")
     if status not in ("complete", "unfinished"):
         raise reader.fail(
@@ -246,6 +315,14 @@ def load_derivation(path: str | Path) -> Derivation:
             line=reader.key_line("rejected_at"),
         )
     notes = data.get("notes", [])
+    notes_line = reader.key_line("notes")
+    if isinstance(notes, str):
+        notes = [notes]
+    if not isinstance(notes, list):
+        raise reader.fail(
+            f"notes must be a string or a list of strings, not {notes!r}", line=notes_line
+        )
+    notes = [reader.text(n, "notes", line=notes_line, multiline=True) for n in notes]
     return Derivation(
         title=data["title"],
         source=data["source"],
@@ -254,7 +331,7 @@ def load_derivation(path: str | Path) -> Derivation:
         expected=expected,
         unfinished=status == "unfinished",
         file=str(path),
-        notes=tuple(notes) if isinstance(notes, list) else (str(notes),),
+        notes=tuple(notes),
     )
 
 

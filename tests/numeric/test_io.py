@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -84,3 +85,117 @@ def test_missing_key_and_broken_json_are_reported(tmp_path):
         load_mdp_json(broken)
     with pytest.raises(MDPError, match=r"absent\.json: no such file"):
         load_mdp_json(tmp_path / "absent.json")
+
+
+def raw(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+VALID = json.dumps(valid_data())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            VALID.replace('"initial": [0.25', '"initial": ["0.25"'),
+            r'initial\[0\] must be a number, not the string "0\.25"',
+        ),
+        (
+            VALID.replace('"initial": [0.25, 0.75]', '"initial": [0, true]'),
+            r"initial\[1\] must be a number, not the boolean true",
+        ),
+        (
+            VALID.replace('"reward": [[1.0', '"reward": [[null'),
+            r"reward\[0\]\[0\] must be a number, not null",
+        ),
+        (
+            VALID.replace('"reward": [[1.0', '"reward": [[{"a": 1}'),
+            r"reward\[0\]\[0\] must be a number, not an object",
+        ),
+        (
+            json.dumps({**valid_data(), "reward": "[[1.0, 0.0]]"}),
+            r"reward must be an array of numbers, not the string",
+        ),
+        (VALID[:-1] + ', "horizon": 3}', r"duplicate key 'horizon'"),
+        (
+            VALID.replace('"initial": [0.25, 0.75]', '"initial": [1.000000001, -1e-09]'),
+            r"initial\[1\] = -1e-09 is negative: a probability is at least 0",
+        ),
+        (
+            VALID.replace("[[0.1, 0.9]", "[[-0.0000001, 1.0000001]"),
+            r"transition\[1\]\[0\]\[0\] = -1e-07 is negative",
+        ),
+        (
+            VALID.replace('"reward": [[1.0', '"reward": [[1e400'),
+            r"reward\[0\]\[0\] is inf; all entries must be finite",
+        ),
+        (
+            VALID.replace('"reward": [[1.0', '"reward": [[1' + "0" * 400),
+            r"reward\[0\]\[0\] = 100000000000… \(401 digits\) is too large for a 64-bit float",
+        ),
+        (
+            VALID.replace('"reward": [[1.0', '"reward": [[1e300'),
+            r"reward\[0\]\[0\] = 1e\+300 is out of range: \|reward\| ≤ 1e\+100",
+        ),
+        (
+            VALID.replace('"horizon": 2', '"horizon": ' + "9" * 5000),
+            r"an integer with 5,000 digits \(the limit is 4000\)",
+        ),
+        (
+            VALID.replace('"horizon": 2', '"horizon": true'),
+            r"horizon must be a positive integer, not the boolean true",
+        ),
+        (VALID[:-1] + ', "discount": "0.9"}', r'discount must be a number, not the string "0\.9"'),
+        ("[" * 200_000 + "]" * 200_000, r"arrays or objects nest 200,000 deep \(the limit is 32\)"),
+        ('{"a": ' + '{"b": ' * 40 + "1" + "}" * 41, r"nest 41 deep"),
+    ],
+)
+def test_json_is_data_from_someone_else(tmp_path, text, message):
+    path = raw(tmp_path / "bad.json", text)
+    with pytest.raises(MDPError, match=message) as caught:
+        load_mdp_json(path)
+    assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_brackets_in_json_strings_are_not_nesting(tmp_path):
+    path = raw(tmp_path / "p.json", VALID[:-1] + ', "' + "[" * 100 + '": 1}')
+    with pytest.raises(MDPError, match=r"unknown key"):  # read, then refused for the key
+        load_mdp_json(path)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode())
+    assert load_mdp_json(path)[0].horizon == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.symlink_to("/dev/zero"), r"is a character device \(through a symbolic link\)"),
+        (os.mkfifo, r"is a FIFO \(named pipe\), not a regular file; it was not read"),
+        (lambda p: p.mkdir(), r"is a folder, not a regular file"),
+    ],
+)
+def test_only_regular_files_are_read(tmp_path, make, message):
+    path = tmp_path / "mdp.json"
+    make(path)
+    with pytest.raises(MDPError, match=message) as caught:
+        load_mdp_json(path)
+    assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_a_large_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "big.json"
+    with open(path, "wb") as handle:  # sparse: 100 MB that take no disk space
+        handle.write(b'{"initial": [')
+        handle.truncate(100_000_000)
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("the file was read")
+
+    monkeypatch.setattr(os, "read", no_read)
+    with pytest.raises(MDPError, match=r"file is 100,000,000 bytes; the limit is 20,000,000"):
+        load_mdp_json(path)
