@@ -18,8 +18,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: default budget of one step of the symbolic checker, in seconds
-STEP_SECONDS = 10.0
+#: default budget of one step of the symbolic checker, in seconds (the bundled derivations'
+#: slowest step takes about 0.1 s)
+STEP_SECONDS = 3.0
+#: default budget of a whole derivation: the steps after it is spent are not checked
+DERIVATION_SECONDS = 60.0
 #: the longest concrete range Σ_{t=a}^{b} / ∏ that is expanded term by term (symbolically
 #: in algebra, numerically in the evaluator); longer ones stay opaque or are not evaluated
 MAX_RANGE = 10_000

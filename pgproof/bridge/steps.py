@@ -198,12 +198,13 @@ def verify_steps_numerically(
     timeout: float | None = STEP_SECONDS,
 ) -> NumericReport:
     """Numeric verdicts for every step of ``report`` (witness MDPs written on request), each
-    step within ``timeout`` seconds (None: no limit; past it, the step is not evaluated)."""
+    step within ``timeout`` seconds per trial (None: no limit; past it, the step is not
+    evaluated)."""
     notation = report.derivation.notation
     steps = []
     for step in report.steps:
         try:
-            with time_budget(timeout):
+            with time_budget(None if timeout is None else timeout * trials):
                 steps.append(verify_step_numerically(step, notation, trials, seed))
         except BudgetExceeded as exceeded:
             left, right, _ = comparison_pair(step.source, step.claim)

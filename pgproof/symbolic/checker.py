@@ -10,11 +10,12 @@ the next.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from sympy import Basic
 
-from pgproof.budget import STEP_SECONDS, BudgetExceeded, time_budget
+from pgproof.budget import DERIVATION_SECONDS, STEP_SECONDS, BudgetExceeded, time_budget
 
 from .canonical import canonical, size, smallest_difference
 from .errors import DerivationError
@@ -202,21 +203,39 @@ def names_of(step: Step) -> str:
 
 
 def check_derivation(
-    derivation: Derivation, *, timeout: float | None = STEP_SECONDS
+    derivation: Derivation,
+    *,
+    timeout: float | None = STEP_SECONDS,
+    total: float | None = DERIVATION_SECONDS,
 ) -> DerivationReport:
-    """Check every step of ``derivation``, each within ``timeout`` seconds (None: no limit);
-    a step that cannot be decided in time is refused, with that reason."""
+    """Check every step of ``derivation``, each within ``timeout`` seconds and all within
+    ``total`` (None: no limit); a step that cannot be decided in time is refused, with that
+    reason, and once ``total`` is spent the remaining steps are refused unchecked."""
     pairs = _resolve(derivation)
     claims = [claim for _, claim in pairs]
     reports: list[StepReport] = []
+    deadline = None if total is None else time.monotonic() + total
     for index, (source, claim) in enumerate(pairs, start=1):
+        step = derivation.steps[index - 1]
+        budget, by_total = timeout, False
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            by_total = budget is None or left < budget
+            budget = left if by_total else budget
+        if budget is not None and budget <= 0:
+            report = StepReport(index=index, step=step, claim=claim, source=source)
+            words = f"not checked: the derivation's budget of {total:g} s is spent"
+            reports.append(report.reject([Failure(names_of(step), "budget", words)], None))
+            continue
         try:
-            with time_budget(timeout):
+            with time_budget(budget):
                 report = check_step(derivation, index, source, claim, claims)
         except BudgetExceeded as exceeded:
-            step = derivation.steps[index - 1]
+            words = str(exceeded)
+            if by_total:
+                words = f"could not be decided within the derivation's budget of {total:g} s"
             report = StepReport(index=index, step=step, claim=claim, source=source)
-            report.reject([Failure(names_of(step), "budget", str(exceeded))], None)
+            report.reject([Failure(names_of(step), "budget", words)], None)
         reports.append(report)
     _mark_premises(derivation, reports)
     return DerivationReport(derivation, reports)

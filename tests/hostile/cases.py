@@ -23,13 +23,6 @@ FILES = Path(__file__).parent / "files"
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "good.pgproof.toml"  # seed 000, copied into the scratch folder
 
-#: why a case cannot pass yet
-BUDGET = (
-    "the checker's default budget is 10 s per step (pgproof.budget.STEP_SECONDS), over the "
-    "5 s this corpus allows: needs a smaller default or a budget per derivation"
-)
-
-
 @dataclass
 class Case:
     name: str
@@ -318,7 +311,7 @@ CASES: list[Case] = [
     _case("product_of_powers_render_timeout", "render --timeout 1", "budget_product_power",
           r"% reason: could not be decided within 1 s", status=0),
     _case("product_of_powers_default_budget", "check", "budget_product_power",
-          r"reason: could not be decided within \d", status=1, xfail=BUDGET),
+          r"reason: could not be decided within 3 s", status=1),
 ]  # fmt: skip
 
 NAMES = [case.name for case in CASES]
