@@ -33,7 +33,18 @@ class MDPError(ValueError):
 
 
 def as_float_array(name: str, value: object, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Convert ``value`` to a finite float64 array, checking its shape if given."""
+    """Convert ``value`` to a finite float64 array, checking its shape if given.
+
+    Only numbers are numbers: strings ("0.9") and booleans are refused, not converted."""
+    raw = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
+    kind = getattr(raw, "dtype", None)
+    if kind is not None and kind.kind in "USb":
+        raise MDPError(f"{name} must hold numbers, not {kind.name} values")
+    if kind is not None and kind.kind == "O":
+        for index, item in np.ndenumerate(raw):
+            if isinstance(item, (str, bytes, bool, np.bool_)) or item is None:
+                where = "".join(f"[{i}]" for i in index)
+                raise MDPError(f"{name}{where} must be a number, not {item!r}")
     try:
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -48,8 +59,9 @@ def as_float_array(name: str, value: object, shape: tuple[int, ...] | None = Non
 
 
 def check_distribution(name: str, array: np.ndarray) -> None:
-    """Check that every row (last axis) of ``array`` is a probability vector."""
-    negative = np.argwhere(array < -PROBABILITY_TOLERANCE)
+    """Check that every row (last axis) of ``array`` is a probability vector (no entry
+    below 0, however slightly: pgproof's exact methods assume none)."""
+    negative = np.argwhere(array < 0.0)
     if negative.size:
         index = tuple(negative[0])
         where = "".join(f"[{i}]" for i in index)

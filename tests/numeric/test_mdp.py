@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pgproof.numeric.mdp import MDPError, TabularMDP, random_mdp
+from pgproof.numeric.mdp import (
+    MDPError,
+    TabularMDP,
+    as_float_array,
+    check_distribution,
+    random_mdp,
+)
 
 
 def valid_fields():
@@ -86,3 +92,23 @@ def test_random_mdp_is_valid_and_reproducible():
     np.testing.assert_array_equal(first.transition, second.transition)
     np.testing.assert_allclose(first.transition.sum(axis=-1), 1.0)
     assert first.discount == 0.9
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([0.5, "0.5"], r"x\[1\] must be a number, not '0.5'"),
+        ([True, 0.0], r"x\[0\] must be a number, not True"),
+        ([None, 1.0], r"x\[0\] must be a number, not None"),
+        (np.array(["0.5", "0.5"]), "must hold numbers"),
+        (np.array([True, False]), "must hold numbers"),
+    ],
+)
+def test_only_numbers_are_numbers(value, message: str) -> None:
+    with pytest.raises(MDPError, match=message):
+        as_float_array("x", value)
+
+
+def test_no_negative_probability_is_tolerated() -> None:
+    with pytest.raises(MDPError, match="is negative"):
+        check_distribution("p", np.array([1.0 + 1e-12, -1e-12]))
