@@ -133,6 +133,17 @@ def _colour_arguments(text: str, pos: int, command: str) -> int:
     return pos
 
 
+def check_colour_commands(text: str) -> None:
+    """Raise :class:`UnsafeLatex` for TeX's ``^^`` notation anywhere, or a colour command
+    whose arguments hold more than ``[A-Za-z0-9!.,]``: the checks the formula reader makes
+    on what it reads, so a file ``check`` accepts is one ``render`` can print."""
+    hat = text.find("^^")
+    if hat >= 0:
+        raise UnsafeLatex("TeX's ^^ notation (^^5c is a backslash to TeX) is not allowed", hat + 1)
+    for match in re.finditer(r"\\(%s)(?![A-Za-z])" % "|".join(COLOUR_COMMANDS), text):
+        _colour_arguments(text, match.end(), match.group(1))
+
+
 def check_latex(text: str) -> None:
     """Raise :class:`UnsafeLatex` unless every token of ``text`` is on the allowlist."""
     if not isinstance(text, str):

@@ -89,3 +89,23 @@ def test_the_full_hostile_corpus_lives_in_tests_hostile() -> None:
     from tests.hostile.cases import CASES
 
     assert len(CASES) >= 50
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [r"J(\theta) ^^5c = 1", r"\color{red^^7d} J(\theta) = 1", r"\textcolor{re;d}{J(\theta)} = 1"],
+)
+def test_the_reader_refuses_what_render_could_not_print(formula: str) -> None:
+    from pgproof.latex.parser import LatexError, parse_formula
+    from pgproof.symbolic.notation import Notation
+
+    with pytest.raises(LatexError, match=r"\^\^ notation|colour argument"):
+        parse_formula(formula, Notation())
+
+
+@pytest.mark.parametrize("name", [r"\input{x}", "s^^5c", "a\nb", r"\catcode"])
+def test_a_notation_name_must_be_safe_latex(name: str) -> None:
+    from pgproof.symbolic.notation import Notation
+
+    with pytest.raises(ValueError, match="the name"):
+        Notation(state=name)

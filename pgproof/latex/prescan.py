@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from pgproof.safety import UnsafeLatex, check_colour_commands
 from pgproof.symbolic.names import GREEK
 
 from .errors import LatexError
@@ -84,6 +85,7 @@ KNOWN_COMMANDS = frozenset(
 )
 
 _SYMBOL_COMMANDS = frozenset(",;:! \\")
+_HEX_COLOUR = re.compile(r"(\\(?:textcolor|color)\s*\{)(#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3}))(?=\})")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.?)", re.DOTALL)
 _OPEN = "([{"
 _CLOSE = ")]}"
@@ -119,6 +121,12 @@ def prescan(text: str) -> None:
             long.start() + 1,
             text,
         )
+    # KaTeX's hex colours (\textcolor{#eb3a32}) are read, and rendered as LaTeX's HTML model
+    katex = _HEX_COLOUR.sub(lambda m: m.group(1) + "x" * len(m.group(2)), text)
+    try:
+        check_colour_commands(katex)
+    except UnsafeLatex as unsafe:
+        raise LatexError(unsafe.message, unsafe.column, text) from None
     for match in _COMMAND.finditer(text):
         name = match.group(1)
         column = match.start() + 1

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from sympy import Basic, Expr, Integer, Product, Sum, Symbol
 
+from pgproof.safety import UnsafeLatex, check_latex
+
 from .names import canonical
 from .objects import (
     DENSITY_STYLES,
@@ -125,6 +127,10 @@ class Notation:
         for name, what in symbols + heads:
             if not isinstance(name, str) or not name.strip():
                 raise ValueError(f"{what} needs a non-empty name, not {name!r}")
+            try:  # a name is printed into LaTeX: only allowlisted tokens
+                check_latex(name)
+            except UnsafeLatex as unsafe:
+                raise ValueError(f"the name {name!r} of {what}: {unsafe.message}") from None
         for name, what in symbols:
             key = canonical(name)
             if key in owner:
