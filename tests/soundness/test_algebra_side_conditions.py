@@ -113,3 +113,31 @@ from = "self"
 """
     )
     assert statuses(report) == ["accepted"]  # π_θ > 0 on the support: dividing is allowed
+
+
+def test_the_gradient_of_an_undefined_term_is_not_dropped(check_text) -> None:
+    # ∇_θ log r(s_1, a_1) is undefined where r ≤ 0: it is not 0 there
+    report = check_text(
+        N
+        + r"""
+[[step]]
+formula = '\nabla_\theta \log r(s_1, a_1) = 0'
+by = "drop_zero_gradient"
+from = "self"
+"""
+    )
+    assert statuses(report) == ["rejected"]
+    assert [f.condition for f in report.steps[0].failures] == ["domain"]
+
+
+def test_the_gradient_of_a_log_of_the_dynamics_is_dropped(check_text) -> None:
+    report = check_text(
+        N
+        + r"""
+[[step]]
+formula = '\nabla_\theta \log p(s_2|s_1, a_1) = 0'
+by = "drop_zero_gradient"
+from = "self"
+"""
+    )
+    assert statuses(report) == ["accepted"]

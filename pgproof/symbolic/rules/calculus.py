@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from sympy import Add, Basic, Mul, S, Sum
 
 from ..canonical import canonical
+from ..domain import domain_conditions, holds
 from ..objects import (
     Cancelled,
     Equation,
@@ -168,8 +169,19 @@ def _grads(expr: Basic) -> Iterable[Grad]:
     check_arguments=_check_terms_theta_free,
 )
 def drop_zero_gradient(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """∇_θ c = 0   when c does not depend on θ (proved from c's free symbols)."""
+    """∇_θ c = 0   when c does not depend on θ (proved from c's free symbols) and is defined
+    (a log's argument known positive, a divisor nonzero: ∇_θ log r is not 0 where log r
+    is undefined)."""
     if isinstance(node, Grad) and not depends_on(node.expr, node.variable):
+        for condition in sorted(domain_conditions(node.expr), key=str):
+            if not holds(condition):
+                kind, arg = condition
+                raise Refusal(
+                    node,
+                    f"{show(node.expr)} is defined only where {show(arg)} is {kind}, which is "
+                    "not known: its gradient is not 0 where it is undefined",
+                    condition="domain",
+                )
         return [S.Zero]
     return None
 
