@@ -18,6 +18,7 @@ from sympy import Basic
 from pgproof.budget import DERIVATION_SECONDS, STEP_SECONDS, BudgetExceeded, time_budget
 
 from .canonical import canonical, size, smallest_difference
+from .domain import domain_conditions, holds
 from .errors import DerivationError
 from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
@@ -178,6 +179,9 @@ def check_step(
         if got is None:
             continue
         if got == wanted:
+            lost = _undefined_difference(source, claim)
+            if lost is not None:
+                return report.reject([lost], candidate)
             report.status = "accepted"
             report.produced = candidate
             return report
@@ -195,6 +199,21 @@ def check_step(
         return report.reject(failures, best[1], best[2])
     words = f"{names} does not produce the claim"
     return report.reject(failures or [Failure(names, "claim_differs", words)], None)
+
+
+def _undefined_difference(source: Equation, claim: Equation) -> Failure | None:
+    """A step may not change where its equation is defined: a log, division or power that
+    one of source and claim has and the other has not needs its condition known to hold
+    (0·∇log r = 0 would otherwise swallow a term undefined where r ≤ 0)."""
+    changed = domain_conditions(source) ^ domain_conditions(claim)
+    for kind, arg in sorted(changed, key=str):
+        if not holds((kind, arg)):
+            words = (
+                f"the step changes where the equation is defined: {show(arg)} must be {kind} "
+                "on one side and is not known to be"
+            )
+            return Failure(CLAIM, "domain", words)
+    return None
 
 
 def names_of(step: Step) -> str:
