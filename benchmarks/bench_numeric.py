@@ -1,15 +1,26 @@
-"""Benchmark of the numeric half: exact gradients, sampling + estimation, false alarms.
+"""Benchmark of the numeric half, each fast route side by side with the simple way to write it.
 
 Prints, in one run:
 
-1. ∇J by vectorised enumeration against the plain Python loop over trajectories a user
-   would write (Σ_τ p(τ) R(τ) Σ_t ∇log π), and against dynamic programming;
-2. ∇J by dynamic programming for growing S, A, T, against a naive NumPy DP (Q_t by an
-   [S, A, S] contraction at every step) and, only when JAX is importable, jax.jit(jax.grad)
-   of the same DP value;
-3. sampling m trajectories plus the REINFORCE estimate (trajectory-steps per second)
+1. ∇J by dynamic programming (``exact_gradient_dp``) against a textbook NumPy DP (Q_t by
+   an [S, A, S] contraction at every step) and, only when JAX is importable, against
+   ``jax.jit(jax.grad(J))`` of the same DP value (J by the backward recursion);
+   plus the batched API (``exact_gradient_dp_batch``) per θ;
+2. ∇J by enumeration over the trajectory tree against the plain Python loop over
+   trajectories a user would write (Σ_τ p(τ) R(τ) Σ_t ∇log π), and against DP;
+3. alias tables for a time-dependent θ: vectorised Vose against the pure-Python one, and
+   the sampler's own construction;
+4. sampling m trajectories plus the REINFORCE estimate (trajectory-steps per second)
    against a plain Python loop using Generator.choice;
-4. the measured false-alarm rate of the Hotelling test for the unbiased estimators.
+5. the measured false-alarm rate of the sampled test for the unbiased estimators.
+
+Settings (printed with the machine): float64 everywhere (JAX with jax_enable_x64).  The
+process is pinned to one CPU with os.sched_setaffinity before JAX is imported, and
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" is set
+before importing it: the flags alone still let XLA use about 1.6 of 2 cores (measured),
+the affinity does not, and the printed CPU/wall ratio of the JAX runs shows it.  pgproof
+pins BLAS to one thread itself (pgproof.numeric.threads); nothing is set for it here.
+Times are the best of several runs, alternating between the contenders.
 
 Usage: python benchmarks/bench_numeric.py [--quick]
 """
@@ -18,26 +29,84 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
+import platform
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from pgproof.numeric.dp import exact_gradient_dp
+from pgproof.numeric.dp import exact_gradient_dp, exact_gradient_dp_batch
 from pgproof.numeric.enumeration import exact_gradient_enumeration, trajectory_count
 from pgproof.numeric.estimators import ESTIMATORS
 from pgproof.numeric.mdp import TabularMDP, random_mdp
-from pgproof.numeric.policies import TabularSoftmax
-from pgproof.numeric.sampling import sample_trajectories
+from pgproof.numeric.policies import TabularSoftmax, TimeDependentSoftmax
+from pgproof.numeric.sampling import JointSampler, alias_tables, sample_trajectories
 from pgproof.numeric.stats import compare_with_exact
 
-try:  # optional peer, never required
-    import jax
-    import jax.numpy as jnp
+REINFORCE = ESTIMATORS["reinforce"]
+XLA_SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+jax = jnp = None  # set by load_jax()
 
+
+# ----------------------------------------------------------------------------- set-up
+
+
+def pin_process() -> str:
+    """Pin this process to one CPU (before JAX sizes its thread pool); say which."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no os.sched_setaffinity)"
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return f"pinned to CPU {cpu} (os.sched_setaffinity)"
+
+
+def load_jax() -> bool:
+    """Import JAX (optional peer) with XLA_FLAGS set first and float64 enabled."""
+    global jax, jnp
+    flags = os.environ.get("XLA_FLAGS", "")
+    os.environ["XLA_FLAGS"] = f"{flags} {XLA_SINGLE_THREAD}".strip()
+    try:
+        import jax as jax_module
+        import jax.numpy as jnp_module
+    except ImportError:
+        return False
+    jax, jnp = jax_module, jnp_module
     jax.config.update("jax_enable_x64", True)
-except ImportError:
-    jax = None
+    return True
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def blas_description() -> str:
+    from threadpoolctl import threadpool_info
+
+    libraries = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')})" for i in libraries
+    )
+
+
+def print_settings(pinning: str, has_jax: bool) -> None:
+    print(f"machine: {cpu_model()}, nproc = {os.cpu_count()}; process {pinning}")
+    print(f"numpy {np.__version__}, BLAS {blas_description()}; dtype float64 throughout")
+    print("threads: pgproof pins BLAS to 1 thread (threadpoolctl, inside pgproof)")
+    if has_jax:
+        print(f"JAX {jax.__version__}: jax_enable_x64, XLA_FLAGS='{XLA_SINGLE_THREAD}'")
+    else:
+        print("JAX: jax not installed (pip install -e '.[bench]' to compare)")
+
+
+# ----------------------------------------------------------------------------- timing
 
 
 def best_time(function: Callable[[], object], repeat: int, budget: float = 2.0) -> float:
@@ -52,33 +121,42 @@ def best_time(function: Callable[[], object], repeat: int, budget: float = 2.0) 
     return best
 
 
-def problem(n_states: int, n_actions: int, horizon: int, seed: int = 0):
+def race(contenders: dict[str, Callable[[], object]], budget: float) -> dict[str, float]:
+    """Best time of each function, measured in alternating rounds within about ``budget`` s."""
+    for function in contenders.values():
+        function()  # warm up (and compile)
+    best = dict.fromkeys(contenders, np.inf)
+    start = time.perf_counter()
+    while time.perf_counter() - start < budget:
+        for name, function in contenders.items():
+            best[name] = min(best[name], best_time(function, 20, budget / 20))
+    return best
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
+    print(f"\n{title}")
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(x).rjust(w) for x, w in zip(row, widths, strict=True)))
+
+
+def shape_name(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def problem(n_states: int, n_actions: int, horizon: int, seed: int = 0, time_dependent=False):
     rng = np.random.default_rng(seed)
     mdp = random_mdp(n_states, n_actions, horizon, rng, discount=0.99)
-    policy = TabularSoftmax(n_states, n_actions)
+    if time_dependent:
+        policy = TimeDependentSoftmax(n_states, n_actions, horizon)
+    else:
+        policy = TabularSoftmax(n_states, n_actions)
     return mdp, policy, policy.random_theta(rng)
 
 
-def plain_loop_enumeration(mdp: TabularMDP, policy, theta, limit: int) -> tuple[int, float]:
-    """The loop a user writes; runs over the first ``limit`` trajectories, returns (n, s)."""
-    pi = policy.probs(theta, mdp.horizon)[0]
-    score = policy.score(theta, mdp.horizon)[0]
-    gradient = np.zeros(policy.param_shape)
-    ranges = [range(mdp.n_states)] + [range(mdp.n_actions), range(mdp.n_states)] * mdp.horizon
-    start = time.perf_counter()
-    n = 0
-    for path in itertools.islice(itertools.product(*ranges), limit):
-        states, actions = path[0::2], path[1::2]
-        p = mdp.initial[states[0]]
-        ret, total_score = 0.0, 0.0
-        for t, a in enumerate(actions):
-            s = states[t]
-            p *= pi[s, a] * mdp.transition[s, a, states[t + 1]]
-            ret += mdp.discount**t * mdp.reward[s, a]
-            total_score = total_score + score[s, a]
-        gradient += p * ret * total_score
-        n += 1
-    return n, time.perf_counter() - start
+# ------------------------------------------------------------ the simple ways, for reference
 
 
 def naive_dp_gradient(mdp: TabularMDP, policy, theta) -> np.ndarray:
@@ -116,126 +194,261 @@ def jax_dp_gradient(mdp: TabularMDP):
     return jax.jit(jax.grad(objective))
 
 
-def plain_loop_sampling(mdp: TabularMDP, policy, theta, m: int, rng) -> float:
-    """Sample m trajectories with Generator.choice and accumulate REINFORCE; returns seconds."""
+def plain_loop_enumeration(mdp: TabularMDP, policy, theta, limit: int) -> tuple[int, float]:
+    """The loop a user writes; runs over the first ``limit`` trajectories, returns (n, s)."""
     pi = policy.probs(theta, mdp.horizon)[0]
     score = policy.score(theta, mdp.horizon)[0]
+    gradient = np.zeros(policy.param_shape)
+    ranges = [range(mdp.n_states)] + [range(mdp.n_actions), range(mdp.n_states)] * mdp.horizon
+    start = time.perf_counter()
+    n = 0
+    for path in itertools.islice(itertools.product(*ranges), limit):
+        states, actions = path[0::2], path[1::2]
+        p = mdp.initial[states[0]]
+        ret, total_score = 0.0, 0.0
+        for t, a in enumerate(actions):
+            s = states[t]
+            p *= pi[s, a] * mdp.transition[s, a, states[t + 1]]
+            ret += mdp.discount**t * mdp.reward[s, a]
+            total_score = total_score + score[s, a]
+        gradient += p * ret * total_score
+        n += 1
+    return n, time.perf_counter() - start
+
+
+def python_alias_tables(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vose's algorithm row by row in plain Python (pgproof's previous implementation)."""
+    rows, k = probabilities.shape
+    cutoff = np.ones((rows, k))
+    alias = np.tile(np.arange(k), (rows, 1))
+    scaled_rows = probabilities * k
+    for r in range(rows):
+        scaled = scaled_rows[r].tolist()
+        small = [j for j, q in enumerate(scaled) if q < 1.0]
+        large = [j for j, q in enumerate(scaled) if q >= 1.0]
+        while small and large:
+            j, g = small.pop(), large[-1]
+            cutoff[r, j], alias[r, j] = scaled[j], g
+            scaled[g] += scaled[j] - 1.0
+            if scaled[g] < 1.0:
+                small.append(large.pop())
+    return cutoff, alias
+
+
+def plain_loop_sampling(mdp: TabularMDP, policy, theta, m: int, rng) -> float:
+    """Sample m trajectories with Generator.choice and accumulate REINFORCE; returns seconds.
+
+    The score of a (time-dependent) tabular softmax, e_a - π_t(·|s) in row (t, s), is added
+    per step to a per-trajectory table, as one writes it by hand.
+    """
+    pi = policy.probs(theta, mdp.horizon)
+    per_step = not policy.time_invariant
     gradient = np.zeros(policy.param_shape)
     start = time.perf_counter()
     for _ in range(m):
         s = rng.choice(mdp.n_states, p=mdp.initial)
-        ret, total_score = 0.0, 0.0
+        ret, score = 0.0, np.zeros(policy.param_shape)
         for t in range(mdp.horizon):
-            a = rng.choice(mdp.n_actions, p=pi[s])
+            a = rng.choice(mdp.n_actions, p=pi[t, s])
             ret += mdp.discount**t * mdp.reward[s, a]
-            total_score = total_score + score[s, a]
+            row = score[t, s] if per_step else score[s]
+            row -= pi[t, s]
+            row[a] += 1.0
             s = rng.choice(mdp.n_states, p=mdp.transition[s, a])
-        gradient += ret * total_score
+        gradient += ret * score
     return time.perf_counter() - start
 
 
-def table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
-    print(f"\n{title}")
-    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(x).rjust(w) for x, w in zip(row, widths, strict=True)))
+# ----------------------------------------------------------------------------- sections
+
+
+def jax_row(mdp: TabularMDP, theta, dp_seconds: float, budget: float) -> list[str]:
+    """[jax ms, DP/jax, CPU/wall of the JAX runs, max |DP - jax|] for the DP table."""
+    gradient, argument = jax_dp_gradient(mdp), jnp.asarray(theta)
+    seconds = race({"jax": lambda: gradient(argument).block_until_ready()}, budget)["jax"]
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(max(1, int(0.2 / seconds))):
+        gradient(argument).block_until_ready()
+    load = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    policy = TabularSoftmax(mdp.n_states, mdp.n_actions)
+    gap = np.max(np.abs(np.asarray(gradient(argument)) - exact_gradient_dp(mdp, policy, theta)))
+    return [f"{seconds * 1e3:.3f}", f"{dp_seconds / seconds:.2f}", f"{load:.2f}", f"{gap:.0e}"]
+
+
+def bench_dp(quick: bool, has_jax: bool) -> None:
+    sizes = [(20, 4, 50), (200, 10, 100)]
+    if not quick:
+        sizes = [(20, 4, 50), (50, 5, 50), (200, 10, 100), (500, 10, 200), (1000, 10, 100)]
+    header = ["SxAxT", "DP ms", "naive ms", "naive/DP", "max |DP-naive|"]
+    if has_jax:
+        header += ["jax ms", "DP/jax", "jax cpu/wall", "max |DP-jax|"]
+    rows = []
+    for shape in sizes:
+        mdp, policy, theta = problem(*shape)
+        budget = (0.5 if quick else 1.5) * (1 + shape[0] // 500)
+        times = race(
+            {
+                "dp": lambda a=(mdp, policy, theta): exact_gradient_dp(*a),
+                "naive": lambda a=(mdp, policy, theta): naive_dp_gradient(*a),
+            },
+            budget,
+        )
+        gap = np.max(
+            np.abs(exact_gradient_dp(mdp, policy, theta) - naive_dp_gradient(mdp, policy, theta))
+        )
+        row = [
+            shape_name(shape),
+            f"{times['dp'] * 1e3:.3f}",
+            f"{times['naive'] * 1e3:.2f}",
+            f"{times['naive'] / times['dp']:.1f}x",
+            f"{gap:.0e}",
+        ]
+        if has_jax:
+            row += jax_row(mdp, theta, times["dp"], budget)
+        rows.append(row)
+    table(
+        "1. Exact ∇J by DP, float64, tabular softmax, γ = 0.99 (DP/jax ≤ 1 means pgproof faster)",
+        header,
+        rows,
+    )
+
+
+def bench_dp_batch(quick: bool) -> None:
+    batch = 64
+    rows = []
+    for shape in [(20, 4, 50)] if quick else [(20, 4, 50), (50, 5, 50), (100, 5, 100)]:
+        mdp, policy, theta = problem(*shape)
+        thetas = theta + 0.1 * np.random.default_rng(1).standard_normal((batch, *theta.shape))
+        args = (mdp, policy, thetas)
+        times = race(
+            {
+                "single": lambda a=args: [exact_gradient_dp(a[0], a[1], x) for x in a[2]],
+                "batch": lambda a=args: exact_gradient_dp_batch(*a),
+            },
+            0.5 if quick else 1.0,
+        )
+        gap = np.max(
+            np.abs(
+                exact_gradient_dp_batch(mdp, policy, thetas)
+                - np.stack([exact_gradient_dp(mdp, policy, x) for x in thetas])
+            )
+        )
+        rows.append(
+            [
+                shape_name(shape),
+                f"{times['single'] / batch * 1e6:.1f}",
+                f"{times['batch'] / batch * 1e6:.1f}",
+                f"{times['single'] / times['batch']:.1f}x",
+                f"{gap:.0e}",
+            ]
+        )
+    table(
+        f"1b. Many θ at once: exact_gradient_dp_batch on {batch} θ vs a loop of single calls",
+        ["SxAxT", "single µs/θ", "batch µs/θ", "speed-up", "max |batch-single|"],
+        rows,
+    )
 
 
 def bench_enumeration(quick: bool) -> None:
-    sizes = (
-        [(2, 2, 3), (3, 2, 5), (3, 3, 6)] if quick else [(2, 2, 4), (3, 2, 6), (3, 3, 6), (4, 3, 6)]
-    )
+    sizes = [(2, 2, 8), (3, 2, 7)] if quick else [(2, 2, 8), (3, 2, 7), (3, 3, 6), (4, 3, 6)]
     rows = []
     for shape in sizes:
         mdp, policy, theta = problem(*shape)
         count = trajectory_count(mdp)
         args = (mdp, policy, theta)
-        vectorised = best_time(lambda args=args: exact_gradient_enumeration(*args), 3)
-        n, loop = plain_loop_enumeration(mdp, policy, theta, min(count, 3000 if quick else 20000))
-        dp = best_time(lambda args=args: exact_gradient_dp(*args), 20)
+        tree = best_time(lambda args=args: exact_gradient_enumeration(*args), 5)
+        n, loop = plain_loop_enumeration(mdp, policy, theta, min(count, 5000 if quick else 20000))
+        dp = best_time(lambda args=args: exact_gradient_dp(*args), 50)
+        gap = np.max(
+            np.abs(exact_gradient_enumeration(*args) - exact_gradient_dp(mdp, policy, theta))
+        )
         rows.append(
             [
-                "x".join(map(str, shape)),
+                shape_name(shape),
                 f"{count:,}",
-                f"{vectorised * 1e3:.2f}",
-                f"{count / vectorised:.3g}",
+                f"{tree * 1e3:.2f}",
+                f"{count / tree:.3g}",
                 f"{n / loop:.3g}",
-                f"{(count / vectorised) / (n / loop):.0f}x",
+                f"{(count / tree) / (n / loop):.0f}x",
                 f"{dp * 1e3:.3f}",
+                f"{gap:.0e}",
             ]
         )
     table(
-        "Exact ∇J by enumeration (vectorised vs plain Python loop) and by DP",
-        ["SxAxT", "trajectories", "enum ms", "enum traj/s", "loop traj/s", "speed-up", "DP ms"],
+        "2. Exact ∇J by enumeration: trajectory tree vs plain Python loop (traj/s), and DP",
+        [
+            "SxAxT",
+            "trajectories",
+            "tree ms",
+            "tree traj/s",
+            "loop traj/s",
+            "speed-up",
+            "DP ms",
+            "max |enum-DP|",
+        ],
         rows,
     )
 
 
-def bench_dp(quick: bool) -> None:
-    sizes = [(20, 4, 20), (50, 5, 50), (200, 10, 100)]
-    if not quick:
-        sizes.append((500, 10, 200))
-    header = ["SxAxT", "DP ms", "T·S/s (DP)", "naive numpy ms", "max |DP - naive|"]
-    if jax is not None:
-        header.append("jax.jit(grad) ms")
+def bench_alias(quick: bool) -> None:
+    sizes = [(20, 4, 100)] if quick else [(20, 4, 100), (100, 10, 100)]
     rows = []
     for shape in sizes:
-        mdp, policy, theta = problem(*shape)
-        args = (mdp, policy, theta)
-        dp = best_time(lambda args=args: exact_gradient_dp(*args), 50 if quick else 200)
-        naive = best_time(lambda args=args: naive_dp_gradient(*args), 5 if quick else 20)
-        gap = np.max(
-            np.abs(exact_gradient_dp(mdp, policy, theta) - naive_dp_gradient(mdp, policy, theta))
+        mdp, policy, theta = problem(*shape, time_dependent=True)
+        n_states, n_actions, horizon = shape
+        joint = policy.probs(theta, horizon)[:, :, :, None] * mdp.transition
+        joint = joint.reshape(horizon * n_states, n_actions * n_states)
+        vectorised = best_time(lambda joint=joint: alias_tables(joint), 3)
+        python = best_time(lambda joint=joint: python_alias_tables(joint), 1)
+        sampler = best_time(lambda a=(mdp, policy, theta): JointSampler(*a), 5)
+        rows.append(
+            [
+                shape_name(shape),
+                f"{joint.shape[0]:,} x {joint.shape[1]:,}",
+                f"{python:.3f}",
+                f"{vectorised:.3f}",
+                f"{python / vectorised:.1f}x",
+                f"{sampler * 1e3:.1f}",
+            ]
         )
-        row = [
-            "x".join(map(str, shape)),
-            f"{dp * 1e3:.2f}",
-            f"{shape[0] * shape[2] / dp:.3g}",
-            f"{naive * 1e3:.2f}",
-            f"{gap:.1e}",
-        ]
-        if jax is not None:
-            gradient, argument = jax_dp_gradient(mdp), jnp.asarray(theta)
-            gradient(argument).block_until_ready()
-            seconds = best_time(lambda g=gradient, x=argument: g(x).block_until_ready(), 20)
-            row.append(f"{seconds * 1e3:.2f}")
-        rows.append(row)
-    table("Exact ∇J by dynamic programming (tabular softmax, γ = 0.99)", header, rows)
+    table(
+        "3. Alias tables of q_t(a, s'|s) for a time-dependent θ: vectorised Vose vs pure Python",
+        ["SxAxT", "rows x K", "python s", "vectorised s", "speed-up", "JointSampler ms"],
+        rows,
+    )
 
 
 def bench_sampling(quick: bool) -> None:
+    cases = [((5, 3, 50), 200_000, False), ((20, 4, 100), 100_000, False)]
+    cases.append(((20, 4, 50), 10_000, True))
     rows = []
-    for shape, m in [((5, 3, 50), 200_000), ((20, 4, 100), 100_000)]:
+    for shape, m, time_dependent in cases:
         if quick:
             m //= 4
-        mdp, policy, theta = problem(*shape)
-        reinforce = ESTIMATORS["reinforce"]
+        mdp, policy, theta = problem(*shape, time_dependent=time_dependent)
         rng = np.random.default_rng(0)
-
-        def vectorised(mdp=mdp, policy=policy, theta=theta, m=m, rng=rng, estimator=reinforce):
-            batch = sample_trajectories(mdp, policy, theta, m, rng)
-            return estimator(batch, mdp, policy, theta).mean(axis=0)
-
-        seconds = best_time(vectorised, 3)
+        sample = best_time(lambda a=(mdp, policy, theta, m, rng): sample_trajectories(*a), 3)
+        batch = sample_trajectories(mdp, policy, theta, m, rng)
+        estimate = best_time(lambda a=(batch, mdp, policy, theta): REINFORCE(*a).mean(axis=0), 3)
+        seconds = sample + estimate
         loop_m = 200 if quick else 1000
         loop = plain_loop_sampling(mdp, policy, theta, loop_m, np.random.default_rng(0))
         steps = m * shape[2] / seconds
         loop_steps = loop_m * shape[2] / loop
         rows.append(
             [
-                "x".join(map(str, shape)),
+                shape_name(shape) + (" (θ_t)" if time_dependent else ""),
                 f"{m:,}",
-                f"{seconds * 1e3:.0f}",
+                f"{sample * 1e3:.0f}",
+                f"{estimate * 1e3:.0f}",
                 f"{steps / 1e6:.1f} M",
                 f"{loop_steps / 1e6:.3f} M",
                 f"{steps / loop_steps:.0f}x",
             ]
         )
     table(
-        "Sampling m trajectories + REINFORCE estimate (trajectory-steps per second)",
-        ["SxAxT", "m", "ms", "vectorised", "plain loop", "speed-up"],
+        "4. Sampling m trajectories + REINFORCE estimate (trajectory-steps per second)",
+        ["SxAxT", "m", "sample ms", "estimate ms", "vectorised", "plain loop", "speed-up"],
         rows,
     )
 
@@ -258,7 +471,7 @@ def bench_false_alarms(quick: bool) -> None:
         for name in names
     ]
     table(
-        f"False-alarm rate of the Hotelling test ({repetitions} runs of m = {m}, 3x2x4 MDP)",
+        f"5. False-alarm rate of the sampled test ({repetitions} runs of m = {m}, 3x2x4 MDP)",
         ["estimator", "measured", "nominal (95% band)"],
         rows,
     )
@@ -269,9 +482,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, finishes in seconds")
     args = parser.parse_args()
     start = time.perf_counter()
-    print(f"numpy {np.__version__}; JAX {'available' if jax is not None else 'not installed'}")
+    pinning = pin_process()
+    has_jax = load_jax()
+    print_settings(pinning, has_jax)
+    bench_dp(args.quick, has_jax)
+    bench_dp_batch(args.quick)
     bench_enumeration(args.quick)
-    bench_dp(args.quick)
+    bench_alias(args.quick)
     bench_sampling(args.quick)
     bench_false_alarms(args.quick)
     print(f"\ntotal {time.perf_counter() - start:.1f} s")
