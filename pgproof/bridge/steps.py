@@ -35,7 +35,8 @@ import numpy as np
 from sympy import Basic, S
 
 from pgproof.budget import STEP_SECONDS, BudgetExceeded, time_budget
-from pgproof.symbolic.objects import Equation, Grad
+from pgproof.symbolic.checker import compared_sides
+from pgproof.symbolic.objects import Grad
 from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.rules import lookup
 from pgproof.symbolic.text import show
@@ -59,17 +60,6 @@ from .witness import Witness, write_witness
 #: largest enumeration for one trajectory axis, and when two sample axes τ^(1), τ^(2) occur
 MAX_TRAJECTORIES = 3_000
 MAX_TRAJECTORIES_PAIRS = 300
-
-
-def comparison_pair(source: Equation, claim: Equation) -> tuple[Basic, Basic, bool]:
-    """(left, right, conditional): what the step compares (see the module docstring)."""
-    if source.lhs == source.rhs:
-        return claim.lhs, claim.rhs, False
-    if source.lhs == claim.lhs:
-        return source.rhs, claim.rhs, False
-    if source.rhs == claim.rhs:
-        return source.lhs, claim.lhs, False
-    return claim.lhs, claim.rhs, True
 
 
 def own_estimate(report: StepReport) -> bool:
@@ -96,7 +86,7 @@ def verify_step_numerically(
     report: StepReport, notation, trials: int = 5, seed: int = 0
 ) -> NumericStep:
     """Numeric verdict for one checked step (side conditions included)."""
-    left, right, conditional = comparison_pair(report.source, report.claim)
+    left, right, conditional = compared_sides(report.source, report.claim)
     estimate = in_expectation(report, conditional)
     result = NumericStep(report.index, report.accepted, NOT_COMPARED, (left, right), estimate)
     result.requested = trials
@@ -207,7 +197,7 @@ def verify_steps_numerically(
             with time_budget(None if timeout is None else timeout * trials):
                 steps.append(verify_step_numerically(step, notation, trials, seed))
         except BudgetExceeded as exceeded:
-            left, right, _ = comparison_pair(step.source, step.claim)
+            left, right, _ = compared_sides(step.source, step.claim)
             result = NumericStep(step.index, step.accepted, NOT_EVALUATED, (left, right))
             result.reason, result.requested = str(exceeded), trials
             steps.append(result)

@@ -201,11 +201,28 @@ def check_step(
     return report.reject(failures or [Failure(names, "claim_differs", words)], None)
 
 
+def compared_sides(source: Equation, claim: Equation) -> tuple[Basic, Basic, bool]:
+    """(left, right, conditional): the two expressions a step claims equal.
+
+    From itself (source ``lhs = lhs``): the claim's two sides; the left side kept: the
+    source's right side and the claim's; the right side kept: the two left sides; both
+    changed (∇ or log of both sides): the claim's two sides, given the source (conditional).
+    """
+    if source.lhs == source.rhs:
+        return claim.lhs, claim.rhs, False
+    if source.lhs == claim.lhs:
+        return source.rhs, claim.rhs, False
+    if source.rhs == claim.rhs:
+        return source.lhs, claim.lhs, False
+    return claim.lhs, claim.rhs, True
+
+
 def _undefined_difference(source: Equation, claim: Equation) -> Failure | None:
-    """A step may not change where its equation is defined: a log, division or power that
-    one of source and claim has and the other has not needs its condition known to hold
+    """A step may not change where what it rewrites is defined: a log, division or power
+    that one of the two compared sides has and the other has not needs its condition known
     (0·∇log r = 0 would otherwise swallow a term undefined where r ≤ 0)."""
-    changed = domain_conditions(source) ^ domain_conditions(claim)
+    left, right, _ = compared_sides(source, claim)
+    changed = domain_conditions(left) ^ domain_conditions(right)
     for kind, arg in sorted(changed, key=str):
         if not holds((kind, arg)):
             words = (

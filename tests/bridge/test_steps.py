@@ -13,7 +13,7 @@ from pgproof.bridge.steps import (
     NOT_EVALUATED,
     REFUTED,
     TRUE_NOT_PROVED,
-    comparison_pair,
+    compared_sides,
     verify_step_numerically,
     verify_steps_numerically,
 )
@@ -105,12 +105,12 @@ def test_an_accepted_false_side_condition_is_loud(checked) -> None:
     assert result.verdict == CONFIRMED and result.loud
 
 
-def test_comparison_pairs() -> None:
+def test_compared_sidess() -> None:
     a, b, c, d = (Integer(k) for k in range(4))
-    assert comparison_pair(Equation(a, a), Equation(a, b)) == (a, b, False)
-    assert comparison_pair(Equation(a, b), Equation(a, c)) == (b, c, False)
-    assert comparison_pair(Equation(a, b), Equation(c, b)) == (a, c, False)
-    assert comparison_pair(Equation(a, b), Equation(c, d)) == (c, d, True)
+    assert compared_sides(Equation(a, a), Equation(a, b)) == (a, b, False)
+    assert compared_sides(Equation(a, b), Equation(a, c)) == (b, c, False)
+    assert compared_sides(Equation(a, b), Equation(c, b)) == (a, c, False)
+    assert compared_sides(Equation(a, b), Equation(c, d)) == (c, d, True)
 
 
 def test_witness_file_replays(checked, tmp_path) -> None:
