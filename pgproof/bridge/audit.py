@@ -38,13 +38,14 @@ from sympy.printing.latex import LatexPrinter
 
 from pgproof.files import DerivationFileError
 from pgproof.latex.parser import LatexError
-from pgproof.symbolic.checker import check_derivation, check_step
+from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.errors import DerivationError
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Equation, Grad, Policy, TrajectoryDensity
 from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.rules import UnknownRule
+from pgproof.symbolic.step_check import check_step
 from pgproof.symbolic.text import show
 
 from .judge import EQUAL, NOT_EVALUATED, WRONG, judge_claim

@@ -35,10 +35,10 @@ import numpy as np
 from sympy import Basic, S
 
 from pgproof.budget import STEP_SECONDS, BudgetExceeded, time_budget
-from pgproof.symbolic.checker import compared_sides
 from pgproof.symbolic.objects import Grad
 from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.rules import lookup
+from pgproof.symbolic.step_check import compared_sides
 from pgproof.symbolic.text import show
 
 from .compare import compare_on

@@ -43,6 +43,10 @@ class StepReport:
     assumptions: list[str] = field(default_factory=list)
     #: refused earlier steps this one builds on (through ``from``/``using``, transitively)
     rests_on: list[int] = field(default_factory=list)
+    #: the rules the checker found, when the author named none (None: the author's rules)
+    inferred: tuple[str, ...] | None = None
+    #: for a step refused as cited: rules that would justify it, found by the search
+    alternative: tuple[str, ...] | None = None
 
     @property
     def accepted(self) -> bool:
@@ -101,12 +105,18 @@ class StepReport:
             "failures": [f.to_json() for f in self.failures],
             "assumptions": self.assumptions,
             "readings": list(self.step.readings),
+            "inferred": None if self.inferred is None else list(self.inferred),
+            "alternative": None if self.alternative is None else list(self.alternative),
         }
 
     def text(self) -> str:
         """Two or more lines: the verdict with the claim, then reasons and notes."""
         mark = ("(✓)" if self.conditional else "✓") if self.accepted else "✗"
         rules = ", ".join(self.step.rules) or "restate"
+        if self.inferred is not None:
+            rules = "inferred: " + (", ".join(self.inferred) or "restate")
+        elif not self.step.rules and not self.accepted:
+            rules = "no rule cited"
         where = f" (line {self.step.line})" if self.step.line else ""
         claim = f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}"
         lines = [f"  {mark} step {self.index}{where} [{rules}]  {claim}"]
@@ -124,6 +134,10 @@ class StepReport:
                 ours, theirs = self.difference
                 lines.append(f"      differs at: {show(ours)}  ≠  {show(theirs)}")
             lines.extend(f"      reason: {reason}" for reason in self.reasons)
+            if self.alternative:
+                lines.append(
+                    f"      refused as cited; {', '.join(self.alternative)} would justify it"
+                )
         lines.extend(f"      assumes: {a}" for a in self.assumptions)
         lines.extend(f"      reads: {r}" for r in self.step.readings)
         return "\n".join(lines)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sympy import Basic
 
-from pgproof.symbolic.checker import check_step
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Approximation, Equation, Grad
 from pgproof.symbolic.report import StepReport
 from pgproof.symbolic.rules import lookup
+from pgproof.symbolic.step_check import check_step
 
 N = Notation(state="s", action="a")
 DISCRETE = Notation(state="s", action="a", trajectory_space="discrete")

@@ -72,7 +72,8 @@ class Rule:
 
     @property
     def formula(self) -> str:
-        return (self.function.__doc__ or "").strip().splitlines()[0]
+        lines = (self.function.__doc__ or "").strip().splitlines()
+        return lines[0] if lines else ""
 
     def rewrites(self, node: Basic, ctx: Context) -> list[Basic]:
         try:

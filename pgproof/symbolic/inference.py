@@ -1,0 +1,179 @@
+"""Finding the justification of a step whose author names none.
+
+A step without ``by`` is justified by a search over the rule registry: greedy best-first
+over the equations the rules make of the step's source, up to ``MAX_DEPTH`` rules in a row,
+expanding first the equation whose canonical form differs least from the claim's
+(:func:`pgproof.symbolic.canonical.smallest_difference`), and trying first the rules the
+author's note names (``\\text{Log-derivative trick}``).  A chain that reaches the claim is
+then checked again as if the author had cited it (:func:`.checker.check_step`), so an
+inferred justification meets exactly the conditions a cited one does.  The search is
+bounded in expansions and time; finding nothing is "no justification found", never a
+guess.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from .canonical import canonical, size, smallest_difference
+from .objects import Equation
+from .refusal import Refusal
+from .rules import REGISTRY, Rule
+from .step_check import check_step, rewrite, step_context
+
+if TYPE_CHECKING:
+    from sympy import Basic
+
+    from .derivation import Derivation
+
+#: the longest chain of rules tried
+MAX_DEPTH = 3
+#: the most equations expanded in one search
+MAX_EXPANSIONS = 250
+#: the time one search may take, in seconds (within the step's own budget)
+SEARCH_SECONDS = 2.0
+#: rules tried first when nothing else says which (those derivations use most)
+USUAL = (
+    "definition",
+    "expectation_to_integral",
+    "expectation_to_sum",
+    "integral_to_expectation",
+    "sum_to_expectation",
+    "grad_under_integral",
+    "log_derivative_trick",
+    "log_of_product",
+    "grad_of_sum",
+    "drop_zero_gradient",
+    "split_sum",
+    "substitute",
+    "monte_carlo_estimate",
+    "algebra",
+)
+#: rules the search never infers: they would accept anything the checker cannot separate
+#: from its claim (``restate`` is the empty chain, tried first)
+NEVER = ("restate",)
+
+
+@dataclass
+class Inference:
+    """The chain found (empty: the claim restates its source), or None; and how far it looked."""
+
+    chain: tuple[str, ...] | None
+    expanded: int
+    closest: tuple[Basic, Basic] | None = None
+    #: the claim with the relation the chain gives (≈ when it holds an estimate)
+    claim: Equation | None = None
+    #: side conditions that failed where a rule had the right form, from the source
+    refusals: list[Refusal] | None = None
+
+
+_STOPWORDS = {"the", "and", "for", "with", "from", "into", "that", "this", "are", "its"}
+
+
+def _words(text: str) -> set[str]:
+    """Lower-case words of three letters or more, ``gradient`` counted as ``grad`` too."""
+    words = {w for w in re.split(r"[^a-z0-9]+", text.lower()) if len(w) > 2}
+    words |= {w[:4] for w in words if w.startswith("grad")}
+    return words - _STOPWORDS
+
+
+def rule_order(note: str) -> list[Rule]:
+    """Registered rules, those whose name or aliases (twice as much) or formula share words
+    with the author's note first, then the usual ones, then the rest."""
+    hint = _words(note)
+
+    def key(rule: Rule) -> tuple[int, int, str]:
+        names = _words(" ".join((rule.name, *rule.aliases)))
+        overlap = 2 * len(hint & names) + len(hint & _words(rule.formula))
+        usual = USUAL.index(rule.name) if rule.name in USUAL else len(USUAL)
+        return (-overlap, usual, rule.name)
+
+    return sorted((r for r in REGISTRY.values() if r.name not in NEVER), key=key)
+
+
+def _distance(expr: Equation, wanted: Basic) -> int | None:
+    try:
+        got = canonical(Equation(*expr.args))
+    except Refusal:
+        return None
+    difference = smallest_difference(got, wanted)
+    return 0 if difference is None else size(difference[0]) + size(difference[1])
+
+
+def search(
+    derivation: Derivation,
+    index: int,
+    source: Equation,
+    claim: Equation,
+    claims: list[Equation],
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_expansions: int = MAX_EXPANSIONS,
+    seconds: float = SEARCH_SECONDS,
+    skip: tuple[str, ...] = (),
+) -> Inference:
+    """A chain of rules that turns ``source`` into ``claim`` and that the checker accepts."""
+    step = derivation.steps[index - 1]
+    deadline = time.monotonic() + seconds
+    try:  # compared whatever the relation: a chain with an estimate makes the claim ≈
+        wanted = canonical(Equation(*claim.args))
+    except Refusal:
+        return Inference(None, 0)
+    ctx = step_context(derivation, index, claim, claims)
+    by_estimate = ctx.reference is not None and ctx.reference.is_estimate
+    rules = [r for r in rule_order(step.note) if r.name not in skip]
+    tried: set[tuple[str, ...]] = set()
+
+    def accepted(chain: tuple[str, ...], target: Equation) -> bool:
+        if chain in tried:
+            return False
+        tried.add(chain)
+        steps = list(derivation.steps)
+        steps[index - 1] = replace(step, rules=chain)
+        candidate = replace(derivation, steps=tuple(steps))
+        report = check_step(candidate, index, source, target, claims)
+        return report.accepted
+
+    start = _distance(source, wanted)
+    if start == 0 and accepted((), claim):
+        return Inference((), 0, claim=claim)
+    counter = itertools.count()
+    heap = [(start if start is not None else 10**9, next(counter), source, ())]
+    seen = {source}
+    expanded = 0
+    closest: tuple[int, tuple[Basic, Basic] | None] = (10**9, None)
+    at_source: list[Refusal] = []
+    while heap and expanded < max_expansions and time.monotonic() < deadline:
+        _, _, expr, chain = heapq.heappop(heap)
+        expanded += 1
+        for rule in rules:
+            if time.monotonic() >= deadline:
+                break
+            if not rule.valid_on_estimate and expr.is_estimate:
+                continue
+            ctx.assumptions.clear()
+            refusals: list[Refusal] = at_source if not chain else []
+            for produced in rewrite(rule, [expr], claim, ctx, by_estimate, refusals):
+                if produced in seen:
+                    continue
+                seen.add(produced)
+                longer = (*chain, rule.name)
+                distance = _distance(produced, wanted)
+                if distance is None:
+                    continue
+                if distance == 0:
+                    target = produced.func(*claim.args)  # the relation the chain gives
+                    if accepted(longer, target):
+                        return Inference(longer, expanded, claim=target)
+                    continue
+                if distance < closest[0]:
+                    plain = canonical(Equation(*produced.args))
+                    closest = (distance, smallest_difference(plain, wanted))
+                if len(longer) < max_depth:
+                    heapq.heappush(heap, (distance, next(counter), produced, longer))
+    return Inference(None, expanded, closest[1], refusals=at_source)
