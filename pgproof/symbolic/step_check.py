@@ -136,7 +136,10 @@ def check_step(
         if not produced:
             found = _relevant(refusals, region) or _relevant(refusals, None)
             failures = [failure_of(r, rule.name) for r in found]
-            words = f"{rule.name} does not apply to {show(frontier[0])}"
+            words = (
+                f"{rule.name} does not apply to {show(frontier[0])}: it needs the form "
+                f"{rule.formula}"
+            )
             return report.reject(failures or [Failure(rule.name, "does_not_apply", words)], None)
         frontier = produced[:MAX_CANDIDATES]
     report.assumptions = list(ctx.assumptions)
