@@ -1,35 +1,50 @@
 """``pgproof verify``: check policy-gradient estimators on a tabular MDP.
 
 Computes J(θ), the exact ∇J(θ) by enumeration (Σ_τ p_θ(τ) R(τ) Σ_t ∇log π) and by dynamic
-programming (the policy-gradient theorem), samples m trajectories, and for each estimator
-ĝ reports its mean, standard error, variance, exact bias (when enumerable) and the verdict
-of a Hotelling T² test of E[ĝ] = ∇J at level α.  Exit status: 0 when every verdict is as
-expected, 1 otherwise, 2 for unusable input (one line on stderr, no traceback).
+programming (the policy-gradient theorem), samples trajectories in batches, and gives each
+estimator ĝ one of three verdicts about E[ĝ] = ∇J: consistent with unbiased (no bias
+larger than the tolerance, at 1 - α), biased, or inconclusive; with its exact bias and
+variance when the MDP can be enumerated.  Exit status: 0 when every verdict is the expected
+one, 1 when one is not (contrary or inconclusive: the report says which), 2 for unusable
+input or a request over the memory/time limits (one line on stderr, no traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from pgproof.numeric.bias_test import BiasTestResult
+    from pgproof.numeric.verification import VerifyReport
 
 EXAMPLES = """\
 examples:
   pgproof verify --states 3 --actions 2 --horizon 4 --seed 0
   pgproof verify --mdp problem.json --samples 20000 --estimator reinforce state_baseline
   pgproof verify --states 4 --actions 3 --horizon 5 --discount 0.9 --json
-  pgproof verify --mdp problem.json --estimator my_estimators.py:my_gradient
+  pgproof verify --mdp problem.json --estimator my_estimators.py:my_gradient --bound 50
+  pgproof verify --states 100 --actions 10 --horizon 100 --samples 1e6 --executor processes
+
+verdicts: "unbiased" means consistent with unbiased: the 1-α confidence set excludes every
+bias larger than the tolerance (default 5% of |∇J|_∞, --tolerance / --abs-tolerance);
+"biased" means it excludes zero bias; "inconclusive" means neither, at this many samples.
+The default test (empirical-Bernstein confidence sequence) is valid for every m, also when
+--samples auto keeps sampling until every verdict is definite (at most --max-samples).
 
 A user estimator is a function (batch, mdp, policy, theta) -> array [m, *theta.shape] of
-per-trajectory estimates; it is expected to be unbiased.  Built-in estimators:
+per-trajectory estimates; it is expected to be unbiased.  Its bounds come from
+enumeration when the MDP is small, from --bound B (|ĝ| ≤ B), or from an attribute
+bounds(mdp, policy, theta) -> (lo, hi) of the function.  Built-in estimators:
   {names}
 """
+
+_INTEGER = re.compile(r"^\s*(\d[\d_]*)\s*$")
+_SCIENTIFIC = re.compile(r"^\s*(\d+(?:\.\d*)?)[eE]\+?(\d+)\s*$")
+_POWER = re.compile(r"^\s*(\d+)\s*\^\s*(\d+)\s*$")
 
 
 class UsageError(Exception):
@@ -58,14 +73,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="softmax parametrisation of a random problem (default: tabular)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for MDP and samples (0)")
-    parser.add_argument(
+    test = parser.add_argument_group("the test")
+    test.add_argument(
         "--samples",
-        type=int,
-        default=10_000,
-        metavar="M",
-        help="number of sampled trajectories (default 10000)",
+        default="auto",
+        metavar="M|auto",
+        help="sampled trajectories: a number (1e6 and 10^6 work), or auto (default): "
+        "sample until every verdict is definite",
     )
-    parser.add_argument(
+    test.add_argument(
+        "--max-samples",
+        default="4000000",
+        metavar="N",
+        help="budget of --samples auto (default 4000000)",
+    )
+    test.add_argument(
         "--estimator",
         action="extend",
         nargs="+",
@@ -73,18 +95,70 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="estimators to check (default: all built-in); "
         "NAME may be module:function or file.py:function",
     )
-    parser.add_argument(
+    test.add_argument(
         "--alpha", type=float, default=0.01, help="false-alarm rate of each test (default 0.01)"
     )
-    parser.add_argument(
+    test.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.05,
+        metavar="F",
+        help="largest bias that still counts as unbiased, as a fraction of |∇J|_∞ (0.05)",
+    )
+    test.add_argument(
+        "--abs-tolerance", type=float, metavar="D", help="the same, in absolute terms"
+    )
+    test.add_argument(
+        "--test",
+        choices=("bernstein", "hotelling", "auto"),
+        default="bernstein",
+        help="bernstein: finite-sample, valid for every m (default); hotelling: asymptotic, "
+        "used only where its diagnostics hold; auto: bernstein when bounds are known",
+    )
+    test.add_argument(
+        "--bound",
+        type=float,
+        metavar="B",
+        help="declare |ĝ_j| ≤ B for estimators whose bounds are not known",
+    )
+    test.add_argument(
         "--max-trajectories",
         type=int,
         default=1_000_000,
         metavar="N",
-        help="enumerate only up to N trajectories (default 1000000)",
+        help="enumerate (exact ∇J, bias and variance) only up to N trajectories (1000000)",
+    )
+    run = parser.add_argument_group("where it runs")
+    run.add_argument(
+        "--executor",
+        choices=("serial", "threads", "processes", "dask"),
+        default=None,
+        help="serial (default), a thread or process pool, or Dask's distributed scheduler",
+    )
+    run.add_argument("--workers", type=int, metavar="N", help="workers of the pool (2)")
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler, e.g. tcp://host:8786 (implies --executor dask; needs the "
+        "optional extra pgproof[distributed])",
+    )
+    run.add_argument(
+        "--max-memory",
+        default="4G",
+        metavar="SIZE",
+        help="refuse requests estimated to need more memory (default 4G)",
+    )
+    run.add_argument(
+        "--max-time",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="refuse requests estimated to take longer (default 600)",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON report")
-    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.add_argument(
+        "--progress", action="store_true", help="show a progress bar and the sampling time"
+    )
     parser.set_defaults(func=run_verify)
 
 
@@ -103,152 +177,209 @@ BUILTIN_ESTIMATORS = (
 )
 
 
-def _problem(args: argparse.Namespace, rng: np.random.Generator):
-    from pgproof.numeric.io import load_problem
-    from pgproof.numeric.mdp import random_mdp
-    from pgproof.numeric.policies import TabularSoftmax, TimeDependentSoftmax
+def parse_count(flag: str, text: str, *, allow_auto: bool = False) -> int | str:
+    """'auto', '20000', '20_000', '1e6' or '10^6' → int (≥ 2)."""
+    text = str(text)
+    if allow_auto and text.strip() == "auto":
+        return "auto"
+    value = None
+    if match := _INTEGER.match(text):
+        value = int(match.group(1).replace("_", ""))
+    elif match := _SCIENTIFIC.match(text):
+        mantissa, exponent = match.groups()
+        if int(exponent) <= 30:
+            number = float(mantissa) * 10 ** int(exponent)
+            value = int(number) if number == int(number) else None
+        else:
+            value = 10**31
+    elif match := _POWER.match(text):
+        base, exponent = int(match.group(1)), int(match.group(2))
+        value = base**exponent if exponent * math.log10(max(base, 2)) <= 30 else 10**31
+    if value is None:
+        what = "a whole number or auto" if allow_auto else "a whole number"
+        raise UsageError(f"{flag} must be {what}, got {text!r}")
+    if value < 2:
+        raise UsageError(f"{flag} must be at least 2, got {value}")
+    return value
 
+
+def _validate(args: argparse.Namespace) -> dict:
+    from pgproof.numeric.resources import parse_size
+
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    samples = parse_count("--samples", args.samples, allow_auto=True)
+    max_samples = parse_count("--max-samples", args.max_samples)
+    if not 0 < args.alpha < 1:
+        raise UsageError(f"--alpha must lie in (0, 1), got {args.alpha}")
+    if not (args.tolerance >= 0 and math.isfinite(args.tolerance)):
+        raise UsageError(f"--tolerance must be a non-negative fraction, got {args.tolerance}")
+    if args.abs_tolerance is not None and not (
+        args.abs_tolerance >= 0 and math.isfinite(args.abs_tolerance)
+    ):
+        raise UsageError(f"--abs-tolerance must be non-negative, got {args.abs_tolerance}")
+    if args.bound is not None and not (args.bound > 0 and math.isfinite(args.bound)):
+        raise UsageError(f"--bound must be positive, got {args.bound}")
+    if args.max_trajectories < 0:
+        raise UsageError(f"--max-trajectories must be non-negative, got {args.max_trajectories}")
+    if not (args.max_time > 0):
+        raise UsageError(f"--max-time must be positive, got {args.max_time}")
+    try:
+        max_memory = parse_size(args.max_memory)
+    except ValueError as error:
+        raise UsageError(f"--max-memory: {error}") from None
+    executor = args.executor or ("dask" if args.scheduler else "serial")
+    if args.scheduler and executor != "dask":
+        raise UsageError("--scheduler needs --executor dask (or no --executor)")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be positive, got {args.workers}")
+    if samples == "auto" and args.test == "hotelling":
+        raise UsageError(
+            "--test hotelling is not valid when sampling until a decision: give --samples M"
+        )
+    return {
+        "samples": samples,
+        "max_samples": max_samples,
+        "max_memory": max_memory,
+        "executor": executor,
+    }
+
+
+def _problem_shape(args: argparse.Namespace) -> tuple[int, int, int]:
     random_flags = (args.states, args.actions, args.horizon)
     if args.mdp is not None:
         if any(flag is not None for flag in (*random_flags, args.discount)):
             raise UsageError(
                 "--mdp cannot be combined with --states/--actions/--horizon/--discount"
             )
-        return load_problem(args.mdp)
+        return (0, 0, 0)
     if any(flag is None for flag in random_flags):
         raise UsageError("give --mdp FILE.json, or all of --states, --actions and --horizon")
     if min(random_flags) < 1:
         raise UsageError("--states, --actions and --horizon must be positive")
-    mdp = random_mdp(*random_flags, rng, 1.0 if args.discount is None else args.discount)
-    if args.policy == "tabular":
-        policy = TabularSoftmax(mdp.n_states, mdp.n_actions)
-    else:
-        policy = TimeDependentSoftmax(mdp.n_states, mdp.n_actions, mdp.horizon)
-    return mdp, policy, policy.random_theta(rng)
+    if args.discount is not None and not 0.0 <= args.discount <= 1.0:
+        raise UsageError(f"--discount must lie in [0, 1], got {args.discount}")
+    return random_flags
 
 
-def _compute(args: argparse.Namespace) -> dict[str, Any]:
+def _compute(args: argparse.Namespace) -> VerifyReport:
     import numpy as np
 
-    from pgproof.numeric.bias_test import test_estimator_bias
-    from pgproof.numeric.dp import exact_gradient_dp, exact_objective_dp
-    from pgproof.numeric.enumeration import exact_gradient_enumeration, trajectory_count
     from pgproof.numeric.estimators import ESTIMATORS, EstimatorError, resolve_estimator
-    from pgproof.numeric.sampling import sample_trajectories
-
-    if args.samples < 2:
-        raise UsageError(f"--samples must be at least 2, got {args.samples}")
-    if not 0 < args.alpha < 1:
-        raise UsageError(f"--alpha must lie in (0, 1), got {args.alpha}")
-    problem_seed, sample_seed = np.random.SeedSequence(args.seed).spawn(2)
-    mdp, policy, theta = _problem(args, np.random.default_rng(problem_seed))
-    estimators = [resolve_estimator(name) for name in (args.estimator or list(ESTIMATORS))]
-    grad_dp = exact_gradient_dp(mdp, policy, theta)
-    count = trajectory_count(mdp)
-    enumerable = count <= args.max_trajectories
-    grad_exact = exact_gradient_enumeration(mdp, policy, theta) if enumerable else grad_dp
-    batch = sample_trajectories(
-        mdp,
-        policy,
-        theta,
-        args.samples,
-        np.random.default_rng(sample_seed),
-        progress=args.progress,
+    from pgproof.numeric.io import load_problem
+    from pgproof.numeric.mdp import MDPError, random_mdp
+    from pgproof.numeric.parallel import ExecutorError, make_executor
+    from pgproof.numeric.policies import TabularSoftmax, TimeDependentSoftmax
+    from pgproof.numeric.resources import check_request
+    from pgproof.numeric.verification import (
+        policy_kind,
+        request_for,
+        trajectory_count_or_none,
+        verify_problem,
     )
-    checks = {}
-    for estimator in estimators:
+
+    settings = _validate(args)
+    shape = _problem_shape(args)
+    estimators = [resolve_estimator(name) for name in (args.estimator or list(ESTIMATORS))]
+    budget = settings["max_samples"] if settings["samples"] == "auto" else settings["samples"]
+    problem_seed, sample_seed = np.random.SeedSequence(args.seed).spawn(2)
+
+    def check(n_states, n_actions, horizon, kind, n_params=None, random=True):
+        count = trajectory_count_or_none(
+            n_states, n_actions, horizon, min(args.max_trajectories, 20_000_000)
+        )
+        request = request_for(
+            n_states,
+            n_actions,
+            horizon,
+            kind,
+            budget,
+            estimators,
+            count or 0,
+            args.test,
+            random,
+            n_params,
+        )
+        return check_request(request, settings["max_memory"], args.max_time)
+
+    if args.mdp is not None:
         try:
-            checks[estimator.name] = test_estimator_bias(
-                estimator,
+            mdp, policy, theta = load_problem(args.mdp)
+        except (OverflowError, MemoryError, RecursionError) as error:
+            raise UsageError(f"{args.mdp}: unusable numbers ({error})") from None
+        estimate = check(
+            mdp.n_states,
+            mdp.n_actions,
+            mdp.horizon,
+            policy_kind(policy),
+            policy.n_params,
+            random=False,
+        )
+    else:
+        n_states, n_actions, horizon = shape
+        estimate = check(n_states, n_actions, horizon, args.policy)
+        rng = np.random.default_rng(problem_seed)
+        discount = 1.0 if args.discount is None else args.discount
+        mdp = random_mdp(n_states, n_actions, horizon, rng, discount)
+        if args.policy == "tabular":
+            policy = TabularSoftmax(n_states, n_actions)
+        else:
+            policy = TimeDependentSoftmax(n_states, n_actions, horizon)
+        theta = policy.random_theta(rng)
+    tolerance = args.abs_tolerance
+    where = settings["executor"]
+    if where in ("threads", "processes", "dask"):
+        label = f"{where} ({args.scheduler or f'{args.workers or 2} workers'})"
+    else:
+        label = "this process"
+    user = any(e.name not in ESTIMATORS for e in estimators)
+    try:
+        with make_executor(where, args.workers, args.scheduler) as executor:
+            return verify_problem(
                 mdp,
                 policy,
                 theta,
-                grad_exact,
-                batch=batch,
+                estimators,
+                source=args.mdp or "random",
+                samples=settings["samples"],
+                seed=args.seed,
                 alpha=args.alpha,
-                exact=enumerable,
+                relative_tolerance=None if tolerance is not None else args.tolerance,
+                tolerance=tolerance,
+                method=args.test,
+                executor=executor,
+                executor_name=label,
+                max_samples=settings["max_samples"],
+                max_trajectories=args.max_trajectories,
+                bounds=args.bound,
+                progress=args.progress,
+                sample_seed=sample_seed,
+                estimate=estimate,
+                show_timing=args.progress,
             )
-        except EstimatorError:
-            raise
-        except Exception as error:
-            if estimator.name in ESTIMATORS:
-                raise
-            raise UsageError(f"estimator {estimator.name} raised {error!r}") from None
-    return {
-        "mdp": mdp,
-        "policy": policy,
-        "theta": theta,
-        "count": count,
-        "enumerable": enumerable,
-        "J": exact_objective_dp(mdp, policy, theta),
-        "grad_exact": grad_exact,
-        "grad_dp": grad_dp,
-        "checks": checks,
-    }
-
-
-def _to_json(args: argparse.Namespace, found: dict[str, Any]) -> dict[str, Any]:
-    import numpy as np
-
-    mdp = found["mdp"]
-    return {
-        "J": found["J"],
-        "grad_exact": found["grad_exact"].tolist(),
-        "grad_dp": found["grad_dp"].tolist(),
-        "grad_exact_method": "enumeration" if found["enumerable"] else "dp",
-        "max_abs_difference": float(np.max(np.abs(found["grad_exact"] - found["grad_dp"]))),
-        "mdp": {
-            "source": args.mdp or "random",
-            "states": mdp.n_states,
-            "actions": mdp.n_actions,
-            "horizon": mdp.horizon,
-            "discount": mdp.discount,
-            "policy": repr(found["policy"]),
-            "trajectories": found["count"],
-        },
-        "samples": args.samples,
-        "alpha": args.alpha,
-        "seed": args.seed,
-        "estimators": {name: c.to_json() for name, c in found["checks"].items()},
-        "ok": all(c.as_expected for c in found["checks"].values()),
-    }
-
-
-def _print_text(args: argparse.Namespace, found: dict[str, Any]) -> None:
-    import numpy as np
-
-    from pgproof.numeric.bias_test import BiasTestResult, format_array
-
-    mdp = found["mdp"]
-    method = "enumeration" if found["enumerable"] else "dynamic programming (too many to enumerate)"
-    difference = float(np.max(np.abs(found["grad_exact"] - found["grad_dp"])))
-    print(
-        f"MDP {args.mdp or 'random'}: S={mdp.n_states} A={mdp.n_actions} T={mdp.horizon} "
-        f"γ={mdp.discount:g}, {found['policy']!r}, {found['count']:.4g} trajectories"
-    )
-    print(f"J(θ) = {found['J']:.12g}")
-    print(f"∇J(θ) by {method}:\n{format_array(found['grad_exact'])}")
-    if found["enumerable"]:
-        print(f"max |enumeration - DP| = {difference:.2e}")
-    print(f"\n{args.samples} sampled trajectories, α = {args.alpha} per estimator\n")
-    print(BiasTestResult.TABLE_HEADER)
-    check: BiasTestResult
-    for check in found["checks"].values():
-        print("\n".join(check.text_lines()))
+    except (MDPError, EstimatorError, ExecutorError):
+        raise
+    except Exception as error:  # user code, or an input the library refuses
+        if user or isinstance(error, ValueError):
+            raise UsageError(f"{type(error).__name__}: {error}") from None
+        raise
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Run the check; 0 if all verdicts are as expected, 1 if not, 2 for unusable input."""
+    """Run the check; exit 0/1 by the verdicts (see the module docstring), 2 for bad input."""
     from pgproof.numeric.estimators import EstimatorError
     from pgproof.numeric.mdp import MDPError
+    from pgproof.numeric.parallel import ExecutorError
+    from pgproof.numeric.resources import ResourceError
 
     try:
-        found = _compute(args)
-    except (UsageError, MDPError, EstimatorError) as error:
-        print(f"pgproof verify: error: {error}", file=sys.stderr)
+        report = _compute(args)
+    except (UsageError, MDPError, EstimatorError, ResourceError, ExecutorError) as error:
+        message = str(error).replace("\n", " ")
+        print(f"pgproof verify: error: {message}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(_to_json(args, found), indent=2))
+        print(json.dumps(report.to_json(), indent=2))
     else:
-        _print_text(args, found)
-    return 0 if all(check.as_expected for check in found["checks"].values()) else 1
+        print(report.text())
+    return report.exit_status

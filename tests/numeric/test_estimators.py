@@ -145,3 +145,43 @@ def test_registry_lookup_and_user_loading(tmp_path):
     assert loaded.expected_unbiased and loaded.name.endswith("mine.py:zero")
     with pytest.raises(EstimatorError, match="has no function 'missing'"):
         resolve_estimator(f"{module}:missing")
+
+
+@pytest.mark.parametrize("discount", [1.0, 0.9, 0.0])
+def test_time_major_returns_equal_the_trajectory_helpers(discount):
+    from pgproof.numeric import trajectories
+    from pgproof.numeric.estimators import return_from, reward_to_go
+    from pgproof.numeric.mdp import random_mdp
+    from pgproof.numeric.policies import TabularSoftmax
+    from pgproof.numeric.trajectories import Batch
+
+    rng = np.random.default_rng(2)
+    mdp = random_mdp(3, 2, 6, rng, discount, min_reward=-1.0)
+    policy = TabularSoftmax(3, 2)
+    batch = sample_trajectories(mdp, policy, policy.random_theta(rng), 300, rng)
+    row_major = Batch(
+        *(np.ascontiguousarray(a) for a in (batch.states, batch.actions, batch.rewards))
+    )
+    for b in (batch, row_major):  # sampled batches are time-major, enumerated ones are not
+        np.testing.assert_allclose(
+            reward_to_go(b, mdp), trajectories.reward_to_go(b, mdp), atol=1e-13
+        )
+        np.testing.assert_allclose(
+            return_from(b, mdp), trajectories.return_from(b, mdp), atol=1e-13
+        )
+
+
+def test_every_builtin_declares_its_weights_and_their_bounds(problem):
+    mdp, policy, theta = problem
+    batch = sample_trajectories(mdp, policy, theta, 50, np.random.default_rng(1))
+    for name, estimator in ESTIMATORS.items():
+        assert estimator.weights is not None, name
+        w = np.asarray(estimator.weights.rule(batch, mdp, policy, theta))
+        expected = (batch.size,) if estimator.weights.per_trajectory else (batch.size, mdp.horizon)
+        assert w.shape == expected, name
+        low, high = estimator.weights.bounds(mdp, policy, theta)
+        assert low.shape == high.shape == (mdp.horizon,) and np.all(low <= high), name
+        np.testing.assert_allclose(
+            estimator(batch, mdp, policy, theta),
+            policy.score_sum(theta, batch.states, batch.actions, w),
+        )

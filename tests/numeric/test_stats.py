@@ -1,34 +1,79 @@
-"""compare_with_exact: calibrated on Gaussian data, singular covariances, deterministic bias."""
+"""compare_with_exact: three verdicts, the finite-sample test, Hotelling with diagnostics.
+
+Statistical assertions use fixed seeds and state the rate that a correct implementation
+would exceed them with under fresh randomness.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
 from pgproof.numeric.stats import compare_with_exact
 
+EXACT = np.array([0.3, -0.2, 0.1])
+BOUNDS = (EXACT - 1.0, EXACT + 1.0)
 
-@pytest.mark.parametrize("method", ["hotelling", "holm"])
-def test_false_alarm_rate_on_gaussian_data_is_at_most_alpha(method):
-    # 400 repetitions at α = 0.05 with a fixed seed: the binomial(400, 0.05) count exceeds
-    # 34 with probability < 1e-3, so the bound only fails for a miscalibrated test.
-    rng = np.random.default_rng(0)
-    exact = np.array([1.0, -2.0, 0.5])
+
+def uniform_samples(rng, m, shift=0.0):
+    return EXACT + shift + rng.uniform(-1.0, 1.0, (m, 3)) * (1.0 - abs(shift))
+
+
+@pytest.mark.parametrize("m", [20, 200, 2000])
+def test_bernstein_false_alarm_rate_is_at_most_alpha(m):
+    # 400 repetitions at α = 0.05: a binomial(400, 0.05) count exceeds 30 with probability
+    # 0.15, so ≤ 30 fails only for a test above its level (this one is conservative)
+    rng = np.random.default_rng(m)
     alarms = sum(
-        compare_with_exact(exact + rng.standard_normal((200, 3)), exact, 0.05, method).verdict
+        compare_with_exact(uniform_samples(rng, m), EXACT, 0.05, bounds=BOUNDS).verdict == "biased"
+        for _ in range(400)
+    )
+    assert alarms <= 30
+
+
+@pytest.mark.parametrize("method", ["asymptotic", "hotelling"])
+def test_asymptotic_false_alarm_rate_on_gaussian_data_is_near_alpha(method):
+    # binomial(400, 0.05) lies in [8, 34] with probability > 0.999
+    rng = np.random.default_rng(0)
+    alarms = sum(
+        compare_with_exact(EXACT + rng.standard_normal((200, 3)), EXACT, 0.05, method).verdict
         == "biased"
         for _ in range(400)
     )
-    assert 4 <= alarms <= 34
+    assert 8 <= alarms <= 34
 
 
-def test_shift_of_a_few_standard_errors_is_detected():
+def test_shift_is_detected_and_the_certain_bias_is_stated():
     rng = np.random.default_rng(1)
-    samples = rng.standard_normal((2000, 4)) + np.array([0.0, 0.0, 0.15, 0.0])
-    result = compare_with_exact(samples, np.zeros(4), alpha=0.01)
-    assert result.verdict == "biased" and result.p_value < 1e-4
-    assert result.method == "hotelling" and result.rank == 4
-    np.testing.assert_allclose(result.stderr, np.sqrt(result.variance / 2000))
+    samples = uniform_samples(rng, 20_000, shift=0.05)
+    result = compare_with_exact(samples, EXACT, alpha=0.01, bounds=BOUNDS)
+    assert result.verdict == "biased" and result.method == "bernstein"
+    assert 0 < result.bias_at_least < 0.05 < result.excluded_bias
+    assert result.p_value < 0.01
+    assert "differs from ∇J by at least" in result.statement()
+    hotelling = compare_with_exact(samples, EXACT, alpha=0.01, method="hotelling")
+    assert hotelling.verdict == "biased" and hotelling.method == "hotelling"
+
+
+def test_tolerance_makes_three_verdicts():
+    rng = np.random.default_rng(2)
+    samples = uniform_samples(rng, 5000)
+    loose = compare_with_exact(samples, EXACT, 0.01, bounds=BOUNDS, tolerance=0.5)
+    tight = compare_with_exact(samples, EXACT, 0.01, bounds=BOUNDS, tolerance=0.001)
+    none = compare_with_exact(samples, EXACT, 0.01, bounds=BOUNDS)
+    assert loose.verdict == "unbiased" and loose.excluded_bias <= 0.5
+    assert tight.verdict == "inconclusive" and tight.excluded_bias > 0.001
+    assert none.verdict == "unbiased"  # no tolerance: "consistent with unbiased"
+    assert none.excluded_bias == tight.excluded_bias
+    assert "no bias larger than" in loose.statement()
+    assert "does not reach the tolerance" in tight.statement()
+    # the confidence set holds E[ĝ] = EXACT, and δ is its largest distance to it
+    assert np.all(tight.lower <= EXACT) and np.all(tight.upper >= EXACT)
+    assert math.isclose(
+        tight.excluded_bias, max(np.max(tight.upper - EXACT), np.max(EXACT - tight.lower))
+    )
 
 
 def test_singular_covariance_is_handled_on_its_range():
@@ -40,35 +85,67 @@ def test_singular_covariance_is_handled_on_its_range():
     assert result.rank == 1 and result.verdict == "unbiased"
 
 
-def test_difference_outside_the_range_of_the_samples_is_certain_bias():
+def test_a_difference_where_the_samples_do_not_vary_is_never_p_zero():
+    # a coordinate that was never seen to move (a rare state): the asymptotic tests refuse
     rng = np.random.default_rng(3)
     z = rng.standard_normal(3000)
-    samples = np.stack([z, -z], axis=1)
-    result = compare_with_exact(samples + 1e-6, np.zeros(2), alpha=0.01)
-    assert result.p_value == 0.0 and result.verdict == "biased"
+    samples = np.stack([z, np.zeros(3000)], axis=1)
+    for method in ("asymptotic", "hotelling"):
+        result = compare_with_exact(samples, np.array([0.0, 1e-3]), 0.01, method)
+        assert result.verdict == "inconclusive" and math.isnan(result.p_value)
+        assert any("do not vary" in note for note in result.notes)
+    # with bounds the finite-sample test decides, and its p-value is never 0 from variance
+    bounded = compare_with_exact(
+        samples.clip(-5, 5), np.array([0.0, 1e-3]), 0.01, bounds=(-5.0, 5.0)
+    )
+    assert bounded.verdict in ("unbiased", "inconclusive") and bounded.p_value > 0
+
+
+def test_estimator_outside_its_range_is_certainly_biased():
+    # ∇J outside [lo, hi]: no estimator with these bounds can have mean ∇J
+    samples = np.full((10, 1), 0.5)
+    result = compare_with_exact(samples, np.array([2.0]), 0.01, bounds=(0.0, 1.0))
+    assert result.verdict == "biased" and result.p_value == 0.0
 
 
 def test_constant_estimator_equal_to_exact_is_unbiased():
     result = compare_with_exact(np.ones((10, 2)), np.ones(2))
-    assert result.p_value == 1.0 and result.verdict == "unbiased" and result.rank == 0
+    assert result.verdict == "unbiased" and result.rank == 0
+    bounded = compare_with_exact(np.ones((10, 2)), np.ones(2), bounds=(0.0, 2.0))
+    assert bounded.verdict == "unbiased"
 
 
-def test_few_samples_fall_back_to_holm():
+def test_hotelling_is_declined_where_its_diagnostics_fail():
     rng = np.random.default_rng(4)
-    result = compare_with_exact(rng.standard_normal((5, 8)), np.zeros(8), method="auto")
-    assert result.method == "holm"
-    with pytest.raises(ValueError, match="Hotelling's T² needs m > rank"):
-        compare_with_exact(rng.standard_normal((5, 8)), np.zeros(8), method="hotelling")
+    few = rng.standard_normal((30, 8))
+    result = compare_with_exact(few, np.zeros(8), method="hotelling")
+    assert result.verdict == "inconclusive" and result.method == "none"
+    assert any("Hotelling declined" in note and "rank" in note for note in result.notes)
+    # rare, skewed events: declined, and with bounds the finite-sample test takes over
+    rare = (rng.random((2000, 1)) < 0.002).astype(float)
+    skewed = compare_with_exact(rare, np.array([0.002]), method="hotelling", bounds=(0.0, 1.0))
+    assert skewed.method == "bernstein" and skewed.verdict == "unbiased"
+    assert any("skewness" in note for note in skewed.notes)
+    legacy = compare_with_exact(rare, np.array([0.002]))  # asymptotic: reported, not enforced
+    assert legacy.method == "asymptotic"
+    assert any("not validated" in note for note in legacy.notes)
 
 
 @pytest.mark.parametrize(
-    ("samples", "exact", "alpha", "message"),
+    ("samples", "exact", "alpha", "kwargs", "message"),
     [
-        (np.zeros((1, 2)), np.zeros(2), 0.01, "at least 2 samples"),
-        (np.zeros((5, 3)), np.zeros(2), 0.01, r"shape \[5, 3\], expected \[5, 2\]"),
-        (np.zeros((5, 2)), np.zeros(2), 1.5, r"alpha must lie in \(0, 1\)"),
+        (np.zeros((1, 2)), np.zeros(2), 0.01, {}, "at least 2 samples"),
+        (np.zeros((5, 3)), np.zeros(2), 0.01, {}, r"shape \[5, 3\], expected \[5, 2\]"),
+        (np.zeros((5, 2)), np.zeros(2), 1.5, {}, r"alpha must lie in \(0, 1\)"),
+        (np.zeros((5, 2)), np.zeros(2), 0.01, {"method": "bernstein"}, "needs bounds"),
+        (np.zeros((5, 2)), np.zeros(2), 0.01, {"method": "holm"}, "method must be one of"),
     ],
 )
-def test_bad_arguments(samples, exact, alpha, message):
+def test_bad_arguments(samples, exact, alpha, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        compare_with_exact(samples, exact, alpha)
+        compare_with_exact(samples, exact, alpha, **kwargs)
+
+
+def test_samples_outside_the_declared_bounds_are_refused():
+    with pytest.raises(ValueError, match="outside its bounds"):
+        compare_with_exact(np.full((5, 1), 3.0), np.array([3.0]), bounds=(0.0, 1.0))
