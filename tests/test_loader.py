@@ -322,3 +322,178 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path) 
         read_bytes(path, 99)
     with pytest.raises(ReadError, match="no such file"):
         read_bytes(tmp_path / "absent.json", 99)
+
+
+# --------------------------------------------------------------------------- every error
+
+
+def all_errors(tmp_path: Path, body: str, header: str = HEADER) -> list[DerivationFileError]:
+    with pytest.raises(DerivationFileError) as info:
+        load_derivation(write(tmp_path, body, header))
+    return list(getattr(info.value, "errors", [info.value]))
+
+
+MANY = """
+[[step]]
+formula = 'J(\\theta) = E_{\\tau \\sim p_{\\theta}(\\tau)}[r(\\tau)]'
+by = "defintion"
+from = "self"
+label = "def"
+
+[[step]]
+formula = '= \\int p_{\\theta}(\\tau) r(\\tau) d \\tau'
+by = "log trick"
+
+[[step]]
+formula = 'J(\\theta) = E[q(\\tau)]'
+by = "definition"
+from = "deff"
+colour = "red"
+
+[[step]]
+formula = '\\sum_{t'=t}^{T} r_t = 1'
+by = "algebra"
+
+[[step]]
+formula = "\\theta = \\theta"
+using = "later"
+"""
+
+
+def test_every_error_of_a_file_is_reported_in_one_run(tmp_path: Path) -> None:
+    errors = all_errors(tmp_path, MANY, HEADER.replace('source = "s"\n', 'source = "s"\nx = 1\n'))
+    expected = [
+        (3, None, "unknown key 'x' (known: expect, notation"),
+        (9, 1, "unknown rule 'defintion' (did you mean definition"),
+        (15, 2, "unknown rule 'log trick': “log trick” is what authors call"),
+        (19, 3, "unknown key 'colour' (known: by, factor, "),
+        (19, 3, 'from must be "previous", "self", a step number or a step\'s label'),
+        (19, 3, "q is not defined by this notation"),
+        (25, None, "not valid TOML: Expected newline or end of document"),
+        (29, 5, 'the formula is a "…" string, where a backslash starts an escape'),
+        (29, 5, "using must be a step number or a step's label"),
+    ]
+    assert len(errors) == len(expected)
+    for error, (line, step, start) in zip(errors, expected, strict=True):
+        assert (error.line, error.step) == (line, step) and error.message.startswith(start)
+    assert "(did you mean 'def'?)" in errors[4].message
+    assert errors[5].column == 26 and errors[6].column == 20
+    assert "write the formula between triple quotes" in errors[6].message
+
+
+def test_the_cli_prints_every_error_and_counts_the_file_once(tmp_path: Path, capsys) -> None:
+    from pgproof.cli import main
+
+    path = write(tmp_path, MANY)
+    assert main(["check", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert "0 of 0 derivations as expected, 1 unusable" in out
+    assert err.count(f"pgproof: error: {path}:") == 8 and "Traceback" not in err
+
+
+def test_broken_toml_in_two_steps_is_two_errors_and_the_rest_is_still_checked(
+    tmp_path: Path,
+) -> None:
+    body = (
+        "[[step]]\nformula = 'J(\\theta) = E[r(\\tau)]' x\n"
+        "[[step]]\nformula = '= 1'\nby = 'algebr'\n"
+        "[[step]]\nformula = = 2\n"
+    )
+    errors = all_errors(tmp_path, body)
+    assert [(e.line, e.message[:22]) for e in errors] == [
+        (7, "not valid TOML: Expect"),
+        (9, "unknown rule 'algebr' "),
+        (12, "not valid TOML: Invali"),
+    ]
+
+
+def test_a_prime_in_a_literal_string_gets_a_hint(tmp_path: Path) -> None:
+    body = "[[step]]\nformula = '\\sum_{t'=t}^{T} r(s_{t'}, a_{t'})'\nby = 'algebra'\n"
+    (error,) = all_errors(tmp_path, body)
+    assert (error.line, error.column) == (7, 20)
+    assert "the ' after “…\\sum_{t” ends the '…' string (a prime, as in t', is a quote" in (
+        error.message
+    )
+    assert "write the formula between triple quotes, formula = '''…'''" in error.message
+    fixed = body.replace("formula = '\\sum_{t'=t}^{T} r(s_{t'}, a_{t'})'", (
+        "formula = '''\\sum_{t'=t}^{T} r(s_{t'}, a_{t'}) = 1'''"
+    ))  # fmt: skip
+    assert len(load_derivation(write(tmp_path, fixed)).steps) == 1
+
+
+def test_latex_in_a_basic_string_gets_a_hint(tmp_path: Path) -> None:
+    (error,) = all_errors(tmp_path, '[[step]]\nformula = "J(\\sum) = 1"\n')
+    assert "not valid TOML" in error.message
+    assert 'in a "…" string a backslash starts an escape' in error.message
+    (error,) = all_errors(tmp_path, '[[step]]\nformula = "J(\\theta) = 1"\n')
+    assert error.step == 1 and "\\t is a tab" in error.message
+
+
+def test_a_file_missing_two_keys_says_so_in_one_line(tmp_path: Path) -> None:
+    (error,) = all_errors(tmp_path, "", 'title = "t"\n')
+    assert error.message == "a derivation needs source (a string) and at least one [[step]]"
+
+
+# --------------------------------------------------------------------------- labels
+
+LABELLED = """
+[[step]]
+formula = '''p_{\\theta}(\\tau) \\nabla_{\\theta} \\log p_{\\theta}(\\tau)
+  = \\nabla_{\\theta} p_{\\theta}(\\tau)'''
+by = "log_derivative_trick"
+from = "self"
+label = "logtrick"
+
+[[step]]
+formula = 'J(\\theta) = \\int p_{\\theta}(\\tau) r(\\tau) d\\tau'
+by = ["definition", "expectation_to_integral"]
+from = "self"
+label = "objective"
+
+[[step]]
+formula = '''\\nabla_{\\theta} J(\\theta)
+  = \\int \\nabla_{\\theta} p_{\\theta}(\\tau) r(\\tau) d\\tau'''
+by = ["differentiate_both_sides", "grad_under_integral", "constant_factor"]
+from = "objective"
+
+[[step]]
+formula = '= \\int p_{\\theta}(\\tau) \\nabla_{\\theta} \\log p_{\\theta}(\\tau) r(\\tau) d\\tau'
+by = "substitute"
+using = "logtrick"
+"""
+
+
+def test_steps_refer_to_each_other_by_label(tmp_path: Path) -> None:
+    d = load_derivation(write(tmp_path, LABELLED, 'title = "t"\nsource = "s"\n'))
+    assert [s.source for s in d.steps] == ["self", "self", 2, "previous"]
+    assert d.steps[3].reference == 1
+    assert check_derivation(d).verdict == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('from = "objective"', 'from = "objectve"',
+         "from must be \"previous\", \"self\", a step number or a step's label: no step is "
+         "labelled 'objectve' (did you mean 'objective'?)"),
+        ('using = "logtrick"', 'using = "nowhere"',
+         "using must be a step number or a step's label: no step is labelled 'nowhere' (the "
+         "labels are 'logtrick', 'objective')"),
+        ('label = "logtrick"', 'label = "objective"',
+         "the label 'objective' is already step 1's: labels must differ"),
+        ('from = "objective"', "from = 4", "from must name an earlier step (1..2), not 4"),
+        ('using = "logtrick"', 'using = "previous"', "no step is labelled 'previous'"),
+        ('label = "objective"', 'label = "7"', "7 cannot be a label"),
+        ('label = "objective"', 'label = "self"', '"self" cannot be a label'),
+    ],
+)  # fmt: skip
+def test_label_errors(tmp_path: Path, old: str, new: str, message: str) -> None:
+    body = LABELLED.replace(old, new, 1)
+    errors = all_errors(tmp_path, body, 'title = "t"\nsource = "s"\n')
+    assert any(message in e.message for e in errors), errors
+
+
+def test_a_label_of_a_later_step(tmp_path: Path) -> None:
+    body = LABELLED.replace('from = "objective"', 'from = "later"') + 'label = "later"\n'
+    (error,) = all_errors(tmp_path, body, 'title = "t"\nsource = "s"\n')
+    assert "from = 'later' names step 4, which comes later" in error.message

@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .common import add_timeout_option
 
 EXAMPLES = """examples:
   pgproof check                          # derivations/ here, else the bundled seeds
   pgproof check derivations/000_*.pgproof.toml
+  pgproof check notes.md                 # a document: .tex, .md, .rst, .ipynb
+  pgproof check notes.tex --preamble macros.tex
   pgproof check --json derivations/ > report.json
   pgproof check --numeric --trials 10 --seed 1 --witness-dir witnesses/
+
+A document's display maths is read as the derivation: each '=' of a display is a step,
+\\text{} notes are hints, \\label{} names a step, the author's \\newcommand macros are
+expanded, and the notation is read from the symbols the document uses (or from its front
+matter). Every error of every file is printed, with file:line:column.
 
 --numeric also evaluates both sides of every step on random tabular MDPs: accepted steps
 are confirmed, refused ones get a witness (an MDP, θ and two numbers that differ; written
@@ -26,12 +34,24 @@ checker bug), 2 unusable input, 70 a pgproof bug
 
 def run_check(args: argparse.Namespace) -> int:
     from ..output import is_unicode_stream
-    from .common import budget_keywords, check_output_folder, load_and_check, print_errors
+    from .common import (
+        budget_keywords,
+        check_output_folder,
+        is_document,
+        load_and_check,
+        print_errors,
+    )
 
     if args.numeric and args.witness_dir is not None:
         check_output_folder(args.witness_dir, "--witness-dir")
     timeout = getattr(args, "timeout", None)
-    reports, errors = load_and_check(args.paths, timeout)
+    preamble = getattr(args, "preamble", None)
+    if preamble is not None:
+        from .common import CommandError
+
+        if not Path(preamble).exists():
+            raise CommandError(f"--preamble {preamble}: no such file")
+    reports, errors = load_and_check(args.paths, timeout, preamble)
     numeric: list = [None] * len(reports)
     finals: list = [None] * len(reports)
     if args.numeric:
@@ -52,6 +72,8 @@ def run_check(args: argparse.Namespace) -> int:
                 data = n.add_to_json(data)
             if f is not None:
                 data["numeric"]["final_estimate"] = f.to_json()
+            if is_document(r.derivation):
+                data["document"] = {"read": list(r.derivation.notes)}
             out.append(data)
         # \u escapes where the terminal cannot encode UTF-8: the JSON stays the same data
         ascii_only = not is_unicode_stream(sys.stdout)
@@ -59,15 +81,19 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         for r, n, f in zip(reports, numeric, finals, strict=True):
             print(r.text())
+            if is_document(r.derivation):
+                for note in r.derivation.notes:
+                    print(f"  {note}")
             if n is not None:
                 print(n.text())
             if f is not None:
                 print(f.text())
             print()
         good = sum(r.as_expected for r in reports)
+        unusable = getattr(errors, "files", len(errors))
         print(
             f"{good} of {len(reports)} derivations as expected"
-            + (f", {len(errors)} unusable" if errors else "")
+            + (f", {unusable} unusable" if errors else "")
         )
     bugs = [
         f"{r.derivation.file}: step {s.index}"
@@ -115,7 +141,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (*.pgproof.toml)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or folders (*.pgproof.toml), or documents (.tex, .md, .rst, .ipynb)",
+    )
+    p.add_argument(
+        "--preamble",
+        metavar="FILE",
+        help="a LaTeX file of \\newcommand/\\DeclareMathOperator macros (and %% pgproof: "
+        "front matter) the documents use",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(
         "--numeric",

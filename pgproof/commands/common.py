@@ -32,27 +32,42 @@ def default_paths() -> list[Path]:
     return [Path(str(resources.files("pgproof") / "examples"))]
 
 
-def load_all(paths: list[str]) -> tuple[list[Derivation], list[str]]:
-    """Load every derivation named by ``paths``; unusable input becomes an error line."""
+class LoadErrors(list):
+    """Error lines (``file:line:column: message``), and how many files they are about."""
+
+    files: int = 0
+
+    def add_file(self, exc: BaseException) -> None:
+        """Every error of one unusable file (a file's errors are reported all at once)."""
+        self.extend(str(e) for e in getattr(exc, "errors", None) or [exc])
+        self.files += 1
+
+
+def load_all(paths: list[str], preamble: str | None = None) -> tuple[list[Derivation], LoadErrors]:
+    """Load every derivation named by ``paths`` (``*.pgproof.toml`` files, and documents:
+    ``.tex``, ``.md``, ``.rst``, ``.ipynb``); unusable input becomes error lines, every
+    error of every file.  ``preamble``: a LaTeX file of macros the documents use."""
     from ..files import DerivationFileError, derivation_files, load_derivation
     from ..symbolic.derivation import DerivationError
 
     chosen = [Path(p) for p in paths] if paths else default_paths()
     files: list[Path] = []
-    errors: list[str] = []
+    errors = LoadErrors()
     for p in chosen:
         if not p.exists():
             errors.append(f"{p}: no such file or folder")
+            errors.files += 1
         else:
             files.extend(derivation_files([p]))
     derivations: list[Derivation] = []
     for f in files:
         try:
-            derivations.append(load_derivation(f))
+            derivations.append(load_derivation(f, preamble))
         except (DerivationFileError, DerivationError) as exc:
-            errors.append(str(exc))
+            errors.add_file(exc)
     if not files and not errors:
         errors.append(f"no derivation files (*.pgproof.toml) under {', '.join(map(str, chosen))}")
+        errors.files += 1
     return derivations, errors
 
 
@@ -82,14 +97,14 @@ def budget_keywords(function: Any, timeout: float | None) -> dict[str, float]:
 
 
 def load_and_check(
-    paths: list[str], timeout: float | None = None
+    paths: list[str], timeout: float | None = None, preamble: str | None = None
 ) -> tuple[list[DerivationReport], list[str]]:
     """Load and check every derivation; unusable input becomes an error line (file:line)."""
     from ..files import DerivationFileError
     from ..symbolic.checker import check_derivation
     from ..symbolic.derivation import DerivationError
 
-    derivations, errors = load_all(paths)
+    derivations, errors = load_all(paths, preamble)
     reports: list[DerivationReport] = []
     budget = budget_keywords(check_derivation, timeout)
     for d in derivations:
@@ -99,7 +114,16 @@ def load_and_check(
             errors.append(
                 str(DerivationFileError(str(d.file), exc.message, exc.line, None, exc.step))
             )
+            if isinstance(errors, LoadErrors):
+                errors.files += 1
     return reports, errors
+
+
+def is_document(derivation: Derivation) -> bool:
+    """Whether a derivation was read from a document (not a ``*.pgproof.toml`` file)."""
+    from ..documents import document_kind
+
+    return derivation.file is not None and document_kind(derivation.file) is not None
 
 
 def print_errors(errors: list[str]) -> None:

@@ -23,59 +23,65 @@ LaTeX grammar; nothing in it is ever executed or handed to ``sympify``::
     terms = ['\\log p(\\mathbf{s}_1)']   # terms the author says are free of θ
     factor = 'p_\\theta(\\tau)'          # what multiply_divide multiplies by
 
-Errors name the file, the line, the step, the column and what is wrong.  Text that is
-printed later (title, source, notes, reasons, rule and notation names) is checked here:
-no control characters (an ANSI escape, a carriage return) in any of it, and notation
-names that pass :func:`pgproof.safety.check_latex`, since they are printed as LaTeX.
+A step may carry ``label = "logtrick"``; ``from`` and ``using`` then name it by its label
+as well as by its number (labels are resolved to numbers here).
+
+Errors name the file, the line, the step, the column and what is wrong, and every error
+of a file is reported in one run: the reader recovers at the next key and the next step
+(and, when the TOML itself is broken, at the next table).  Text that is printed later
+(title, source, notes, reasons, rule and notation names) is checked here: no control
+characters (an ANSI escape, a carriage return) in any of it, and notation names that pass
+:func:`pgproof.safety.check_latex`, since they are printed as LaTeX.
+
+A document (``.tex``, ``.md``, ``.rst``, ``.ipynb``) is read by :mod:`pgproof.documents`;
+:func:`load_derivation` sends it there.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import fields
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sympy import Basic
 
 from pgproof.latex.parser import LatexError, parse_expression, parse_formula
-from pgproof.safety import UnsafeLatex, check_latex, control_character
+from pgproof.safety import control_character
 from pgproof.symbolic.derivation import Derivation, ExpectedRejection, Step
-from pgproof.symbolic.notation import TRAJECTORY_SPACES, Notation
-from pgproof.symbolic.objects import DENSITY_STYLES
-from pgproof.symbolic.rules import UnknownRule, lookup
+from pgproof.symbolic.notation import Notation
 
 from . import SUFFIX
 from .chains import ChainError, chain_sides
-from .errors import DerivationFileError
+from .errors import DerivationFileError, ErrorList
+from .labels import LabelError, check_label, resolve
 from .lines import FileLines
 from .read import MAX_NESTING, read_text, toml_depth
+from .schema import (
+    BASIC_STRING,
+    NOTATION_FIELDS,
+    NOTATION_KEYS,
+    close_match,
+    notation_value,
+    toml_hint,
+    unknown_rule,
+)
 
 __all__ = ["SUFFIX", "derivation_files", "load_derivation"]
 
-#: how the objective is written: J(θ) or J(π_θ)
-OBJECTIVE_STYLES = ("theta", "policy")
-#: notation keys that choose among fixed spellings (the others are names)
-NOTATION_CHOICES = {
-    "density_style": DENSITY_STYLES,
-    "objective_style": OBJECTIVE_STYLES,
-    "trajectory_space": TRAJECTORY_SPACES,
-}
-#: longest notation name
-MAX_NAME = 100
 
 TOP_KEYS = {"title", "source", "status", "notation", "expect", "step", "notes"}
-STEP_KEYS = {"formula", "by", "from", "using", "terms", "factor", "note"}
-NOTATION_KEYS = {f.name.rstrip("_") for f in fields(Notation)}
+STEP_KEYS = {"formula", "by", "from", "using", "terms", "factor", "note", "label"}
 
 
 class _Reader:
-    """Turns the parsed TOML tables into a Derivation, with file:line in every error."""
+    """Turns the parsed TOML tables into a Derivation; every error is collected."""
 
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, text: str, errors: ErrorList) -> None:
         self.path = str(path)
         self.where = FileLines(text)
+        self.errors = errors
         self.last: tuple[Basic | None, Basic] | None = None  # the previous step's (lhs, rhs)
 
     def fail(
@@ -89,8 +95,24 @@ class _Reader:
             line = self.where.step_line(step)
         return DerivationFileError(self.path, message, line, column, step)
 
+    def report(self, message: str, **where: Any) -> None:
+        self.errors.append(self.fail(message, **where))
+
+    def attempt(self, function: Callable[..., Any], *args: Any, **kw: Any) -> tuple[bool, Any]:
+        """(True, value), or (False, None) with the error collected."""
+        try:
+            return True, function(*args, **kw)
+        except DerivationFileError as exc:
+            self.errors.append(exc)
+            return False, None
+
     def key_line(self, key: str) -> int | None:
         return self.where.key_line(key)
+
+    def step_key_line(self, k: int, key: str) -> int | None:
+        """Where an error about step k's ``key`` is reported: the step's line (its
+        ``formula =``), so that every error of a step names the same place."""
+        return self.where.step_line(k)
 
     def text(
         self,
@@ -109,65 +131,37 @@ class _Reader:
             raise self.fail(f"{what} contains the control character {bad}", step=step, line=line)
         return value
 
-    def name(self, key: str, value: str) -> str:
-        """A notation name: non-empty, short, printable LaTeX on the allowlist."""
-        line = self.key_line(key)
-        shown = f"notation {key}"
-        if not value.strip():
-            raise self.fail(f"{shown} must not be empty", line=line)
-        if len(value) > MAX_NAME:
-            raise self.fail(
-                f"{shown} is {len(value)} characters long (at most {MAX_NAME})", line=line
-            )
-        self.text(value, shown, line=line)
-        try:
-            check_latex(value)
-        except UnsafeLatex as exc:
-            raise self.fail(f"{shown} cannot be a name: {exc}", line=line) from None
-        return value
-
-    def notation(self, table: Any) -> Notation:
+    def notation(self, table: Any) -> Notation | None:
+        """The notation, or None when it is unusable (its errors collected)."""
         if table is None:
             return Notation()
         if not isinstance(table, dict):
-            raise self.fail("[notation] must be a table", line=self.key_line("notation"))
-        unknown = sorted(set(table) - NOTATION_KEYS)
-        if unknown:
-            raise self.fail(
-                f"unknown notation key {unknown[0]!r} (known: {', '.join(sorted(NOTATION_KEYS))})",
-                line=self.key_line(unknown[0]),
+            self.report("[notation] must be a table", line=self.key_line("notation"))
+            return None
+        usable = True
+        for key in sorted(set(table) - NOTATION_KEYS):
+            usable = False
+            self.report(
+                f"unknown notation key {key!r}{close_match(key, NOTATION_KEYS)} "
+                f"(known: {', '.join(sorted(NOTATION_KEYS))})",
+                line=self.key_line(key),
             )
         kwargs: dict[str, Any] = {}
-        for f in fields(Notation):
-            key = f.name.rstrip("_")
+        for key, f in NOTATION_FIELDS.items():
             if key not in table:
                 continue
-            value = table[key]
-            if isinstance(f.default, tuple):
-                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                    raise self.fail(
-                        f"notation {key} must be a list of strings", line=self.key_line(key)
-                    )
-                value = tuple(self.name(key, v) for v in value)
-            elif not isinstance(value, type(f.default)) or isinstance(value, bool):
-                raise self.fail(
-                    f"notation {key} must be a {type(f.default).__name__}, not {value!r}",
-                    line=self.key_line(key),
-                )
-            elif key in NOTATION_CHOICES:
-                if value not in NOTATION_CHOICES[key]:
-                    choices = ", ".join(map(repr, NOTATION_CHOICES[key]))
-                    raise self.fail(
-                        f"notation {key} must be one of {choices}, not {value!r}",
-                        line=self.key_line(key),
-                    )
-            elif isinstance(value, str):
-                self.name(key, value)
-            kwargs[f.name] = value
+            try:
+                kwargs[f.name] = notation_value(key, table[key])
+            except ValueError as exc:
+                usable = False
+                self.report(str(exc), line=self.key_line(key))
+        if not usable:
+            return None
         try:
             return Notation(**kwargs)
         except ValueError as exc:
-            raise self.fail(f"notation: {exc}", line=self.key_line("notation")) from None
+            self.report(f"notation: {exc}", line=self.key_line("notation"))
+            return None
 
     def expected(self, table: Any) -> ExpectedRejection | None:
         if table is None:
@@ -191,37 +185,42 @@ class _Reader:
         return ExpectedRejection(step, table["rule"], table["condition"], reason)
 
     def expression(self, text: Any, notation: Notation, k: int, what: str) -> Basic:
+        line = self.step_key_line(k, what)
         if not isinstance(text, str):
-            raise self.fail(f"{what} must be a LaTeX string", step=k)
+            raise self.fail(f"{what} must be a LaTeX string", step=k, line=line)
         try:
             return parse_expression(text, notation)
         except LatexError as exc:
-            raise self.fail(f"{what}: {exc.message}", step=k) from None
+            raise self.fail(f"{what}: {exc.message}", step=k, line=line) from None
 
     def rules(self, k: int, table: dict) -> tuple[str, ...]:
         rules = table.get("by", [])
         rules = [rules] if isinstance(rules, str) else rules
+        line = self.step_key_line(k, "by")
         if not (isinstance(rules, list) and all(isinstance(r, str) for r in rules)):
-            raise self.fail("by must be a rule name or a list of rule names", step=k)
+            raise self.fail("by must be a rule name or a list of rule names", step=k, line=line)
+        good = True
         for name in rules:
-            self.text(name, "by", step=k)
-            try:
-                lookup(name)
-            except UnknownRule as exc:
-                raise self.fail(str(exc), step=k) from None
+            ok, _ = self.attempt(self.text, name, "by", line=line, step=k)
+            message = unknown_rule(name) if ok else None
+            if message is not None:
+                self.report(message, step=k, line=line)
+            good = good and ok and message is None
+        if not good:
+            raise _Reported()
         return tuple(rules)
 
-    def step(self, k: int, table: Any, notation: Notation) -> Step:
-        if not isinstance(table, dict):
-            raise self.fail("[[step]] must be a table", step=k)
-        unknown = sorted(set(table) - STEP_KEYS)
-        if unknown:
+    def formula(self, k: int, formula: str, notation: Notation) -> tuple[Any, Basic | None, Basic]:
+        line = self.where.step_line(k)
+        if any(ch in formula for ch in "\t\b\f\n\r") and BASIC_STRING.match(
+            self.where.line_text(line)
+        ):
             raise self.fail(
-                f"unknown key {unknown[0]!r} (known: {', '.join(sorted(STEP_KEYS))})", step=k
+                'the formula is a "…" string, where a backslash starts an escape (\\t is a '
+                "tab, \\n a new line, \\b a backspace): write LaTeX between single quotes, "
+                "formula = '…' (or '''…''' when it holds a ')",
+                step=k,
             )
-        formula = table.get("formula")
-        if not isinstance(formula, str):
-            raise self.fail("every step needs a formula (a LaTeX string)", step=k)
         try:
             parts = parse_formula(formula, notation)
         except LatexError as exc:
@@ -231,87 +230,313 @@ class _Reader:
             lhs, rhs = chain_sides(parts, notation, self.last)
         except ChainError as exc:
             raise self.fail(str(exc), step=k) from None
-        resolved_lhs = lhs if lhs is not None else (self.last[0] if self.last else None)
-        self.last = (resolved_lhs, rhs)
-        rules = self.rules(k, table)
-        source = table.get("from", "previous")
-        if not (
-            source in ("previous", "self")
-            or (isinstance(source, int) and not isinstance(source, bool))
-        ):
-            raise self.fail(
-                f'from must be "previous", "self" or a step number, not {source!r}', step=k
+        return parts, lhs, rhs
+
+    def reference(self, k: int, table: dict, key: str, default: Any) -> Any:
+        """``from`` or ``using`` as written: a word, a number or a label (resolved later)."""
+        value = table.get(key, default)
+        line = self.step_key_line(k, key)
+        words = ("previous", "self") if key == "from" else ()
+        if value is None or value in words:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip():
+            self.text(value, key, step=k, line=line)
+            return value.strip()
+        expected = '"previous", "self", ' if key == "from" else ""
+        raise self.fail(
+            f"{key} must be {expected}a step number or a step's label, not {value!r}",
+            step=k,
+            line=line,
+        )
+
+    def label(self, k: int, table: Any) -> str | None:
+        if not isinstance(table, dict) or "label" not in table:
+            return None
+        try:
+            return check_label(self.text(table["label"], "label", step=k))
+        except LabelError as exc:
+            raise self.fail(str(exc), step=k, line=self.step_key_line(k, "label")) from None
+
+    def step(self, k: int, table: Any, notation: Notation | None) -> dict[str, Any] | None:
+        """Step k's keyword arguments (labels not yet resolved), or None when it has errors
+        (collected)."""
+        if table is None:  # its TOML is broken: reported already
+            self.last = None
+            return None
+        if not isinstance(table, dict):
+            self.report("[[step]] must be a table", step=k)
+            self.last = None
+            return None
+        good = True
+        for key in sorted(set(table) - STEP_KEYS):
+            good = False
+            self.report(
+                f"unknown key {key!r}{close_match(key, STEP_KEYS)} "
+                f"(known: {', '.join(sorted(STEP_KEYS))})",
+                step=k,
+                line=self.step_key_line(k, key),
             )
-        using = table.get("using")
-        if using is not None and (not isinstance(using, int) or isinstance(using, bool)):
-            raise self.fail("using must be a step number", step=k)
-        terms = table.get("terms", [])
-        if not isinstance(terms, list):
-            raise self.fail("terms must be a list of LaTeX strings", step=k)
+        formula = table.get("formula")
+        lhs = rhs = parts = None
+        if not isinstance(formula, str):
+            good = False
+            self.report("every step needs a formula (a LaTeX string)", step=k)
+            self.last = None
+        elif notation is not None:
+            ok, got = self.attempt(self.formula, k, formula, notation)
+            if ok:
+                parts, lhs, rhs = got
+                resolved_lhs = lhs if lhs is not None else (self.last[0] if self.last else None)
+                self.last = (resolved_lhs, rhs)
+            else:
+                good = False
+                self.last = None
+        try:
+            rules = self.rules(k, table)
+        except _Reported:
+            rules, good = (), False
+        except DerivationFileError as exc:
+            self.errors.append(exc)
+            rules, good = (), False
+        ok_from, source = self.attempt(self.reference, k, table, "from", "previous")
+        ok_using, using = self.attempt(self.reference, k, table, "using", None)
+        good = good and ok_from and ok_using
+        terms: list[Basic] = []
+        raw_terms = table.get("terms", [])
+        if not isinstance(raw_terms, list):
+            good = False
+            self.report(
+                "terms must be a list of LaTeX strings",
+                step=k,
+                line=self.step_key_line(k, "terms"),
+            )
+        elif notation is not None:
+            for t in raw_terms:
+                ok, term = self.attempt(self.expression, t, notation, k, "terms")
+                good = good and ok
+                terms.append(term)
         factor = table.get("factor")
-        note = self.text(table.get("note", ""), "note", step=k, multiline=True)
-        return Step(
+        if factor is not None and notation is not None:
+            ok, factor = self.attempt(self.expression, factor, notation, k, "factor")
+            good = good and ok
+        ok, note = self.attempt(self.text, table.get("note", ""), "note", step=k, multiline=True)
+        good = good and ok
+        if not good or notation is None:
+            return None
+        return dict(
             rhs=rhs,
             rules=rules,
             lhs=lhs,
             source=source,
             reference=using,
-            terms=tuple(self.expression(t, notation, k, "terms") for t in terms),
-            factor=None if factor is None else self.expression(factor, notation, k, "factor"),
+            terms=tuple(terms),
+            factor=factor,
             note=note,
             latex=formula,
             line=self.where.step_line(k),
-            readings=parts.readings,
+            readings=tuple(parts.readings),
         )
 
+    def labels(self, tables: list[Any]) -> dict[str, int]:
+        """label → step number (duplicates and bad labels reported)."""
+        labels: dict[str, int] = {}
+        for k, table in enumerate(tables, start=1):
+            ok, name = self.attempt(self.label, k, table)
+            if not ok or name is None:
+                continue
+            if name in labels:
+                self.report(
+                    f"the label {name!r} is already step {labels[name]}'s: labels must differ",
+                    step=k,
+                    line=self.step_key_line(k, "label"),
+                )
+                continue
+            labels[name] = k
+        return labels
 
-def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    def resolve(
+        self, steps: list[dict[str, Any] | None], labels: dict[str, int], tables: list[Any]
+    ) -> None:
+        """Labels in ``from`` and ``using`` → step numbers (in place); every reference is
+        checked, also those of steps with other errors."""
+        for k, table in enumerate(tables, start=1):
+            if not isinstance(table, dict):
+                continue
+            changes: dict[str, Any] = {}
+            failed = False
+            for key, name in (("from", "source"), ("using", "reference")):
+                value = table.get(key)
+                words = ("previous", "self") if key == "from" else ()
+                if value is None or value in words or isinstance(value, bool):
+                    continue
+                if not isinstance(value, (int, str)) or (
+                    isinstance(value, str) and not value.strip()
+                ):
+                    continue  # reported by reference()
+                try:
+                    changes[name] = resolve(
+                        value.strip() if isinstance(value, str) else value, k, labels, key
+                    )
+                except LabelError as exc:
+                    failed = True
+                    self.report(str(exc), step=k, line=self.step_key_line(k, key))
+            step = steps[k - 1] if k <= len(steps) else None
+            if step is None:
+                continue
+            if failed:
+                steps[k - 1] = None
+            else:
+                step.update(changes)
+
+
+class _Reported(Exception):
+    """Errors of a key were collected already."""
+
+
+# --------------------------------------------------------------------------- TOML
+
+
+def _decode_error(exc: tomllib.TOMLDecodeError, lines: FileLines, offset: int = 0) -> tuple:
+    """(message, line, column) for a TOML error, with a hint for the traps of LaTeX in TOML."""
+    match = re.search(r"line (\d+), column (\d+)", str(exc))
+    line, col = (int(match[1]) + offset, int(match[2])) if match else (None, None)
+    message = "not valid TOML: " + str(exc).split(" (at line")[0]
+    return message + toml_hint(message, lines.line_text(line)), line, col
+
+
+_HEADER = re.compile(r"^[ \t]*\[(\[)?[ \t]*([A-Za-z0-9_\-]*)")
+
+
+def _string_spans(text: str) -> list[tuple[int, int]]:
+    from .read import _TOML_TOKEN
+
+    return [m.span() for m in _TOML_TOKEN.finditer(text) if m.group()[0] in "\"'#"]
+
+
+def _sections(text: str) -> list[tuple[int, str, bool, str]]:
+    """The file cut at its table headers: (first line index, table name, is [[array]], text)."""
+    spans = _string_spans(text)
+    cuts: list[tuple[int, int, str, bool]] = []  # (offset, line index, name, array)
+    offset = 0
+    span_index = 0
+    for index, line in enumerate(text.split("\n")):
+        while span_index < len(spans) and spans[span_index][1] <= offset:
+            span_index += 1
+        inside = span_index < len(spans) and spans[span_index][0] < offset < spans[span_index][1]
+        m = _HEADER.match(line)
+        if m is not None and not inside and "=" not in line.split("]")[0]:
+            cuts.append((offset, index, m.group(2), m.group(1) is not None))
+        offset += len(line) + 1
+    sections = []
+    starts = [(0, 0, "", False), *cuts]
+    for n, (start, index, name, array) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(text)
+        sections.append((index, name, array, text[start:end]))
+    return sections
+
+
+def _parse_sections(path: Path, text: str, errors: ErrorList) -> tuple[dict[str, Any], set[str]]:
+    """Parse a broken TOML file table by table: every syntax error, and the tables that parse."""
+    lines = FileLines(text)
+    data: dict[str, Any] = {}
+    broken: set[str] = set()
+    for index, name, array, chunk in _sections(text):
+        try:
+            parsed = tomllib.loads(chunk)
+        except tomllib.TOMLDecodeError as exc:
+            message, line, col = _decode_error(exc, lines, index)
+            errors.add(message, line, col)
+            broken.add(name or "top")
+            if name == "step" and array:
+                data.setdefault("step", []).append(None)
+            continue
+        except RecursionError:
+            errors.add("arrays or tables nest too deeply", index + 1)
+            broken.add(name or "top")
+            continue
+        if not name:
+            data.update(parsed)
+        elif array and isinstance(parsed.get(name), list):
+            data.setdefault(name, []).extend(parsed[name])
+        else:
+            data[name] = parsed.get(name, parsed)
+    return data, broken
+
+
+def _parse_toml(path: Path, text: str, errors: ErrorList) -> tuple[dict[str, Any] | None, set]:
     depth, line = toml_depth(text)
     if depth > MAX_NESTING:
-        raise DerivationFileError(
-            str(path), f"arrays or tables nest {depth:,} deep (the limit is {MAX_NESTING})", line
-        )
+        errors.add(f"arrays or tables nest {depth:,} deep (the limit is {MAX_NESTING})", line)
+        return None, set()
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), set()
     except RecursionError:  # nesting the depth scan did not see
-        raise DerivationFileError(str(path), "arrays or tables nest too deeply") from None
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+), column (\d+)", str(exc))
-        line, col = (int(match[1]), int(match[2])) if match else (None, None)
-        message = str(exc).split(" (at line")[0]
-        raise DerivationFileError(str(path), f"not valid TOML: {message}", line, col) from None
+        errors.add("arrays or tables nest too deeply")
+        return None, set()
+    except tomllib.TOMLDecodeError:
+        return _parse_sections(path, text, errors)
 
 
-def load_derivation(path: str | Path) -> Derivation:
-    """Read one derivation file (raises :class:`DerivationFileError`)."""
+def load_derivation(path: str | Path, preamble: str | Path | None = None) -> Derivation:
+    """Read one derivation file, or a document (raises :class:`DerivationFileError`, or
+    :class:`~pgproof.files.errors.DerivationFileErrors` with every error of the file).
+
+    ``preamble``: a LaTeX file whose macro definitions (and ``% pgproof:`` front matter) a
+    document uses; a ``.pgproof.toml`` file does not use it."""
     path = Path(path)
+    from pgproof.documents import document_kind
+
+    if document_kind(path) is not None:
+        from pgproof.documents.reader import load_document
+
+        return load_document(path, preamble)
     text = read_text(path)
-    data = _parse_toml(path, text)
-    reader = _Reader(path, text)
-    unknown = sorted(set(data) - TOP_KEYS)
-    if unknown:
-        raise reader.fail(
-            f"unknown key {unknown[0]!r} (known: {', '.join(sorted(TOP_KEYS))})",
-            line=reader.key_line(unknown[0]),
+    errors = ErrorList(str(path))
+    data, broken = _parse_toml(path, text, errors)
+    if data is None:
+        errors.raise_if_any()
+    reader = _Reader(path, text, errors)
+    for key in sorted(set(data) - TOP_KEYS):
+        reader.report(
+            f"unknown key {key!r}{close_match(key, TOP_KEYS)} "
+            f"(known: {', '.join(sorted(TOP_KEYS))})",
+            line=reader.key_line(key),
         )
+    missing = []
     for key in ("title", "source"):
-        if not isinstance(data.get(key), str):
-            raise reader.fail(f"{key} must be a string", line=reader.key_line(key))
-        reader.text(data[key], key, line=reader.key_line(key))
+        if "top" in broken:
+            break
+        if key not in data:
+            missing.append(f"{key} (a string)")
+        elif not isinstance(data[key], str):
+            reader.report(f"{key} must be a string", line=reader.key_line(key))
+        else:
+            reader.attempt(reader.text, data[key], key, line=reader.key_line(key))
+    steps_data = data.get("step")
+    if (not isinstance(steps_data, list) or not steps_data) and not broken & {"step", "top"}:
+        if "step" in data:
+            reader.report("[[step]] must be a list of tables: write each step under [[step]]")
+        else:
+            missing.append("at least one [[step]]")
+    if missing:
+        reader.report(f"a derivation needs {' and '.join(missing)}")
     status = data.get("status", "complete")
     if status not in ("complete", "unfinished"):
-        raise reader.fail(
-            'status must be "complete" or "unfinished"', line=reader.key_line("status")
-        )
-    notation = reader.notation(data.get("notation"))
-    steps_data = data.get("step")
-    if not isinstance(steps_data, list) or not steps_data:
-        raise reader.fail("a derivation needs at least one [[step]]")
-    steps = tuple(reader.step(k, s, notation) for k, s in enumerate(steps_data, start=1))
-    expected = reader.expected(data.get("expect"))
-    if expected is not None and not 1 <= expected.step <= len(steps):
-        raise reader.fail(
-            f"[expect] rejected_at must be a step number 1..{len(steps)}",
+        reader.report('status must be "complete" or "unfinished"', line=reader.key_line("status"))
+    notation = None if "notation" in broken else reader.notation(data.get("notation"))
+    drafts: list[dict[str, Any] | None] = []
+    if isinstance(steps_data, list) and steps_data:
+        drafts = [reader.step(k, s, notation) for k, s in enumerate(steps_data, start=1)]
+        labels = reader.labels(steps_data)
+        reader.resolve(drafts, labels, steps_data)
+    ok, expected = (
+        (True, None) if "expect" in broken else reader.attempt(reader.expected, data.get("expect"))
+    )
+    if ok and expected is not None and not 1 <= expected.step <= len(drafts):
+        reader.report(
+            f"[expect] rejected_at must be a step number 1..{len(drafts)}",
             line=reader.key_line("rejected_at"),
         )
     notes = data.get("notes", [])
@@ -319,10 +544,18 @@ def load_derivation(path: str | Path) -> Derivation:
     if isinstance(notes, str):
         notes = [notes]
     if not isinstance(notes, list):
-        raise reader.fail(
+        reader.report(
             f"notes must be a string or a list of strings, not {notes!r}", line=notes_line
         )
-    notes = [reader.text(n, "notes", line=notes_line, multiline=True) for n in notes]
+        notes = []
+    notes = [
+        value
+        for n in notes
+        for ok, value in [reader.attempt(reader.text, n, "notes", line=notes_line, multiline=True)]
+        if ok
+    ]
+    errors.raise_if_any()
+    steps = tuple(Step(**d) for d in drafts if d is not None)
     return Derivation(
         title=data["title"],
         source=data["source"],
@@ -336,7 +569,8 @@ def load_derivation(path: str | Path) -> Derivation:
 
 
 def derivation_files(paths: list[str | Path]) -> list[Path]:
-    """The derivation files named by ``paths`` (folders searched for ``*.pgproof.toml``)."""
+    """The derivation files named by ``paths`` (folders searched for ``*.pgproof.toml``;
+    a document named by itself — ``notes.tex``, ``notes.md`` — is read as one)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():

@@ -12,8 +12,12 @@ class FileLines:
         self.lines = text.splitlines()
         #: for each ``[[step]]``: (its header line, the line of its ``formula =``)
         self.steps: list[tuple[int, int | None]] = []
+        #: the line of every table header (``[notation]``, ``[[step]]`` …)
+        self.headers: list[int] = []
         for number, line in enumerate(self.lines, start=1):
-            if re.match(r"\s*\[\[\s*step\s*\]\]", line):
+            if re.match(r"\s*\[", line) and not re.match(r"\s*\[[^\]]*=", line):
+                self.headers.append(number)
+            if re.match(r"\s*\[\[\s*step\s*(?![\w-])", line):
                 self.steps.append((number, None))
             elif self.steps and self.steps[-1][1] is None and re.match(r"\s*formula\s*=", line):
                 self.steps[-1] = (self.steps[-1][0], number)
@@ -24,6 +28,20 @@ class FileLines:
             return None
         header, formula = self.steps[step - 1]
         return formula or header
+
+    def step_key_line(self, step: int, key: str) -> int | None:
+        """The line that assigns ``key`` in step k's table (else the step's line)."""
+        if not 1 <= step <= len(self.steps):
+            return None
+        header = self.steps[step - 1][0]
+        end = next((h for h in self.headers if h > header), len(self.lines) + 1)
+        for number in range(header + 1, end):
+            if re.match(rf"\s*{re.escape(key)}\s*=", self.lines[number - 1]):
+                return number
+        return self.step_line(step)
+
+    def line_text(self, line: int | None) -> str:
+        return self.lines[line - 1] if line is not None and 1 <= line <= len(self.lines) else ""
 
     def key_line(self, key: str) -> int | None:
         """The first line that assigns ``key``."""
