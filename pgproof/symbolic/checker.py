@@ -29,18 +29,21 @@ if TYPE_CHECKING:
 
 
 def _resolve(
-    derivation: Derivation, inferred: dict[int, tuple[str, ...]] | None = None
+    derivation: Derivation, inferred: dict[int, Derivation] | None = None
 ) -> list[tuple[Equation, Equation]]:
     """(source, claim) equations of each step, with continuation lhs filled in.
 
     A claim is an estimate (:class:`Approximation`, ≈) when its own rules include an
     estimate, or it rewrites an estimate (its source), or it substitutes one (``using``).
-    A step that cites no rule counts with the rules found for it (``inferred``), if any.
+    A step that cites no rule counts as the step the search found for it (``inferred``:
+    the derivation with that step's rules, and ``using``, filled in), if any.
     """
     inferred = inferred or {}
     claims: list[Equation] = []
     pairs: list[tuple[Equation, Equation]] = []
     for k, step in enumerate(derivation.steps, start=1):
+        if k in inferred:
+            step = inferred[k].steps[k - 1]
         lhs = step.lhs
         if lhs is None:  # "= rhs" continues its source's left side
             if not claims:
@@ -49,7 +52,7 @@ def _resolve(
             if isinstance(step.source, int) and not isinstance(step.source, bool):
                 lhs = claims[earlier_step(step.source, k, step, "from") - 1].lhs
         source = _source(step, k, claims, Equation(lhs, step.rhs))
-        rules = [lookup(name) for name in step.rules or inferred.get(k, ())]
+        rules = [lookup(name) for name in step.rules]
         estimate = any(r.estimate for r in rules) or source.is_estimate
         if step.reference is not None and any(r.by_reference for r in rules):
             used = claims[earlier_step(step.reference, k, step, "using") - 1]
@@ -92,7 +95,7 @@ def check_derivation(
     """Check every step of ``derivation``, each within ``timeout`` seconds and all within
     ``total`` (None: no limit); a step that cannot be decided in time is refused, with that
     reason, and once ``total`` is spent the remaining steps are refused unchecked."""
-    found: dict[int, tuple[str, ...]] = {}
+    found: dict[int, Derivation] = {}
     pairs = _resolve(derivation)
     claims = [claim for _, claim in pairs]
     reports: list[StepReport] = []
@@ -121,7 +124,7 @@ def check_derivation(
             report.reject([Failure(names_of(step), "budget", words)], None)
         reports.append(report)
         if report.inferred is not None and report.claim != claim:  # an inferred estimate (≈)
-            found[index] = report.inferred
+            found[index] = _cite(derivation, index, report.inferred, report.inferred_using)
             pairs = _resolve(derivation, found)
             claims = [c for _, c in pairs]
     _mark_premises(derivation, reports)
@@ -142,13 +145,28 @@ def _check_or_infer(
             if found.chain:
                 report.alternative = found.chain
         return report
-    found = search(derivation, index, source, claim, claims)
+    found, using = search(derivation, index, source, claim, claims), None
+    # a substitution the author did not say the source of: of an earlier step one of whose
+    # sides occurs inside the side this step rewrites (the latest first)
+    side = source.rhs if source.lhs == claim.lhs else source.lhs
+    sources = [
+        j
+        for j in range(index - 1, 0, -1)
+        if side not in claims[j - 1].args
+        and any(side.has(s) for s in claims[j - 1].args)
+    ]
+    for earlier in sources[:USING_TRIED]:
+        if found.chain is not None or step.reference is not None:
+            break
+        with_using = _cite(derivation, index, (), earlier)
+        found = search(with_using, index, source, claim, claims, **USING_SEARCH)
+        using = earlier if found.chain is not None else None
     if found.chain is not None:
-        candidate = replace(derivation, steps=_cite(derivation, index, found.chain))
+        candidate = _cite(derivation, index, found.chain, using)
         claim = found.claim if found.claim is not None else claim
         report = check_step(candidate, index, source, claim, claims)
         report.step = step  # the author's step: what was found is in ``inferred``
-        report.inferred = found.chain
+        report.inferred, report.inferred_using = found.chain, using
         return report
     report = StepReport(index=index, step=step, claim=claim, source=source)
     words = (
@@ -196,10 +214,20 @@ def _is_budget(report: StepReport) -> bool:
     return any(f.condition == "budget" for f in report.failures)
 
 
-def _cite(derivation: Derivation, index: int, chain: tuple[str, ...]) -> tuple:
+#: how many earlier steps the search tries as the source of a substitution
+USING_TRIED = 4
+#: that search: substitution and a step more, briefly
+USING_SEARCH = {"max_depth": 2, "max_expansions": 20, "seconds": 0.5}
+
+
+def _cite(
+    derivation: Derivation, index: int, chain: tuple[str, ...], using: int | None = None
+) -> Derivation:
+    """``derivation`` with step ``index`` citing ``chain`` (and ``using``, when given)."""
     steps = list(derivation.steps)
-    steps[index - 1] = replace(steps[index - 1], rules=chain)
-    return tuple(steps)
+    step = replace(steps[index - 1], rules=chain)
+    steps[index - 1] = step if using is None else replace(step, reference=using)
+    return replace(derivation, steps=tuple(steps))
 
 
 def premises(step: Step, index: int) -> list[int]:

@@ -32,6 +32,10 @@ class Failure:
 
 @dataclass
 class StepReport:
+    """The checker's verdict on one step: ``status`` (accepted or rejected), the rules'
+    ``failures``, what they ``produced`` and where it ``difference``-s from the claim, the
+    ``assumptions`` it rests on and the refused steps it ``rests_on``."""
+
     index: int
     step: Step
     claim: Equation
@@ -45,6 +49,8 @@ class StepReport:
     rests_on: list[int] = field(default_factory=list)
     #: the rules the checker found, when the author named none (None: the author's rules)
     inferred: tuple[str, ...] | None = None
+    #: the step an inferred substitution uses, when the author did not say (``using``)
+    inferred_using: int | None = None
     #: for a step refused as cited: rules that would justify it, found by the search
     alternative: tuple[str, ...] | None = None
 
@@ -91,7 +97,13 @@ class StepReport:
         self.difference = difference
         return self
 
+    def __repr__(self) -> str:
+        mark = {"accepted": "✓", "conditional": "(✓)"}.get(self.verdict, "✗")
+        rules = ", ".join(self.step.rules)
+        return f"<StepReport {mark} step {self.index}: {self.verdict} [{rules}]>"
+
     def to_json(self) -> dict[str, Any]:
+        """The step as the JSON of ``pgproof check --json``."""
         return {
             "index": self.index,
             "line": self.step.line,
@@ -106,6 +118,7 @@ class StepReport:
             "assumptions": self.assumptions,
             "readings": list(self.step.readings),
             "inferred": None if self.inferred is None else list(self.inferred),
+            "inferred_using": self.inferred_using,
             "alternative": None if self.alternative is None else list(self.alternative),
         }
 
@@ -115,6 +128,8 @@ class StepReport:
         rules = ", ".join(self.step.rules) or "restate"
         if self.inferred is not None:
             rules = "inferred: " + (", ".join(self.inferred) or "restate")
+            if self.inferred_using is not None:
+                rules += f" using step {self.inferred_using}"
         elif not self.step.rules and not self.accepted:
             rules = "no rule cited"
         where = f" (line {self.step.line})" if self.step.line else ""
@@ -145,16 +160,34 @@ class StepReport:
 
 @dataclass
 class DerivationReport:
+    """The checker's verdict on a derivation: one :class:`StepReport` per step.
+
+    ``text()`` and ``to_json()`` are what ``pgproof check`` prints; in Jupyter a report
+    shows itself as HTML (``_repr_html_``) or, for nbconvert's LaTeX export, as LaTeX
+    (``_repr_latex_``); :func:`pgproof.render` gives LaTeX for a document.
+    """
+
     derivation: Derivation
     steps: list[StepReport]
 
     @property
     def verdict(self) -> str:
+        """``accepted`` when every step is, else ``rejected``."""
         return "accepted" if all(s.accepted for s in self.steps) else "rejected"
 
     @property
     def first_rejection(self) -> StepReport | None:
+        """The first refused step, or None."""
         return next((s for s in self.steps if not s.accepted), None)
+
+    def __repr__(self) -> str:
+        first = self.first_rejection
+        where = f" at step {first.index}" if first is not None else ""
+        expected = "as expected" if self.as_expected else "NOT as expected"
+        return (
+            f"<DerivationReport {self.derivation.title!r}: {self.verdict}{where} of "
+            f"{len(self.steps)} steps, {expected}>"
+        )
 
     @property
     def as_expected(self) -> bool:
@@ -175,11 +208,20 @@ class DerivationReport:
         return f"expected: rejected at step {expected.step} ({expected.describe()})"
 
     def _repr_latex_(self) -> str:
-        from .render import render
+        """LaTeX for Jupyter and nbconvert: an ``align*`` block without ``%`` lines, using
+        only amsmath, amssymb and xcolor (see :func:`pgproof.symbolic.render.render`)."""
+        from .render import render_notebook
 
-        return render(self)
+        return render_notebook(self)
+
+    def _repr_html_(self) -> str:
+        """HTML for Jupyter: the steps typeset (MathML), marks, reasons; no script."""
+        from pgproof.html.page import notebook_html
+
+        return notebook_html(self)
 
     def to_json(self) -> dict[str, Any]:
+        """What ``pgproof check --json`` prints for this derivation."""
         d = self.derivation
         expected: dict[str, Any] = {"verdict": "accepted"}
         if d.expected is not None:
@@ -202,6 +244,7 @@ class DerivationReport:
         }
 
     def text(self) -> str:
+        """What ``pgproof check`` prints for this derivation."""
         d = self.derivation
         head = f"{d.title}" + (f"  [{d.file}]" if d.file else "")
         lines = [head, f"  source: {d.source}"]

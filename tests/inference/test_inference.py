@@ -90,3 +90,37 @@ def test_the_authors_note_orders_the_search() -> None:
     assert rule_order("Log-derivative trick")[0].name == "log_derivative_trick"
     assert rule_order("bring the gradient under the integral")[0].name == "grad_under_integral"
     assert "restate" not in [r.name for r in rule_order("")]
+
+
+FIXTURES = ROOT / "tests" / "documents" / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("name", "refused_at"),
+    [
+        ("000_deriving_policy_gradient.md", None),
+        ("001_policy_gradient_unfinished.md", 12),  # its wrong step, as in the transcription
+        ("002_policy_gradient_theorem_hf.md", None),
+        ("cs285_notes.tex", None),
+        ("spinning_up.rst", None),
+    ],
+)
+def test_documents_as_their_authors_wrote_them_check(name: str, refused_at) -> None:
+    from pgproof.documents import load_document
+
+    derivation = load_document(FIXTURES / name, FIXTURES / "spinning_up_macros.tex")
+    report = check_derivation(derivation)
+    first = report.first_rejection
+    assert (first and first.index) == refused_at, report.text()
+    assert all(s.inferred is not None for s in report.steps if not s.step.rules and s.accepted)
+
+
+def test_a_substitution_finds_the_step_it_uses(tmp_path) -> None:
+    path = without_by(ROOT / "derivations/002_policy_gradient_theorem_hf.pgproof.toml", tmp_path)
+    text = path.read_text(encoding="utf-8").replace("using = 12\n", "")
+    path.write_text(text, encoding="utf-8")
+    report = check_derivation(load_derivation(path))
+    assert report.verdict == "accepted"
+    last = report.steps[-1]
+    assert last.inferred == ("substitute",) and last.inferred_using == 12
+    assert "[inferred: substitute using step 12]" in last.text()
