@@ -14,11 +14,17 @@ import os
 import sys
 
 from . import __version__
-from .commands import check, render, rules, verify
+from .commands import check, render, report, rules, verify
 from .output import safe_streams
 
 #: subcommand registrars, in the order --help lists them
-COMMANDS = (check.add_parser, render.add_parser, rules.add_parser, verify.add_parser)
+COMMANDS = (
+    check.add_parser,
+    render.add_parser,
+    report.add_parser,
+    rules.add_parser,
+    verify.add_parser,
+)
 
 #: exit status for an unexpected exception (a pgproof bug): EX_SOFTWARE of sysexits.h
 EXIT_BUG = 70

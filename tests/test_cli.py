@@ -82,7 +82,7 @@ def test_render_align_block(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", str(SEEDS[1])]) == 0
     out = capsys.readouterr().out
     assert out.count(r"\begin{align*}") == 1
-    assert r"\text{(12) substitute, grad\_of\_sum, drop\_zero\_gradient}" in out
+    assert r"(12) substitution of (11), gradient of a sum, gradient of a constant is 0" in out
     assert r"\times\ \text{refused}" in out
     assert out.count(r"\checkmark") == 11
 

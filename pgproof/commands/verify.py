@@ -16,7 +16,7 @@ import json
 import math
 import re
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pgproof.numeric.verification import VerifyReport
@@ -26,6 +26,7 @@ examples:
   pgproof verify --states 3 --actions 2 --horizon 4 --seed 0
   pgproof verify --mdp problem.json --samples 20000 --estimator reinforce state_baseline
   pgproof verify --states 4 --actions 3 --horizon 5 --discount 0.9 --json
+  pgproof verify --states 3 --actions 2 --horizon 4 --discount 0.9 --plot estimators.png
   pgproof verify --mdp problem.json --estimator my_estimators.py:my_gradient --bound 50
   pgproof verify --states 100 --actions 10 --horizon 100 --samples 1e6 --executor processes
 
@@ -157,6 +158,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print a JSON report")
     parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also write a plot (PNG, SVG or PDF by FILE's suffix): each estimator's "
+        "running-mean error ‖ḡ_m − ∇J‖₂ against m with its band if unbiased and ‖∇J‖₂, and "
+        "its total variance tr Cov(ĝ) (needs matplotlib: pip install 'pgproof[plots]')",
+    )
+    parser.add_argument(
         "--progress", action="store_true", help="show a progress bar and the sampling time"
     )
     parser.set_defaults(func=run_verify)
@@ -262,7 +270,8 @@ def _problem_shape(args: argparse.Namespace) -> tuple[int, int, int]:
     return random_flags
 
 
-def _compute(args: argparse.Namespace) -> VerifyReport:
+def _compute(args: argparse.Namespace) -> tuple[VerifyReport, Any, list]:
+    """The report, with θ and the estimators it tested (for the plot)."""
     import numpy as np
 
     from pgproof.numeric.estimators import ESTIMATORS, EstimatorError, resolve_estimator
@@ -335,7 +344,7 @@ def _compute(args: argparse.Namespace) -> VerifyReport:
     user = any(e.name not in ESTIMATORS for e in estimators)
     try:
         with make_executor(where, args.workers, args.scheduler) as executor:
-            return verify_problem(
+            report = verify_problem(
                 mdp,
                 policy,
                 theta,
@@ -357,6 +366,7 @@ def _compute(args: argparse.Namespace) -> VerifyReport:
                 estimate=estimate,
                 show_timing=args.progress,
             )
+        return report, theta, estimators
     except (MDPError, EstimatorError, ExecutorError):
         raise
     except Exception as error:  # user code, or an input the library refuses
@@ -373,13 +383,152 @@ def run_verify(args: argparse.Namespace) -> int:
     from pgproof.numeric.resources import ResourceError
 
     try:
-        report = _compute(args)
+        _check_plot(args)
+        report, theta, estimators = _compute(args)
+        plot = _plot(args, report, theta, estimators) if args.plot else None
     except (UsageError, MDPError, EstimatorError, ResourceError, ExecutorError) as error:
         message = str(error).replace("\n", " ")
         print(f"pgproof verify: error: {message}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        data = report.to_json()
+        if plot is not None:
+            data["plot"] = {k: v for k, v in plot.items() if k != "text"}
+        print(json.dumps(data, indent=2))
     else:
-        print(report.text())
+        print(layout_text(report))
+        if plot is not None:
+            print(
+                f"\nplot written to {plot['file']}: each estimator's running-mean error against "
+                f"m, over {plot['samples']:,} trajectories drawn for it (seed {args.seed}), and "
+                "its total variance"
+            )
+            print(plot["text"])
     return report.exit_status
+
+
+#: at most this many numbers (trajectories × θ coordinates) per estimator in a plot
+PLOT_NUMBERS = 5_000_000
+
+
+def _check_plot(args: argparse.Namespace) -> None:
+    """Refuse --plot FILE before any work: an unknown suffix, a missing folder, no
+    matplotlib."""
+    if not args.plot:
+        return
+    from pgproof.plots import PlotError, check_plot_path, require_matplotlib
+
+    from .common import CommandError, check_output_file
+
+    try:
+        check_plot_path(args.plot)
+        check_output_file(args.plot, "--plot")
+        require_matplotlib()
+    except (PlotError, CommandError) as error:
+        raise UsageError(str(error)) from None
+
+
+def _plot(args: argparse.Namespace, report: VerifyReport, theta: Any, estimators: list) -> dict:
+    """Draw the plot of ``--plot``; what it shows, for the text and the JSON."""
+    from pgproof.plots import estimator_traces, save_plot
+
+    mdp = report.mdp
+    samples = max(10, min(report.run.samples, PLOT_NUMBERS // max(1, report.policy.n_params)))
+    problem = (
+        f"{'random MDP' if report.source == 'random' else report.source} S={mdp.n_states} "
+        f"A={mdp.n_actions} T={mdp.horizon} γ={mdp.discount:g}"
+    )
+    traces = estimator_traces(
+        mdp,
+        report.policy,
+        theta,
+        estimators,
+        samples=samples,
+        seed=args.seed,
+        alpha=report.alpha,
+        gradient=report.grad_exact,
+        problem=problem,
+    )
+    try:
+        save_plot(traces, args.plot)
+    except OSError as error:
+        raise UsageError(f"--plot {args.plot}: cannot write: {error.strerror}") from None
+    final = {t.name: float(t.errors[-1]) for t in traces.traces}
+    return {
+        "file": args.plot,
+        "samples": samples,
+        "seed": args.seed,
+        "gradient_norm": traces.gradient_norm,
+        "final_error": final,
+        "total_variance": {t.name: t.variance for t in traces.traces},
+        "text": traces.text(),
+    }
+
+
+# --------------------------------------------------------------------------- text layout
+
+
+def _tables(named: list[tuple[str, object]], indent: str = "    ", digits: int = 6) -> list[str]:
+    """Arrays of θ's shape side by side, each as rows s=0,1,… and columns a=0,1,…, under
+    its name: ∇J(θ), mean ĝ, standard error … read in the same layout.  A time-dependent θ
+    [T, S, A] gets one block per t; any other shape is shown as one column per array."""
+    import numpy as np
+
+    arrays = [np.asarray(a, dtype=float) for _, a in named]
+    shape = arrays[0].shape
+    if len(shape) == 3:
+        lines: list[str] = []
+        for t in range(shape[0]):
+            lines.append(f"{indent}t={t + 1}:")
+            pairs = [(n, a[t]) for (n, _), a in zip(named, arrays, strict=True)]
+            lines += _tables(pairs, indent, digits)
+        return lines
+    if len(shape) != 2:
+        arrays = [a.reshape(-1, 1) for a in arrays]
+        labels, columns = [f"θ[{k}]" for k in range(arrays[0].shape[0])], [""]
+    else:
+        labels, columns = [f"s={s}" for s in range(shape[0])], [f"a={a}" for a in range(shape[1])]
+    cells = [[[f"{x:.{digits}g}" for x in row] for row in a] for a in arrays]
+    width = max(len(c) for table in cells for row in table for c in row)
+    width = max(width, *(len(c) for c in columns))
+    label = max(len(x) for x in labels)
+    blocks = []
+    for (name, _), table in zip(named, cells, strict=True):
+        block_width = len(columns) * (width + 1) - 1
+        head = [name.ljust(block_width), " ".join(c.rjust(width) for c in columns)]
+        body = [" ".join(c.rjust(width) for c in row) for row in table]
+        blocks.append((head, body, block_width))
+    gap = "   "
+    names = indent + " " * label + "  " + gap.join(h[0].ljust(w) for h, _, w in blocks)
+    lines = [names.rstrip()] if names.strip() else []
+    lines.append(indent + " " * label + "  " + gap.join(h[1].ljust(w) for h, _, w in blocks))
+    for r, row_label in enumerate(labels):
+        lines.append(
+            indent + row_label.ljust(label) + "  "
+            + gap.join(b[r].ljust(w) for _, b, w in blocks).rstrip()
+        )  # fmt: skip
+    return lines
+
+
+def layout_text(report: VerifyReport) -> str:
+    """The report's text with every θ-shaped array in the S×A layout of θ: ∇J(θ) labelled
+    by state and action, and under each estimator its sampled mean, standard error and
+    mean − ∇J in the same layout, instead of flat vectors."""
+    from pgproof.numeric.bias_test import format_array
+
+    text = report.text()
+    gradient = report.grad_exact
+    text = text.replace(format_array(gradient), "\n".join(_tables([("", gradient)], "")), 1)
+    for check in report.checks:
+        result = check.comparison
+        flat = (
+            f"    mean   {format_array(result.mean.ravel())}\n"
+            f"    stderr {format_array(result.stderr.ravel())}"
+        )
+        named = [
+            ("mean ĝ (sampled)", result.mean),
+            ("standard error", result.stderr),
+            ("mean ĝ − ∇J(θ)", result.mean - gradient),
+        ]
+        text = text.replace(flat, "\n".join(_tables(named, digits=4)), 1)
+    return text

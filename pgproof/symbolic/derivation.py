@@ -16,6 +16,7 @@ what ``multiply_divide`` multiplies and divides by.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sympy import Basic
@@ -27,8 +28,40 @@ from .rules import UnknownRule, lookup
 __all__ = ["Derivation", "DerivationError", "ExpectedRejection", "Step"]
 
 
+def _fail(cls: str, name: str, wanted: str, value: object) -> TypeError:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return TypeError(f"{cls}({name}=...) must be {wanted}, not {type(value).__name__} {shown}")
+
+
+def _strings(cls: str, name: str, value: object, example: str) -> tuple[str, ...]:
+    """A sequence of strings as a tuple; a bare string is refused (it is not a list)."""
+    if isinstance(value, str):
+        raise TypeError(
+            f"{cls}({name}=...) takes a sequence of strings, e.g. {name}=({value!r},), "
+            f"not the string {value!r} (which would be read as a list of characters)"
+        )
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise _fail(cls, name, f"a tuple of strings (e.g. {example})", value)
+    return tuple(value)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class Step:
+    """One claimed step: ``lhs = rhs`` (or ``≈``), justified by ``rules`` applied in order.
+
+    ``rhs`` and ``lhs`` are pgproof's symbolic objects (see :class:`pgproof.Notation`);
+    ``rules`` is a tuple of rule names (``pgproof rules`` lists them); ``source`` is
+    ``"previous"``, ``"self"`` or a step number; ``reference`` the step ``substitute``
+    uses; ``terms`` the terms claimed free of θ; ``factor`` what ``multiply_divide``
+    multiplies and divides by.  A wrong type is a :class:`TypeError` at construction.
+    """
+
     rhs: Basic
     rules: tuple[str, ...]
     lhs: Basic | None = None
@@ -43,6 +76,42 @@ class Step:
     line: int | None = None
     #: how pgproof read what the formula leaves out (``\\sum_t`` without limits)
     readings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rhs, Basic):
+            raise _fail("Step", "rhs", "a symbolic expression (a SymPy Basic)", self.rhs)
+        if self.lhs is not None and not isinstance(self.lhs, Basic):
+            raise _fail("Step", "lhs", "a symbolic expression or None", self.lhs)
+        object.__setattr__(
+            self, "rules", _strings("Step", "rules", self.rules, "('log_derivative_trick',)")
+        )
+        if not (self.source in ("previous", "self") or _is_int(self.source)):
+            raise _fail("Step", "source", '"previous", "self" or a step number', self.source)
+        if self.reference is not None and not _is_int(self.reference):
+            raise _fail("Step", "reference", "a step number or None", self.reference)
+        if isinstance(self.terms, Basic) or not isinstance(self.terms, Sequence):
+            raise _fail("Step", "terms", "a tuple of symbolic expressions", self.terms)
+        if not all(isinstance(t, Basic) for t in self.terms):
+            raise _fail("Step", "terms", "a tuple of symbolic expressions", self.terms)
+        object.__setattr__(self, "terms", tuple(self.terms))
+        if self.factor is not None and not isinstance(self.factor, Basic):
+            raise _fail("Step", "factor", "a symbolic expression or None", self.factor)
+        if not isinstance(self.note, str):
+            raise _fail("Step", "note", "a string", self.note)
+        if self.latex is not None and not isinstance(self.latex, str):
+            raise _fail("Step", "latex", "a string or None", self.latex)
+        if self.line is not None and not _is_int(self.line):
+            raise _fail("Step", "line", "a line number or None", self.line)
+        object.__setattr__(self, "readings", _strings("Step", "readings", self.readings, "('…',)"))
+
+    def __repr__(self) -> str:
+        from .text import show
+
+        claim = show(self.rhs) if self.lhs is None else f"{show(self.lhs)} = {show(self.rhs)}"
+        if len(claim) > 70:
+            claim = claim[:67] + "..."
+        where = f", line={self.line}" if self.line else ""
+        return f"Step({claim!r}, rules={self.rules!r}{where})"
 
 
 @dataclass(frozen=True)
@@ -77,6 +146,14 @@ def _rule_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class Derivation:
+    """A derivation to check: ``title``, ``source``, the author's ``notation`` and ``steps``.
+
+    ``expected`` is the refusal the derivation is expected to get (None: it should be
+    accepted); ``unfinished`` marks a write-up its author left unfinished; ``file`` is the
+    file it was read from.  :func:`pgproof.check` checks it; in Jupyter it displays itself
+    checked (HTML, or LaTeX for nbconvert).
+    """
+
     title: str
     source: str
     notation: Notation
@@ -86,12 +163,40 @@ class Derivation:
     file: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def _repr_latex_(self) -> str:
-        """Jupyter shows a derivation as its checked ``align*`` block."""
-        from .checker import check_derivation
-        from .render import render
+    def __post_init__(self) -> None:
+        for name in ("title", "source"):
+            if not isinstance(getattr(self, name), str):
+                raise _fail("Derivation", name, "a string", getattr(self, name))
+        if not isinstance(self.notation, Notation):
+            raise _fail("Derivation", "notation", "a pgproof.Notation", self.notation)
+        if isinstance(self.steps, Step) or not isinstance(self.steps, Sequence):
+            raise _fail("Derivation", "steps", "a tuple of pgproof.Step", self.steps)
+        if not self.steps or not all(isinstance(s, Step) for s in self.steps):
+            raise _fail("Derivation", "steps", "a non-empty tuple of pgproof.Step", self.steps)
+        object.__setattr__(self, "steps", tuple(self.steps))
+        if self.expected is not None and not isinstance(self.expected, ExpectedRejection):
+            raise _fail("Derivation", "expected", "an ExpectedRejection or None", self.expected)
+        if not isinstance(self.unfinished, bool):
+            raise _fail("Derivation", "unfinished", "True or False", self.unfinished)
+        if self.file is not None and not isinstance(self.file, str):
+            raise _fail("Derivation", "file", "a string or None", self.file)
+        object.__setattr__(self, "notes", _strings("Derivation", "notes", self.notes, "('…',)"))
 
-        return render(check_derivation(self))
+    def __repr__(self) -> str:
+        where = f", file={self.file!r}" if self.file else ""
+        return f"<Derivation {self.title!r}: {len(self.steps)} steps{where}>"
+
+    def _repr_latex_(self) -> str:
+        """Jupyter (and nbconvert's LaTeX export) show a derivation checked, as LaTeX."""
+        from .checker import check_derivation
+
+        return check_derivation(self)._repr_latex_()
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a derivation checked, as HTML (MathML formulas, no script)."""
+        from .checker import check_derivation
+
+        return check_derivation(self)._repr_html_()
 
     @property
     def start(self) -> Step:

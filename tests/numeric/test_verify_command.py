@@ -84,7 +84,7 @@ def test_text_report_lists_every_requested_estimator(capsys):
     assert [row[0] for row in rows] == ["reinforce", "reward_to_go"]
     assert all(row[1:3] == ["unbiased", "unbiased"] and row[-1] == "ok" for row in rows)
     assert out.count("consistent with unbiased: no bias larger than") == 2
-    assert out.count("    stderr ") == 2
+    assert out.count("standard error") == 2
     assert "2 as expected, 0 contrary, 0 inconclusive → exit 0" in out
 
 
