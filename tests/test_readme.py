@@ -28,3 +28,16 @@ def test_a_readme_example_runs(
     out = capsys.readouterr().out
     if "print(" in BLOCKS[index]:
         assert "✓" in out or "\\begin{align*}" in out
+
+
+def _output_blocks():
+    from tests.readme_outputs import README, blocks
+
+    return [b for b in blocks(README.read_text(encoding="utf-8")) if b.runnable()]
+
+
+@pytest.mark.parametrize("block", _output_blocks(), ids=lambda b: b.command[2:60])
+def test_a_readme_output_is_what_the_command_prints(block) -> None:
+    from tests.readme_outputs import expected_text, run
+
+    assert block.printed == expected_text(block, run(block.command))
