@@ -313,6 +313,23 @@ def detection_power(
     return float(np.max(power, initial=0.0))
 
 
+def smallest_sufficient(enough, limit: float) -> float | None:
+    """The smallest m (to 0.1 %) with ``enough(m)``, for a predicate that holds from some m
+    on; None when it fails even at ``limit``: doubling, then bisection."""
+    if not enough(limit):
+        return None
+    low, high = 1.0, 2.0
+    while not enough(high):
+        low, high = high, high * 2
+    while high - low > max(1.0, 1e-3 * low):
+        mid = math.floor((low + high) / 2)
+        if enough(mid):
+            high = mid
+        else:
+            low = mid
+    return float(math.ceil(high))
+
+
 def samples_for_power(
     bias: np.ndarray,
     variance: np.ndarray,
@@ -332,18 +349,7 @@ def samples_for_power(
     def enough(n: float) -> bool:
         return detection_power(n, bias, variance, width, ell, mean, first, top) >= power
 
-    if not enough(limit):
-        return None
-    low, high = 1.0, 2.0
-    while not enough(high):
-        low, high = high, high * 2
-    while high - low > max(1.0, 1e-3 * low):
-        mid = math.floor((low + high) / 2)
-        if enough(mid):
-            high = mid
-        else:
-            low = mid
-    return float(math.ceil(high))
+    return smallest_sufficient(enough, limit)
 
 
 def samples_for_resolution(
@@ -367,18 +373,7 @@ def samples_for_resolution(
         spread = 1.2816 * np.sqrt(np.maximum(variance, 0.0) / n)
         return bool(np.all(half + spread <= tolerance))
 
-    if not enough(limit):
-        return None
-    low, high = 1.0, 2.0
-    while not enough(high):
-        low, high = high, high * 2
-    while high - low > max(1.0, 1e-3 * low):
-        mid = math.floor((low + high) / 2)
-        if enough(mid):
-            high = mid
-        else:
-            low = mid
-    return float(math.ceil(high))
+    return smallest_sufficient(enough, limit)
 
 
 def clopper_pearson(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
