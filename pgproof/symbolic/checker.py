@@ -206,7 +206,7 @@ ALTERNATIVE_SEARCH = {
     "max_depth": 1,
     "max_expansions": 1,
     "seconds": 0.25,
-    "skip": ("algebra",),  # SymPy's simplify: too slow to run on every refusal
+    "thorough": False,  # algebra by canonical form and expand only, not SymPy's simplify
 }
 
 

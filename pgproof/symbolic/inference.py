@@ -116,6 +116,7 @@ def search(
     max_expansions: int = MAX_EXPANSIONS,
     seconds: float = SEARCH_SECONDS,
     skip: tuple[str, ...] = (),
+    thorough: bool = True,
 ) -> Inference:
     """A chain of rules that turns ``source`` into ``claim`` and that the checker accepts."""
     step = derivation.steps[index - 1]
@@ -125,6 +126,7 @@ def search(
     except Refusal:
         return Inference(None, 0)
     ctx = step_context(derivation, index, claim, claims)
+    ctx.thorough = thorough
     by_estimate = ctx.reference is not None and ctx.reference.is_estimate
     rules = [r for r in rule_order(step.note) if r.name not in skip]
     tried: set[tuple[str, ...]] = set()

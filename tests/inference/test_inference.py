@@ -124,3 +124,22 @@ def test_a_substitution_finds_the_step_it_uses(tmp_path) -> None:
     last = report.steps[-1]
     assert last.inferred == ("substitute",) and last.inferred_using == 12
     assert "[inferred: substitute using step 12]" in last.text()
+
+
+def test_a_refused_cited_rule_names_algebra_when_it_justifies_the_step(check_text) -> None:
+    report = check_text(
+        r"""
+[notation]
+state = "s"
+action = "a"
+
+[[step]]
+formula = '(J(\theta) + 1)^{2} = J(\theta)^{2} + 2 J(\theta) + 1'
+by = "log_derivative_trick"
+from = "self"
+"""
+    )
+    step = report.steps[0]
+    assert not step.accepted and step.alternative == ("algebra",)
+    assert "refused as cited; algebra would justify it" in step.text()
+    assert report.to_json()["steps"][0]["alternative"] == ["algebra"]

@@ -38,6 +38,9 @@ class Context:
     terms: tuple[Basic, ...] = ()
     factor: Basic | None = None
     assumptions: list[str] = field(default_factory=list)
+    #: False for a quick look (the search for an alternative to a refused rule): rules
+    #: skip their costly attempts (``algebra``'s simplify); what they accept still holds
+    thorough: bool = True
 
     @property
     def theta(self) -> Symbol:
