@@ -34,7 +34,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from pgproof.latex.macros import MacroError, MacroTable, expand, find_definitions
+from pgproof.latex.macros import MacroError, MacroTable, expand, find_definitions, group_end
 from pgproof.latex.prescan import KNOWN_COMMANDS
 from pgproof.symbolic.names import GREEK
 
@@ -137,25 +137,6 @@ class Display:
 # --------------------------------------------------------------------------- scanning
 
 
-def _group_end(text: str, pos: int) -> int:
-    """The index after the ``{…}`` opening at ``pos``; -1 if never closed."""
-    depth = 0
-    i = pos
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return -1
-
-
 def top_level(text: str, char: str) -> list[int]:
     """Indices of ``char`` outside braces (and not escaped)."""
     found: list[int] = []
@@ -225,7 +206,7 @@ def _remove_groups(
         if m.start() and text[m.start() - 1] == "\\":
             pos = m.end()
             continue
-        end = _group_end(text, m.end()) if text.startswith("{", m.end()) else -1
+        end = group_end(text, m.end()) if text.startswith("{", m.end()) else -1
         if end < 0:
             pos = m.end()
             continue
@@ -327,7 +308,7 @@ def _rows(content: Located) -> list[Row]:
         if depth[m.start()] == 0 and not _escaped_break(text, m.start()):
             cuts.append((m.start(), m.end(), None, 0))
     for m in re.finditer(r"\\(?:short)?intertext\s*\{", text):
-        end = _group_end(text, m.end() - 1)
+        end = group_end(text, m.end() - 1)
         if end > 0 and depth[m.start()] == 0:
             cuts.append((m.start(), end, text[m.end() : end - 1], content.at(m.start())))
     cuts.sort()

@@ -118,7 +118,7 @@ class MacroTable:
 # --------------------------------------------------------------------------- reading
 
 
-def _group(text: str, pos: int, opening: str = "{", closing: str = "}") -> int:
+def group_end(text: str, pos: int, opening: str = "{", closing: str = "}") -> int:
     """The index just after the group that opens at ``pos`` (``\\{`` skipped; inside a
     ``[…]`` group, braces nest: ``[{]}]`` is one group), or -1 when it is never closed."""
     depth = 0
@@ -129,7 +129,7 @@ def _group(text: str, pos: int, opening: str = "{", closing: str = "}") -> int:
             i += 2
             continue
         if opening != "{" and ch == "{":
-            end = _group(text, i)
+            end = group_end(text, i)
             if end < 0:
                 return -1
             i = end
@@ -148,7 +148,7 @@ def _braced(text: str, pos: int, what: str, at: int) -> tuple[str, int]:
     """The content of the ``{…}`` at ``pos`` and the index after it."""
     if not text.startswith("{", pos):
         raise MacroError(f"{what} must be in braces {{…}}", at)
-    end = _group(text, pos)
+    end = group_end(text, pos)
     if end < 0:
         raise MacroError(f"the braces of {what} are never closed", pos)
     return text[pos + 1 : end - 1], end
@@ -203,7 +203,7 @@ def _newcommand(text: str, match: re.Match, command: str) -> Definition:
         params = int(count)
         pos = _SPACE.match(text, end + 1).end()
         if text.startswith("[", pos):
-            end = _group(text, pos, "[", "]")
+            end = group_end(text, pos, "[", "]")
             if end < 0:
                 raise MacroError(f"the default argument of \\{name} is never closed", pos)
             default = text[pos + 1 : end - 1]
@@ -353,7 +353,7 @@ def _arguments(
         j = _SPACE.match(text, i).end()
         if k == 0 and macro.default is not None:
             if text.startswith("[", j):
-                end = _group(text, j, "[", "]")
+                end = group_end(text, j, "[", "]")
                 if end < 0:
                     raise MacroError(
                         f"the optional argument of \\{macro.name} is never closed", call
@@ -369,7 +369,7 @@ def _arguments(
                 call,
             )
         if text[j] == "{":
-            end = _group(text, j)
+            end = group_end(text, j)
             if end < 0:
                 raise MacroError(f"an argument of \\{macro.name} is never closed", pos[j])
             args.append((text[j + 1 : end - 1], pos[j + 1 : end - 1]))
