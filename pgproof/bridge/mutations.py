@@ -58,6 +58,7 @@ from typing import Any
 from sympy import Basic, Integer, Mul, Product, Sum, log
 
 from pgproof.symbolic import objects
+from pgproof.symbolic.checker import premises
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import (
@@ -250,9 +251,8 @@ def accepted_steps(report: DerivationReport) -> list[int]:
 
 def _with_step(derivation: Derivation, k: int, step: Step, keep: int | None = None) -> Derivation:
     """``derivation`` with step k replaced, truncated after step ``keep`` (default k)."""
-    steps = list(derivation.steps)
-    steps[k - 1] = step
-    return replace(derivation, steps=tuple(steps[: keep or k]))
+    changed = derivation.with_step(k, step)
+    return replace(changed, steps=changed.steps[: keep or k])
 
 
 def expression_mutants(report: DerivationReport) -> Iterator[StepMutant]:
@@ -458,15 +458,7 @@ PROPAGATED_PER_LINK = 6
 
 
 def _uses(report: DerivationReport, k: int) -> list[tuple[int, str]]:
-    step = report.derivation.steps[k - 1]
-    out: list[tuple[int, str]] = []
-    if step.source == "previous" and k > 1:
-        out.append((k - 1, "from"))
-    elif isinstance(step.source, int) and not isinstance(step.source, bool):
-        out.append((step.source, "from"))
-    if isinstance(step.reference, int) and not isinstance(step.reference, bool):
-        out.append((step.reference, "using"))
-    return out
+    return premises(report.derivation.steps[k - 1], k)
 
 
 def _carry(expr: Basic, mutant: Mutant) -> Basic:

@@ -224,21 +224,20 @@ def _cite(
     derivation: Derivation, index: int, chain: tuple[str, ...], using: int | None = None
 ) -> Derivation:
     """``derivation`` with step ``index`` citing ``chain`` (and ``using``, when given)."""
-    steps = list(derivation.steps)
-    step = replace(steps[index - 1], rules=chain)
-    steps[index - 1] = step if using is None else replace(step, reference=using)
-    return replace(derivation, steps=tuple(steps))
+    step = replace(derivation.steps[index - 1], rules=chain)
+    return derivation.with_step(index, step if using is None else replace(step, reference=using))
 
 
-def premises(step: Step, index: int) -> list[int]:
-    """The earlier steps a step builds on: its source (previous or ``from``) and ``using``."""
-    used: list[int] = []
+def premises(step: Step, index: int) -> list[tuple[int, str]]:
+    """The earlier steps a step builds on, with the link: its source (previous or ``from``,
+    link ``"from"``) and ``using``."""
+    used: list[tuple[int, str]] = []
     if step.source == "previous" and index > 1:
-        used.append(index - 1)
+        used.append((index - 1, "from"))
     elif isinstance(step.source, int) and not isinstance(step.source, bool):
-        used.append(step.source)
+        used.append((step.source, "from"))
     if step.reference is not None:
-        used.append(step.reference)
+        used.append((step.reference, "using"))
     return used
 
 
@@ -247,7 +246,7 @@ def _mark_premises(derivation: Derivation, reports: list[StepReport]) -> None:
     its rule holds, its premise does not."""
     for k, report in enumerate(reports, start=1):
         refused: set[int] = set()
-        for j in premises(derivation.steps[k - 1], k):
+        for j, _ in premises(derivation.steps[k - 1], k):
             premise = reports[j - 1]
             refused |= {j} if not premise.accepted else set(premise.rests_on)
         report.rests_on = sorted(refused)

@@ -17,7 +17,7 @@ what ``multiply_divide`` multiplies and divides by.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sympy import Basic
 
@@ -181,6 +181,12 @@ class Derivation:
         if self.file is not None and not isinstance(self.file, str):
             raise _fail("Derivation", "file", "a string or None", self.file)
         object.__setattr__(self, "notes", _strings("Derivation", "notes", self.notes, "('…',)"))
+
+    def with_step(self, k: int, step: Step) -> Derivation:
+        """This derivation with step ``k`` (1-based) replaced by ``step``."""
+        steps = list(self.steps)
+        steps[k - 1] = step
+        return replace(self, steps=tuple(steps))
 
     def __repr__(self) -> str:
         where = f", file={self.file!r}" if self.file else ""

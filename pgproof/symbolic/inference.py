@@ -135,9 +135,7 @@ def search(
         if chain in tried:
             return False
         tried.add(chain)
-        steps = list(derivation.steps)
-        steps[index - 1] = replace(step, rules=chain)
-        candidate = replace(derivation, steps=tuple(steps))
+        candidate = derivation.with_step(index, replace(step, rules=chain))
         report = check_step(candidate, index, source, target, claims)
         return report.accepted
 
