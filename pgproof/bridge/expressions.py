@@ -31,7 +31,7 @@ from functools import cache
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from sympy import Add, Basic, Integer, Mul, Pow, Product, Sum, expand, expand_log, log, powsimp
+from sympy import Add, Basic, Integer, Mul, Pow, Product, S, Sum, expand, expand_log, log, powsimp
 
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.notation import Notation
@@ -245,12 +245,51 @@ def _shapes(n: Notation, name: str) -> st.SearchStrategy[Basic] | None:
             st.builds(lambda f, r: Product(f, r), et, st.just((n.t, n.first + 2, n.first))),
             e,
         ),
+        **_score_shapes(n, et, flat),
         "definition": st.one_of(
             st.sampled_from([n.density_of(), n.R(), n.J()]),
             st.sampled_from([n.trajectory_density(), n.return_expansion()]),
         ),
     }
     return table.get(name)
+
+
+def _score_shapes(
+    n: Notation, et: st.SearchStrategy[Basic], flat: st.SearchStrategy[Basic]
+) -> dict[str, st.SearchStrategy[Basic]]:
+    """Redexes of the score rules: E over τ of a score (of π_θ at t, or of p_θ(τ)) times a
+    factor, with or without Σ_t around it, and the two forms of the causality product."""
+    theta, t = n.theta, n.t
+    score = Grad(log(n.pi()), theta)
+    whole = Grad(log(n.density_of()), theta)
+    rewards = Sum(n.r(), n.time_range())
+    factors = st.one_of(
+        st.sampled_from([S.One, Integer(2), n.p0(), n.r(n.first), n.R(), n.r(), n.pi()]), et
+    )
+    with_sums = st.one_of(
+        factors.map(lambda f: n.expectation(score * f)),
+        st.builds(lambda f, r: n.expectation(Sum(score * f, r)), factors, ranges(n)),
+        factors.map(lambda f: n.expectation(whole * f)),
+    )
+    return {
+        "normalization": st.one_of(
+            st.just(n.aggregate(n.density_of())),
+            st.just(n.expectation(S.One)),
+            flat.map(lambda f: n.aggregate(n.density_of() * f)),
+        ),
+        "score_has_zero_mean": with_sums,
+        "baseline": with_sums,
+        "causality": st.one_of(
+            st.just(n.expectation(Sum(score, n.time_range()) * rewards)),
+            st.builds(
+                lambda f, r: n.expectation(Sum(score, r) * Sum(f, n.time_range())), et, ranges(n)
+            ),
+            st.builds(
+                lambda f: n.expectation(Sum(score * Sum(f, n.time_range()), (t, n.first, n.T))), et
+            ),
+        ),
+        "expectation_of_sum": st.builds(lambda f, r: n.expectation(Sum(f, r)), et, ranges(n)),
+    }
 
 
 @dataclass(frozen=True)

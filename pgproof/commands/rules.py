@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 
 def run_rules(args: argparse.Namespace) -> int:
@@ -11,7 +12,10 @@ def run_rules(args: argparse.Namespace) -> int:
     for name in sorted(REGISTRY):
         rule = REGISTRY[name]
         kind = " (estimate ≈)" if rule.estimate else ""
-        print(f"{name}{kind}\n    {rule.formula}")
+        formula = textwrap.fill(
+            rule.formula, width=96, initial_indent="    ", subsequent_indent="      "
+        )
+        print(f"{name}{kind}\n{formula}")
         if rule.aliases:
             print(f"    also: {', '.join(rule.aliases)}")
     return 0
@@ -21,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "rules",
         help="list the rules a step may cite",
-        description="List every rule with its formula and aliases.",
+        description="List every rule with its formula, its side conditions and its aliases.",
         epilog="example:\n  pgproof rules",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -52,6 +52,12 @@ USUAL = (
     "split_sum",
     "substitute",
     "monte_carlo_estimate",
+    "normalization",
+    "score_has_zero_mean",
+    "baseline",
+    "causality",
+    "linearity_of_expectation",
+    "expectation_of_sum",
     "algebra",
 )
 #: rules the search never infers: they would accept anything the checker cannot separate

@@ -75,8 +75,9 @@ class Rule:
 
     @property
     def formula(self) -> str:
-        lines = (self.function.__doc__ or "").strip().splitlines()
-        return lines[0] if lines else ""
+        """The docstring's first paragraph on one line: the formula and its side conditions."""
+        paragraph = (self.function.__doc__ or "").strip().split("\n\n")[0]
+        return " ".join(line.strip() for line in paragraph.splitlines())
 
     def rewrites(self, node: Basic, ctx: Context) -> list[Basic]:
         try:

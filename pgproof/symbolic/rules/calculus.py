@@ -48,13 +48,24 @@ def why_dependent(term: Basic, theta: Basic) -> str:
     return f"{show(term)} depends on {show(theta)}{through}"
 
 
-@rule("grad_under_integral", aliases=("differentiate_under_integral", "leibniz_integral_rule"))
+@rule(
+    "grad_under_integral",
+    aliases=("differentiate_under_integral", "leibniz_integral_rule", "grad_out_of_integral"),
+    everywhere=False,  # it goes both ways: applying it everywhere would oscillate
+)
 def grad_under_integral(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """∇_θ ∫ f(τ) dτ = ∫ ∇_θ f(τ) dτ   (regularity assumed and stated; τ's domain is θ-free)."""
+    """∇_θ ∫ f(τ) dτ = ∫ ∇_θ f(τ) dτ, in either direction   (regularity assumed and stated;
+    τ's domain is θ-free)."""
     if isinstance(node, Grad) and isinstance(node.expr, TrajectoryIntegral):
         ctx.assume(REGULARITY)
         integral = node.expr
         return [TrajectoryIntegral(Grad(integral.expr, node.variable), integral.variable)]
+    if isinstance(node, TrajectoryIntegral) and isinstance(node.expr, Grad):
+        grad = node.expr
+        if grad.variable == node.variable:
+            return None
+        ctx.assume(REGULARITY)
+        return [Grad(TrajectoryIntegral(grad.expr, node.variable), grad.variable)]
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Add, Basic, Mul
+from sympy import Add, Basic, Mul, S, Sum
 
 from ..objects import (
     Expectation,
@@ -91,18 +91,42 @@ def sum_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 
 @rule("linearity_of_expectation", aliases=("expectation_linearity",))
 def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """E[f + g] = E[f] + E[g];  E[c f] = c E[f] when c does not depend on τ."""
+    """E[f + g] = E[f] + E[g] (also after expanding a product);  E[c f] = c E[f] when c does
+    not depend on τ."""
     if not isinstance(node, Expectation):
         return None
     body, tau, density = node.args
     if isinstance(body, Add):
         return [Add(*(Expectation(term, tau, density) for term in body.args))]
     if isinstance(body, Mul):
+        expanded = body.expand(
+            deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
+        )
+        if isinstance(expanded, Add):  # E[(f + g) h] = E[f h] + E[g h]
+            return [Add(*(Expectation(term, tau, density) for term in expanded.args))]
         constant = [f for f in body.args if tau not in f.free_symbols]
         varying = [f for f in body.args if tau in f.free_symbols]
         if constant and varying:
             return [Mul(*constant) * Expectation(Mul(*varying), tau, density)]
     return None
+
+
+@rule("expectation_of_sum", aliases=("swap_expectation_and_sum", "sum_of_expectations"))
+def expectation_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """E[Σ_{t=a}^{b} f_t] = Σ_{t=a}^{b} E[f_t]   (a, b finite and free of τ)."""
+    if not (isinstance(node, Expectation) and isinstance(node.expr, Sum)):
+        return None
+    body, tau, density = node.args
+    limit = body.limits[-1]
+    if any(tau in part.free_symbols for part in limit) or not _finite_range(limit):
+        return None
+    inner = Sum(body.function, *body.limits[:-1]) if len(body.limits) > 1 else body.function
+    return [Sum(Expectation(inner, tau, density), limit)]
+
+
+def _finite_range(limit: tuple) -> bool:
+    """Σ_{t=a}^{b} with both limits finite (E and an infinite Σ swap only under conditions)."""
+    return all(part not in (S.Infinity, S.NegativeInfinity) for part in limit[1:])
 
 
 def _sampled(expr: Basic, tau: Basic, index: Basic) -> Basic:

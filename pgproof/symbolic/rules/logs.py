@@ -99,9 +99,17 @@ def log_of_product(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 
 @rule("split_sum", aliases=("linearity_of_sum", "sum_of_sums"))
 def split_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """Σ_t (f_t + g_t) = Σ_t f_t + Σ_t g_t."""
-    if isinstance(node, Sum) and isinstance(node.function, Add):
-        return [Add(*(Sum(term, *node.limits) for term in node.function.args))]
+    """Σ_t (f_t + g_t) = Σ_t f_t + Σ_t g_t   (also Σ_t f_t (g_t + h_t), expanded)."""
+    if not isinstance(node, Sum):
+        return None
+    body = node.function
+    if isinstance(body, Mul):
+        body = body.expand(
+            deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
+        )
+    if isinstance(body, Add):
+        terms = (term.as_coeff_Mul() for term in body.args)  # numbers stay outside: −Σ_t f_t
+        return [Add(*(coeff * Sum(rest, *node.limits) for coeff, rest in terms))]
     return None
 
 

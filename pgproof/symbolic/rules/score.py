@@ -1,0 +1,353 @@
+"""Rules about the score ∇_θ log π_θ: normalisation, zero mean, baselines, causality.
+
+    ∫ p_θ(τ) dτ = 1,   Σ_τ p_θ(τ) = 1,   E_{τ∼p_θ}[1] = 1                (normalization)
+    E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0,   E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0  (score_has_zero_mean)
+    E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t) b] = 0   b a function of s_1..s_t, a_1..a_{t−1} only
+                                                                          (baseline)
+    E_{τ∼p_θ}[Σ_t ∇_θ log π_θ(a_t|s_t) Σ_{t'=t₀}^{T} h_{t'}]
+        = E_{τ∼p_θ}[Σ_t ∇_θ log π_θ(a_t|s_t) Σ_{t'=t}^{T} h_{t'}]
+                  h_{t'} a function of s_1..s_{t'}, a_1..a_{t'} only         (causality)
+
+Why the last three hold: given the history up to s_t, a_t ∼ π_θ(·|s_t), and
+E_{a∼π_θ(·|s)}[∇_θ log π_θ(a|s)] = Σ_a ∇_θ π_θ(a|s) = ∇_θ Σ_a π_θ(a|s) = ∇_θ 1 = 0; a factor
+fixed by that history (b, or a reward h_{t'} with t' < t) comes out of the inner expectation
+(the law of iterated expectations).  Each side condition is read off the expression: the
+times of the states and actions a factor mentions, and whether it mentions τ otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sympy import Basic, Dummy, Mul, Product, S, Sum, Symbol, log
+
+from ..objects import (
+    Action,
+    Expectation,
+    Grad,
+    Policy,
+    State,
+    TrajectoryAggregate,
+    TrajectoryDensity,
+)
+from ..refusal import Refusal
+from ..text import show
+from .base import Context, rule
+
+INTERCHANGE = (
+    "∇_θ and Σ_a (or ∫ dτ) may be interchanged in Σ_a ∇_θ π_θ(a|s) = ∇_θ Σ_a π_θ(a|s): "
+    "π_θ is differentiable in θ (finitely many actions, or dominated convergence)"
+)
+
+
+def _sampling_density(node: Expectation, ctx: Context, rule_name: str) -> None:
+    """The expectation must be over τ ∼ p_θ(τ), the notation's trajectory density."""
+    wanted = ctx.notation.density_of(node.variable)
+    if node.density != wanted:
+        raise Refusal(
+            node,
+            f"{rule_name} needs τ drawn from {show(wanted)}, the density whose score this is; "
+            f"here τ ∼ {show(node.density)}",
+            condition="sampling_density",
+        )
+
+
+def _score(expr: Basic, ctx: Context, tau: Basic) -> Basic | None:
+    """The time t if ``expr`` is ∇_θ log π_θ(a_t|s_t) of τ; τ itself if ∇_θ log p_θ(τ)."""
+    if not (isinstance(expr, Grad) and isinstance(expr.expr, log)):
+        return None
+    inner, theta = expr.expr.args[0], expr.variable
+    if theta != ctx.theta:
+        return None
+    if isinstance(inner, Policy) and inner.theta == theta:
+        action = inner.args[1]
+        if isinstance(action, Action) and action.trajectory == tau:
+            return action.time
+    if isinstance(inner, TrajectoryDensity) and inner == ctx.notation.density_of(tau):
+        return tau
+    return None
+
+
+def _split_score(body: Basic, ctx: Context, tau: Basic) -> tuple[Basic, Basic] | None:
+    """(time or τ, the other factors) when ``body`` is one score times other factors."""
+    factors = list(Mul.make_args(body))
+    found = [(f, _score(f, ctx, tau)) for f in factors]
+    scores = [(f, when) for f, when in found if when is not None]
+    if len(scores) != 1:
+        return None
+    factor, when = scores[0]
+    factors.remove(factor)
+    return when, Mul(*factors)
+
+
+def _strip_time_sums(body: Basic, tau: Basic) -> tuple[Basic, list[tuple]]:
+    """Σ_{t} layers (limits free of τ) around ``body``, peeled off: E[Σ_t f_t] = Σ_t E[f_t]."""
+    limits: list[tuple] = []
+    while isinstance(body, Sum) and not any(tau in lim.free_symbols for lim in body.limits[0]):
+        limits.extend(body.limits)
+        body = body.function
+    return body, limits
+
+
+def footprint(expr: Basic, tau: Basic) -> tuple[list[State], list[Action], Basic | None]:
+    """The states and actions of τ in ``expr``, and a subterm mentioning τ otherwise (or None).
+
+    A state or action is an atom of the trajectory at one time; anything else with τ free
+    (R(τ), p_θ(τ), a sampled τ^(i) aside) depends on the whole trajectory."""
+    states: list[State] = []
+    actions: list[Action] = []
+    replaced: dict[Basic, Basic] = {}
+    expr = _rename_bound(expr)
+    for atom in expr.atoms(State, Action):
+        if atom.trajectory == tau:
+            (states if isinstance(atom, State) else actions).append(atom)
+            replaced[atom] = Dummy()
+    rest = expr.xreplace(replaced)
+    whole = None
+    if tau in rest.free_symbols:
+        whole = _witness(rest, tau)
+    return states, actions, whole
+
+
+def _rename_bound(expr: Basic) -> Basic:
+    """Every index bound by a Σ/∏ inside ``expr`` renamed to a fresh symbol of no known value.
+
+    Σ_{t=1}^{T} b(s_t) beside a score of a_t mentions s_t with another t: renamed, its states
+    are at an unknown time, which no side condition can place before a_t."""
+    if not expr.args:
+        return expr
+    args = tuple(_rename_bound(a) for a in expr.args)
+    if isinstance(expr, (Sum, Product)):
+        body, limits = args[0], list(args[1:])
+        fresh: dict[Basic, Basic] = {}
+        for k, limit in enumerate(limits):
+            index = limit.args[0]
+            dummy = Dummy(index.name, **index.assumptions0)
+            fresh[index] = dummy
+            limits[k] = limit.func(dummy, *limit.args[1:])
+        return expr.func(body.xreplace(fresh), *limits)
+    return expr.func(*args) if args != expr.args else expr
+
+
+def _witness(expr: Basic, tau: Basic) -> Basic:
+    for arg in expr.args:
+        if tau in arg.free_symbols and arg != tau:
+            return _witness(arg, tau)
+    return expr
+
+
+def _not_after(later: Basic, time: Basic, strictly: bool) -> bool:
+    """time ≤ later (or time < later when ``strictly``), provably for every integer value."""
+    gap = later - time - (1 if strictly else 0)
+    return bool(gap.is_nonnegative)
+
+
+def _require_fixed_before(factor: Basic, time: Basic, tau: Basic, what: str) -> None:
+    """``factor`` is a function of s_first..s_t and a_first..a_{t−1} only."""
+    states, actions, whole = footprint(factor, tau)
+    if whole is not None:
+        raise Refusal(
+            factor,
+            f"{what} {show(factor)} depends on the whole trajectory {show(tau)} through "
+            f"{show(whole)}, not only on the steps before the action {show(time)}",
+            condition="depends_on_later_steps",
+        )
+    for action in sorted(actions, key=str):
+        if not _not_after(time, action.time, strictly=True):
+            same = (action.time - time).expand() == 0
+            when = "the action of the score's own step" if same else "an action not before it"
+            raise Refusal(
+                factor,
+                f"{what} {show(factor)} depends on the action {show(action)}, {when}: "
+                f"E[∇_θ log π_θ(a_t|s_t) · b] = 0 needs b fixed before a_t is drawn "
+                f"(a function of s_t and earlier steps only)",
+                condition="depends_on_action",
+            )
+    for state in sorted(states, key=str):
+        if not _not_after(time, state.time, strictly=False):
+            raise Refusal(
+                factor,
+                f"{what} {show(factor)} depends on the state {show(state)}, which is not "
+                "before the score's action (it may follow from it)",
+                condition="depends_on_later_steps",
+            )
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+@rule("normalization", aliases=("normalisation", "density_integrates_to_one", "total_probability"))
+def normalization(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """∫ p_θ(τ) dτ = 1,  Σ_τ p_θ(τ) = 1,  E_{τ∼p_θ}[1] = 1   (p_θ a probability density)."""
+    if isinstance(node, TrajectoryAggregate):
+        if node.expr == ctx.notation.density_of(node.variable):
+            return [S.One]
+        return None
+    if isinstance(node, Expectation) and node.expr == S.One:
+        _sampling_density(node, ctx, "normalization")
+        return [S.One]
+    return None
+
+
+# --------------------------------------------------------------------------- zero mean
+
+
+def _score_redex(node: Basic, ctx: Context, rule_name: str) -> tuple[Basic, Basic] | None:
+    """(time or τ, the other factors) for E_{τ∼p_θ}[(Σ_t) score · factors], else None."""
+    if not isinstance(node, Expectation):
+        return None
+    inner, _ = _strip_time_sums(node.expr, node.variable)
+    split = _split_score(inner, ctx, node.variable)
+    if split is not None:
+        _sampling_density(node, ctx, rule_name)
+    return split
+
+
+@rule("score_has_zero_mean", aliases=("expected_score_is_zero", "expected_grad_log_prob"))
+def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0,  E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0
+    (∇_θ ∫ p_θ = ∇_θ 1: ∇ and ∫ interchangeable, stated)."""
+    split = _score_redex(node, ctx, "score_has_zero_mean")
+    if split is None:
+        return None
+    if split[1] != S.One:
+        raise Refusal(
+            node,
+            f"the score is multiplied by {show(split[1])}: E[∇_θ log π · f] is not 0 in "
+            "general (for a factor fixed before the action, use the rule baseline)",
+            condition="not_score_alone",
+        )
+    ctx.assume(INTERCHANGE)
+    return [S.Zero]
+
+
+@rule("baseline", aliases=("baseline_has_zero_mean", "baseline_subtraction"))
+def baseline(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t) b] = 0 when b depends on s_first..s_t, a_first..a_{t−1}
+    only (not on a_t or later steps);  E_{τ∼p_θ}[∇_θ log p_θ(τ) b] = 0 when b is free of τ."""
+    split = _score_redex(node, ctx, "baseline")
+    if split is None:
+        return None
+    (when, factor), tau = split, node.variable
+    if when == tau:
+        if tau in factor.free_symbols:
+            raise Refusal(
+                factor,
+                f"the baseline {show(factor)} depends on the trajectory {show(tau)}: with the "
+                "score of the whole trajectory, b must be free of τ",
+                condition="depends_on_trajectory",
+            )
+    else:
+        _require_fixed_before(factor, when, tau, "the baseline")
+    ctx.assume(INTERCHANGE)
+    return [S.Zero]
+
+
+# --------------------------------------------------------------------------- causality
+
+
+def _score_sum(expr: Basic, ctx: Context, tau: Basic) -> tuple[Basic, tuple, Basic] | None:
+    """(g_t, (t, lo, hi), rest) for expr = Σ_{t=lo}^{hi} g_t · rest_t, g_t a (scaled) score."""
+    if not (isinstance(expr, Sum) and len(expr.limits) == 1):
+        return None
+    limit = expr.limits[0]
+    if any(tau in part.free_symbols for part in limit):
+        return None
+    factors = list(Mul.make_args(expr.function))
+    for factor in factors:
+        when = _score(factor, ctx, tau)
+        if when is not None and when != tau and (when - limit[0]).expand() == 0:
+            others = list(factors)
+            others.remove(factor)
+            return factor, limit, Mul(*others)
+    return None
+
+
+def _fresh(index: Symbol, avoid: set[Basic]) -> Symbol:
+    name = index.name + "'"
+    while any(getattr(s, "name", None) == name for s in avoid):
+        name += "'"
+    return Symbol(name, **index.assumptions0)
+
+
+def _causal(score: Basic, limit: tuple, rewards: Sum, tau: Basic, scale: Basic) -> Basic:
+    """Σ_{t} g_t · scale · Σ_{u=t}^{hi'} h_u, after checking the side conditions."""
+    t, low, high = limit
+    (u, low2, high2), body = rewards.limits[0], rewards.function
+    if u == t:
+        fresh = _fresh(u, body.free_symbols | score.free_symbols | {t})
+        body, u = body.xreplace({u: fresh}), fresh
+    if not (low - low2).is_nonnegative:
+        raise Refusal(
+            rewards,
+            f"the sum {show(rewards)} starts after the scores' first step {show(low)}: "
+            "causality drops only the terms before each score's step",
+            condition="range",
+        )
+    if not (high2 + 1 - high).is_nonnegative:
+        raise Refusal(
+            rewards,
+            f"the sum {show(rewards)} ends before the scores' last step {show(high)}",
+            condition="range",
+        )
+    _require_fixed_by(body, u, tau)
+    return Sum(score * scale * Sum(body, (u, t, high2)), limit)
+
+
+def _require_fixed_by(body: Basic, u: Basic, tau: Basic) -> None:
+    """h_u depends on s_first..s_u and a_first..a_u only (so it is fixed before a_t, u < t)."""
+    states, actions, whole = footprint(body, tau)
+    if whole is not None:
+        raise Refusal(
+            body,
+            f"the term {show(body)} depends on the whole trajectory {show(tau)} through "
+            f"{show(whole)}: causality needs each term to depend on its own step and earlier ones",
+            condition="depends_on_later_steps",
+        )
+    for atom in sorted([*states, *actions], key=str):
+        if not _not_after(u, atom.time, strictly=False):
+            raise Refusal(
+                body,
+                f"the term {show(body)} of step {show(u)} depends on {show(atom)}, a later "
+                "step: dropping it for an earlier score would drop a correlated term",
+                condition="depends_on_later_steps",
+            )
+
+
+@rule("causality", aliases=("reward_to_go", "causality_trick"))
+def causality(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """E_{τ∼p_θ}[Σ_t ∇_θ log π_θ(a_t|s_t) Σ_{t'=t₀}^{T} h_{t'}] = E_{τ∼p_θ}[Σ_t ∇_θ log π_θ(a_t|s_t)
+    Σ_{t'=t}^{T} h_{t'}]   (t₀ ≤ first t; h_{t'} a function of steps ≤ t': the terms t' < t
+    have zero mean against the score, as in baseline)."""
+    if not isinstance(node, Expectation):
+        return None
+    body, tau = node.expr, node.variable
+    out: list[Basic] = []
+    factors = list(Mul.make_args(body))
+    for k, factor in enumerate(factors):
+        found = _score_sum(factor, ctx, tau)
+        if found is None:
+            continue
+        score, limit, rest = found
+        others = factors[:k] + factors[k + 1 :]
+        # (Σ_t g_t)(Σ_{t'} h_{t'}) · c   or   Σ_t g_t (Σ_{t'} h_{t'}) · c_t
+        for j, other in enumerate(others):
+            if isinstance(other, Sum) and len(other.limits) == 1 and rest == S.One:
+                scale = Mul(*(others[:j] + others[j + 1 :]))
+                if tau in scale.free_symbols or limit[0] in scale.free_symbols:
+                    continue
+                if limit[0] in other.free_symbols:  # a free t there is not the scores' t
+                    continue
+                _sampling_density(node, ctx, "causality")
+                out.append(scale * _causal(score, limit, other, tau, S.One))
+        outside = Mul(*others)
+        if tau in outside.free_symbols or limit[0] in outside.free_symbols:
+            continue  # a factor of the whole trajectory outside Σ_t: not causality's form
+        for inner in Mul.make_args(rest):
+            if isinstance(inner, Sum) and len(inner.limits) == 1:
+                scale = Mul(*(f for f in Mul.make_args(rest) if f != inner))
+                if tau in scale.free_symbols:
+                    continue
+                _sampling_density(node, ctx, "causality")
+                out.append(outside * _causal(score, limit, inner, tau, scale))
+    return [Expectation(new, tau, node.density) for new in out] or None
