@@ -160,9 +160,17 @@ def final_estimate_figure(
     notation = report.derivation.notation
     claim = final_estimate(report)
     rng = np.random.default_rng(seed)
-    instance = draw_instance(rng, notation.first_index, 2_000, constants=notation.constants)
+    instance = draw_instance(
+        rng,
+        notation.first_index,
+        2_000,
+        constants=notation.constants,
+        functions=notation.fixed_functions(),
+    )
     try:
-        own = compile_estimator(claim.rhs, notation, "ĝ (this derivation)", instance.constants)
+        own = compile_estimator(
+            claim.rhs, notation, "ĝ (this derivation)", instance.constants, instance.functions
+        )
     except CompileError:
         return None
     estimators = [own, *(ESTIMATORS[name] for name in COMPARED_ESTIMATORS)]

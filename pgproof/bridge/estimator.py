@@ -91,16 +91,17 @@ def compile_estimator(
     notation: Notation,
     name: str = "compiled",
     constants: Mapping[str, float] | None = None,
+    functions: Mapping[str, np.ndarray] | None = None,
 ) -> Estimator:
     """The per-trajectory estimator f(τ_i) of the sample estimate ``expr`` (with these values
-    of the notation's constants)."""
+    of the notation's constants and tables of its declared functions)."""
     term = per_sample_term(expr, notation)
     axis = trajectory_axis(notation.sample(), {})
 
     def estimate(batch: Batch, mdp: TabularMDP, policy: Policy, theta: np.ndarray) -> np.ndarray:
         if not isinstance(policy, TabularSoftmax):
             raise CompileError("compiled estimators use the tabular softmax policy θ[S, A]")
-        instance = batch_instance(mdp, theta, notation.first_index, batch, constants)
+        instance = batch_instance(mdp, theta, notation.first_index, batch, constants, functions)
         value = Evaluator(instance, notation).evaluate(term)
         extra = set(value.axes) - {axis, GRAD}
         if extra:
@@ -174,10 +175,16 @@ def test_sample_estimate_bias(
     """Test ``claim`` = lhs ≈ ĝ on a random MDP: E[ĝ] against the claim's own left side,
     exactly (by enumeration) and by sampling m trajectories."""
     instance = draw_instance(
-        rng, notation.first_index, max_trajectories, constants=notation.constants
+        rng,
+        notation.first_index,
+        max_trajectories,
+        constants=notation.constants,
+        functions=notation.fixed_functions(),
     )
     mdp, theta, policy = instance.mdp, instance.theta, instance.policy
-    estimator = compile_estimator(claim.rhs, notation, constants=instance.constants)
+    estimator = compile_estimator(
+        claim.rhs, notation, constants=instance.constants, functions=instance.functions
+    )
     evaluator = Evaluator(instance, notation)
     target = _plain(evaluator.evaluate(claim.lhs), policy.param_shape)
     term = per_sample_term(claim.rhs, notation)

@@ -35,6 +35,7 @@ from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import (
     Action,
     Cancelled,
+    DeclaredFunction,
     Dynamics,
     Expectation,
     Grad,
@@ -171,9 +172,7 @@ class Evaluator:
             raise NotEvaluable(
                 f"{show(node)}: the range {index}={a}..{b} is reversed (upper < lower − 1)"
             )
-        return combine(
-            [self._limits(node, inner, {**env, index.name: t}) for t in range(a, b + 1)]
-        )
+        return combine([self._limits(node, inner, {**env, index.name: t}) for t in range(a, b + 1)])
 
     # ------------------------------------------------------------------ dispatch
 
@@ -221,6 +220,12 @@ class Evaluator:
     def _eval_Reward(self, expr: Reward, env: Mapping[str, int]) -> Value:
         idx = [self.value(expr.args[1], env), self.value(expr.args[2], env)]
         return V.take(self.instance.mdp.reward, idx, expr)
+
+    def _eval_DeclaredFunction(self, expr: DeclaredFunction, env: Mapping[str, int]) -> Value:
+        table = self.instance.functions.get(expr.name.name)
+        if table is None:
+            raise NotEvaluable(f"{show(expr)} has no numeric meaning here")
+        return V.take(table, [self.value(arg, env) for arg in expr.arguments], expr)
 
     def _eval_Return(self, expr: Return, env: Mapping[str, int]) -> Value:
         return self._return(expr.trajectory, env)
@@ -299,7 +304,6 @@ def _method_for(kind: type) -> Method | None:
         if method is not None:
             return method
     return None
-
 
 
 def evaluate(

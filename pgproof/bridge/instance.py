@@ -49,6 +49,8 @@ class Instance:
     label: str = ""
     #: a value for each of the notation's constants (a baseline b, γ), drawn per instance
     constants: Mapping[str, float] = field(default_factory=dict)
+    #: a table for each of the notation's declared fixed functions (b(s) [S], φ(s,a) [S, A])
+    functions: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -87,6 +89,7 @@ def enumerate_instance(
     first: int,
     label: str = "",
     constants: Mapping[str, float] | None = None,
+    functions: Mapping[str, np.ndarray] | None = None,
 ) -> Instance:
     """Every trajectory of ``mdp`` (S^{steps+1} A^{steps} of them)."""
     theta = np.asarray(theta, dtype=np.float64)
@@ -94,7 +97,8 @@ def enumerate_instance(
     chunks = list(iter_trajectories(mdp, policy, theta))
     states = np.concatenate([np.asarray(c.states) for c in chunks])
     actions = np.concatenate([np.asarray(c.actions) for c in chunks])
-    return Instance(mdp, theta, first, states, actions, True, label, dict(constants or {}))
+    extra = dict(constants or {}), dict(functions or {})
+    return Instance(mdp, theta, first, states, actions, True, label, *extra)
 
 
 def batch_instance(
@@ -103,11 +107,14 @@ def batch_instance(
     first: int,
     batch: Batch,
     constants: Mapping[str, float] | None = None,
+    functions: Mapping[str, np.ndarray] | None = None,
 ) -> Instance:
     """The sampled trajectories of ``batch`` as the trajectory table."""
     theta = np.asarray(theta, dtype=np.float64)
     states, actions = batch.states, batch.actions
-    return Instance(mdp, theta, first, states, actions, False, "", dict(constants or {}))
+    return Instance(
+        mdp, theta, first, states, actions, False, "", dict(constants or {}), dict(functions or {})
+    )
 
 
 def draw_instance(
@@ -117,6 +124,7 @@ def draw_instance(
     label: str = "",
     generic: bool = False,
     constants: tuple[str, ...] = (),
+    functions: tuple[tuple[str, int], ...] = (),
 ) -> Instance:
     """A random small problem: S, A in 1..3, steps in 1..3, at most ``max_trajectories``.
 
@@ -125,8 +133,9 @@ def draw_instance(
     ρ and P(·|s,a) are flat-Dirichlet draws (so every trajectory has positive probability),
     r(s,a) is uniform in [−1, 1) (negative rewards exercise positivity side conditions),
     θ has N(0, 1) entries, each of ``constants`` a value uniform in [−1, 1) (drawn last, so
-    the MDP and θ do not depend on them).  Shapes are redrawn until the enumeration is
-    small enough.
+    the MDP and θ do not depend on them), then a table for each of ``functions`` ((name,
+    number of arguments): b(s) [S], φ(s, a) [S, A]) with entries uniform in [−1, 1).
+    Shapes are redrawn until the enumeration is small enough.
     """
     while True:
         low = 2 if generic else 1
@@ -139,5 +148,7 @@ def draw_instance(
     mdp = random_mdp(n_states, n_actions, steps, rng, min_reward=-1.0, max_reward=1.0)
     theta = rng.standard_normal((n_states, n_actions))
     values = {name: float(rng.uniform(-1.0, 1.0)) for name in constants}
+    shapes = {1: (n_states,), 2: (n_states, n_actions)}
+    tables = {name: rng.uniform(-1.0, 1.0, shapes[arity]) for name, arity in functions}
     assert trajectory_count(mdp) == count
-    return enumerate_instance(mdp, theta, first, label, values)
+    return enumerate_instance(mdp, theta, first, label, values, tables)

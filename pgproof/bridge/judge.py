@@ -25,7 +25,6 @@ Results are cached per (left, right, estimate, notation, stream, trials, seed).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -159,14 +158,18 @@ def compare_strictly(
 
 
 _CACHE: dict[tuple, Judgement] = {}
-#: draw_instance draws values for the notation's constants (when it takes them)
-_DRAWS_CONSTANTS = len(inspect.signature(draw_instance).parameters) > 5
 
 
 def _draw(rng, notation: Notation, budget: int, label: str, generic: bool) -> Instance:
-    if _DRAWS_CONSTANTS:
-        return draw_instance(rng, notation.first_index, budget, label, generic, notation.constants)
-    return draw_instance(rng, notation.first_index, budget, label, generic)
+    return draw_instance(
+        rng,
+        notation.first_index,
+        budget,
+        label,
+        generic,
+        notation.constants,
+        notation.fixed_functions(),
+    )
 
 
 def judge_claim(

@@ -98,7 +98,13 @@ def verify_step_numerically(
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
             inst = draw_instance(
-                rng, notation.first_index, budget, label, trial % 2 == 1, notation.constants
+                rng,
+                notation.first_index,
+                budget,
+                label,
+                trial % 2 == 1,
+                notation.constants,
+                notation.fixed_functions(),
             )
             if conditional:
                 held = compare_on(source.lhs, source.rhs, inst, notation, source.is_estimate)
@@ -159,6 +165,7 @@ def verify_theta_free(
                 label,
                 trial % 2 == 1,
                 notation.constants,
+                notation.fixed_functions(),
             )
             outcome = compare_on(gradient, S.Zero, inst, notation)
             if not outcome.evaluated:

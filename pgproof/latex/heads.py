@@ -77,6 +77,8 @@ class HeadsMixin(ScriptsMixin):
             if sup is not None:
                 raise self.error("E takes no superscript", sup)
             return self.expectation(sub, args)
+        if "function" in roles:
+            return self.declared(key, sub, sup, args)
         if not roles & set(_FUNCTIONS) or self.is_plain(key):
             if roles & {"state", "action"}:
                 raise self.error(f"{key} is not a function of {self.src(args)}", args)
@@ -134,6 +136,54 @@ class HeadsMixin(ScriptsMixin):
             f"{key}({self.src(args)[1:-1]}) has the wrong arguments; expected {_example(roles)}",
             args,
         )
+
+    def declared(self, key: str, sub, sup, args: Tree) -> Expr:
+        """b(s_t), φ(s_t, a_t), V^π(s_t), Q^π(s_t, a_t): as declared, arguments checked."""
+        name = self.roles.functions[key]
+        kinds, policy = self.n.declared_functions()[name]
+        if sub is not None:
+            raise self.error(f"{key} takes no subscript", sub)
+        if policy:
+            if sup is None or not self._is_policy_mark(sup):
+                raise self.error(
+                    f"{key} is declared a function of the policy: write it "
+                    f"{key}^{{{self.n.policy}}}(...), as it depends on {self._param_tex()} "
+                    "through the policy",
+                    args,
+                )
+        elif sup is not None:
+            hint = ""
+            if self._is_policy_mark(sup):
+                hint = (
+                    f": {key}^{{{self.n.policy}}} depends on the policy, so declare {key} "
+                    "among the policy_ functions of the notation"
+                )
+            raise self.error(f"{key} is declared without a superscript{hint}", sup)
+        parts, seps = self.arg_parts(args)
+        shape = ", ".join("s_t" if k == "state" else "a_t" for k in kinds)
+        if len(parts) != len(kinds) or any(sep.type != "COMMA" for sep in seps):
+            raise self.error(
+                f"{key} is declared a function of ({shape}), but here it has "
+                f"{len(parts)} argument(s): {self.src(args)}",
+                args,
+            )
+        values = []
+        for part, kind in zip(parts, kinds, strict=True):
+            cls, what = (State, "a state") if kind == "state" else (Action, "an action")
+            values.append(self._typed(part, cls, what, f"{kind} argument of {key}"))
+        first = values[0]
+        for value in values[1:]:
+            if value.time != first.time or value.trajectory != first.trajectory:
+                raise self.error(f"{key}'s arguments must be of the same step", args)
+        return self.n.function(name, *values)
+
+    def _is_policy_mark(self, sup: Tree) -> bool:
+        """A superscript naming the policy: π or π_θ."""
+        return self.src(sup).strip("{} ").replace(" ", "") in {
+            self.n.policy.replace(" ", ""),
+            f"{self.n.policy}_{{{self._param_tex()}}}".replace(" ", ""),
+            f"{self.n.policy}_{self._param_tex()}".replace(" ", ""),
+        }
 
     def _is_trajectory_node(self, factor: Tree) -> bool:
         if factor.data != "named":

@@ -29,6 +29,8 @@ class Roles:
     notation: Notation
     roles: dict[str, set[str]] = field(default_factory=dict)
     constants: dict[str, Symbol] = field(default_factory=dict)
+    #: declared functions: canonical key -> the name as declared
+    functions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = self.notation
@@ -55,6 +57,9 @@ class Roles:
         for const in n.constants:
             self.roles.setdefault(canonical(const), set()).add("constant")
             self.constants[canonical(const)] = n.constant(const)
+        for name in n.declared_functions():
+            self.roles.setdefault(canonical(name), set()).add("function")
+            self.functions[canonical(name)] = name
         self.roles.setdefault(EXPECTATION, set()).add("expectation")
 
     def of(self, key: str) -> set[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Basic, Expr, Integer, Product, Sum, Symbol
+from sympy import Basic, Expr, Integer, Product, Sum, Symbol, Tuple
 
 from pgproof.safety import UnsafeLatex, check_latex
 
@@ -23,6 +23,7 @@ from .names import canonical
 from .objects import (
     DENSITY_STYLES,
     Action,
+    DeclaredFunction,
     Dynamics,
     Expectation,
     InitialDistribution,
@@ -36,6 +37,7 @@ from .objects import (
     TrajectoryDensity,
     TrajectoryIntegral,
     TrajectorySum,
+    as_name,
 )
 
 TRAJECTORY_SPACES = ("continuous", "discrete")
@@ -94,6 +96,13 @@ class Notation:
     density_aliases: tuple[str, ...] = ()
     #: plain constants the author uses (a baseline b, a discount γ): free of θ and τ.
     constants: tuple[str, ...] = ()
+    #: functions the author declares, by what they take: b(s_t) (a state), φ(s_t, a_t) (a
+    #: state and an action); the policy_ ones depend on θ through π_θ and are written with
+    #: the policy as a superscript: V^π(s_t), Q^π(s_t, a_t), A^π(s_t, a_t).
+    state_functions: tuple[str, ...] = ()
+    state_action_functions: tuple[str, ...] = ()
+    policy_state_functions: tuple[str, ...] = ()
+    policy_state_action_functions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self._check_names()
@@ -124,6 +133,7 @@ class Notation:
         symbols += [(c, f"the constant {c}") for c in self.constants]
         heads = [(getattr(self, field), what) for field, what in HEAD_ROLES]
         heads += [(alias, "a density alias") for alias in self.density_aliases]
+        heads += [(f, "a declared function") for f in self.declared_functions()]
         for name, what in symbols + heads:
             if not isinstance(name, str) or not name.strip():
                 raise ValueError(f"{what} needs a non-empty name, not {name!r}")
@@ -139,8 +149,14 @@ class Notation:
                     "every symbol needs a name of its own"
                 )
             owner[key] = what
+        declared = {canonical(f) for f in self.declared_functions()}
         for name, what in heads:
             key = canonical(name)
+            if key in declared and what != "a declared function":
+                raise ValueError(
+                    f"the name {name!r} of {what} is also a declared function: a declared "
+                    "function needs a name of its own"
+                )
             if key in owner:
                 raise ValueError(
                     f"the name {name!r} of {what} is already {owner[key]}: "
@@ -176,6 +192,35 @@ class Notation:
     @property
     def m(self) -> Symbol:
         return Symbol(self.sample_count, integer=True, positive=True)
+
+    def declared_functions(self) -> dict[str, tuple[tuple[str, ...], bool]]:
+        """name -> (the kinds of its arguments, whether it depends on θ through π_θ)."""
+        out: dict[str, tuple[tuple[str, ...], bool]] = {}
+        for names, kinds, policy in (
+            (self.state_functions, ("state",), False),
+            (self.state_action_functions, ("state", "action"), False),
+            (self.policy_state_functions, ("state",), True),
+            (self.policy_state_action_functions, ("state", "action"), True),
+        ):
+            for name in names:
+                if name in out:
+                    raise ValueError(f"the function {name!r} is declared twice")
+                out[name] = (kinds, policy)
+        return out
+
+    def fixed_functions(self) -> tuple[tuple[str, int], ...]:
+        """(name, number of arguments) of the declared functions free of θ (b, φ)."""
+        return tuple(
+            (name, len(kinds))
+            for name, (kinds, policy) in self.declared_functions().items()
+            if not policy
+        )
+
+    def function(self, name: str, *arguments: Basic) -> DeclaredFunction:
+        """The declared function ``name`` applied to states and actions of one step."""
+        kinds, policy = self.declared_functions()[name]
+        marks = Tuple(self.theta, as_name(self.policy)) if policy else Tuple()
+        return DeclaredFunction(name, marks, *arguments)
 
     def constant(self, name: str) -> Symbol:
         if name not in self.constants:

@@ -30,6 +30,7 @@ from sympy.printing.precedence import PRECEDENCE
 __all__ = [
     "Action",
     "Cancelled",
+    "DeclaredFunction",
     "Equation",
     "Expectation",
     "Grad",
@@ -200,6 +201,46 @@ class Return(PGExpr):
     def _latex(self, printer) -> str:
         name, traj = self.args
         return "%s\\left(%s\\right)" % (printer._print(name), printer._print(traj))
+
+
+class DeclaredFunction(PGExpr):
+    """b(s_t), φ(s_t, a_t), V^π(s_t), Q^π(s_t, a_t): a function the author declares.
+
+    ``DeclaredFunction(name, marks, *arguments)``: ``arguments`` are states and actions of
+    one step; ``marks`` is a ``Tuple`` of what else it depends on: ``(θ,)`` for a function
+    of the policy (V^π, Q^π, A^π depend on θ through π_θ), empty for a fixed function such
+    as a baseline b(s).  So whether it depends on θ is read off its free symbols, like every
+    other object here, and comes from its declaration, never from a guess.
+    """
+
+    @property
+    def name(self) -> Str:
+        return self.args[0]
+
+    @property
+    def marks(self) -> Basic:
+        return self.args[1]
+
+    @property
+    def arguments(self) -> tuple[Basic, ...]:
+        return self.args[2:]
+
+    @property
+    def depends_on_policy(self) -> bool:
+        return len(self.args[1].args) > 0
+
+    def _latex(self, printer) -> str:
+        head = printer._print(self.args[0])
+        if self.depends_on_policy:
+            head = "%s^{%s}" % (head, printer._print(self.policy_name))
+        inside = ", ".join(printer._print(a) for a in self.arguments)
+        return r"%s\left(%s\right)" % (head, inside)
+
+    @property
+    def policy_name(self) -> Basic:
+        """The policy's display name (the second mark), or θ when it has none."""
+        marks = self.args[1].args
+        return marks[1] if len(marks) > 1 else marks[0]
 
 
 #: How a trajectory density is written: p_θ(τ), P(τ | π_θ) or P(τ; θ).

@@ -65,6 +65,12 @@ class TextPrinter(StrPrinter):
     def _print_Reward(self, expr) -> str:
         return "%s(%s,%s)" % tuple(self._print(a) for a in expr.args)
 
+    def _print_DeclaredFunction(self, expr) -> str:
+        head = self._print(expr.name)
+        if expr.depends_on_policy:
+            head += "^" + self._print(expr.policy_name)
+        return "%s(%s)" % (head, ", ".join(self._print(a) for a in expr.arguments))
+
     def _print_Return(self, expr) -> str:
         return "%s(%s)" % (self._print(expr.args[0]), self._print(expr.args[1]))
 
