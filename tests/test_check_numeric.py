@@ -14,7 +14,7 @@ from pgproof.cli import main
 from pgproof.numeric.io import load_mdp_json
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = sorted(str(p) for p in (ROOT / "derivations").glob("0*.pgproof.toml"))
+SEEDS = sorted(str(p) for p in (ROOT / "derivations").glob("00[0-2]_*.pgproof.toml"))
 SIGN_ERROR = str(ROOT / "derivations" / "wrong_steps" / "sign_error.pgproof.toml")
 
 

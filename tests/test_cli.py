@@ -13,7 +13,7 @@ import pytest
 from pgproof.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = sorted((ROOT / "derivations").glob("0*.pgproof.toml"))
+SEEDS = sorted((ROOT / "derivations").glob("00[0-2]_*.pgproof.toml"))
 
 
 def test_check_prints_each_step_and_the_verdicts(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from sympy import Integer
 
@@ -32,9 +33,40 @@ NUMERICALLY_FALSE = [
     "missing_initial_factor",
     "sign_error",
     "wrong_factor_log_derivative",
+    "score_times_return_has_zero_mean",
+    "baseline_depends_on_action",
+    "reward_to_go_without_current_reward",
 ]
 #: ... and those that mention a state outside the trajectory (s_0 with T counted from 1)
 OUTSIDE_THE_TRAJECTORY = ["001_literal_initial_state", "wrong_index_range"]
+
+
+BEYOND_THE_SEEDS = ["003_expected_grad_log_prob", "004_baselines", "005_reward_to_go"]
+
+
+@pytest.mark.parametrize("name", BEYOND_THE_SEEDS)
+def test_every_step_beyond_the_seeds_is_confirmed(checked, name) -> None:
+    """The score, baseline and causality steps hold on random MDPs (b, b(s) drawn per trial)."""
+    report = verify_steps_numerically(checked[name], trials=3, seed=0)
+    assert checked[name].first_rejection is None
+    assert {s.verdict for s in report.steps} == {CONFIRMED}
+    assert not report.checker_bugs
+
+
+def test_a_declared_baseline_is_a_random_table_per_trial() -> None:
+    """b(s) takes the values of a table drawn per trial; a baseline b(s_t, a_t) is refuted."""
+    from pgproof.bridge.evaluate import Evaluator
+    from pgproof.bridge.instance import draw_instance
+    from pgproof.latex.parser import parse_expression
+    from pgproof.symbolic.notation import Notation
+
+    notation = Notation(state="s", action="a", state_functions=("b",))
+    rng = np.random.default_rng(3)
+    inst = draw_instance(rng, 1, 500, "t", True, (), notation.fixed_functions())
+    table = inst.functions["b"]
+    assert table.shape == (inst.mdp.n_states,)
+    value = Evaluator(inst, notation).evaluate(parse_expression("b(s_1)", notation))
+    assert np.allclose(value.data, table[inst.states[:, 0]])
 
 
 @pytest.mark.parametrize("name", ["000_deriving_policy_gradient", "002_policy_gradient_theorem_hf"])
