@@ -31,10 +31,12 @@ from sympy import Add, Basic, Integer, Mul, Number, Pow, Product, Sum, Symbol, e
 from pgproof.budget import MAX_RANGE
 from pgproof.numeric.enumeration import exact_objective
 from pgproof.numeric.policies import softmax
+from pgproof.numeric.value_functions import FiniteHorizonValues, finite_horizon_values
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import (
     Action,
     Cancelled,
+    ConditionalExpectation,
     DeclaredFunction,
     Dynamics,
     Expectation,
@@ -87,6 +89,8 @@ class Evaluator:
         self.notation = notation
         self.theta = np.asarray(instance.theta, dtype=np.float64)
         self.base_env = {notation.horizon: instance.horizon_value}
+        #: the value functions at θ (keyed by θ's bytes), computed when first needed
+        self._values: tuple[bytes, FiniteHorizonValues] | None = None
 
     def evaluate(self, expr: Basic, env: Mapping[str, int] | None = None) -> Value:
         return self.value(expr, {**self.base_env, **(env or {})})
@@ -222,10 +226,54 @@ class Evaluator:
         return V.take(self.instance.mdp.reward, idx, expr)
 
     def _eval_DeclaredFunction(self, expr: DeclaredFunction, env: Mapping[str, int]) -> Value:
+        meaning = self.notation.value_meaning(expr.name.name)
+        if meaning is not None:
+            return self._value_function(expr, meaning, env)
         table = self.instance.functions.get(expr.name.name)
         if table is None:
             raise NotEvaluable(f"{show(expr)} has no numeric meaning here")
         return V.take(table, [self.value(arg, env) for arg in expr.arguments], expr)
+
+    def _value_function(self, expr: DeclaredFunction, meaning: str, env) -> Value:
+        """V^π_t(s), Q^π_t(s, a), A^π_t(s, a) of the instance's MDP at the current θ, by DP,
+        at the step of the argument (finite horizon: they depend on the steps left)."""
+        key = self.theta.tobytes()
+        if self._values is None or self._values[0] != key:
+            pi = softmax(self.theta)
+            self._values = (key, finite_horizon_values(self.instance.mdp, pi))
+        values = self._values[1]
+        state = expr.arguments[0]
+        tables = {
+            "state_value": values.values,
+            "action_value": values.q_values,
+            "advantage": values.advantages,
+        }[meaning]
+        k = self._time(state.time, env, self.instance.steps, expr)
+        # after the last step (s_{T+1}) nothing is left to earn: V, Q, A are 0 there
+        table = tables[k] if k < len(tables) else np.zeros_like(tables[0])
+        return V.take(table, [self.value(arg, env) for arg in expr.arguments], expr)
+
+    def _eval_ConditionalExpectation(self, expr: ConditionalExpectation, env) -> Value:
+        """E[X | G] on each trajectory: the p_θ-weighted mean of X over the trajectories that
+        agree with it on the given states and actions G."""
+        axis, body = self._over_trajectories(expr, env)
+        weights = self.value(expr.density, env)
+        keys = [self.value(g, env) for g in expr.given]
+        if axis not in weights.axes or any(k.axes != (axis,) for k in keys):
+            raise NotEvaluable(f"{show(expr)}: its condition is not on the trajectory {axis}")
+        groups = np.unique(np.stack([k.data for k in keys], axis=1), axis=0, return_inverse=True)
+        group = np.asarray(groups[1]).reshape(-1)
+        if axis not in body.axes:
+            return body
+        others = tuple(a for a in body.axes if a != axis)
+        data = body.transpose_to((axis, *others))
+        w = weights.transpose_to((axis,))
+        weighted = data * w.reshape((-1,) + (1,) * len(others))
+        totals = np.zeros((group.max() + 1, *data.shape[1:]))
+        np.add.at(totals, group, weighted)
+        mass = np.bincount(group, weights=w)
+        mean = totals / mass.reshape((-1,) + (1,) * len(others))
+        return Value(mean[group], (axis, *others))
 
     def _eval_Return(self, expr: Return, env: Mapping[str, int]) -> Value:
         return self._return(expr.trajectory, env)

@@ -289,6 +289,34 @@ def _score_shapes(
             ),
         ),
         "expectation_of_sum": st.builds(lambda f, r: n.expectation(Sum(f, r)), et, ranges(n)),
+        **_conditional_shapes(n, et),
+    }
+
+
+def _conditional_shapes(n: Notation, et: st.SearchStrategy[Basic]) -> dict:
+    """Redexes of the tower and Markov properties and of split_first_term: the reward-to-go
+    against the score, conditional expectations given (s_t, a_t) or with an earlier step."""
+    t = n.t
+    score = Grad(log(n.pi()), n.theta)
+    togo = n.reward_to_go(t)
+    given = st.sampled_from(
+        [(n.s(t), n.a(t)), (n.s(t),), (n.s(t), n.a(t), n.s(t + 1)), (n.s(t + 1),)]
+    )
+    bodies = st.sampled_from([togo, n.reward_to_go(t + 1), n.r(t), n.p(t), n.R()])
+    ce = st.builds(lambda x, g: n.conditional_expectation(x, *g), bodies, given)
+    return {
+        "iterated_expectation": st.one_of(
+            st.builds(lambda f: n.expectation(Sum(score * f, n.time_range())), bodies),
+            st.builds(lambda c: n.expectation(score * c), ce),
+            ce,
+        ),
+        "markov_property": ce,
+        "split_first_term": st.one_of(
+            st.builds(
+                lambda f, lo: Sum(f, (t, lo, n.T)), et, st.sampled_from([n.first, n.first + 1])
+            ),
+            st.just(togo),
+        ),
     }
 
 

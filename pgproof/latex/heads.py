@@ -327,9 +327,32 @@ class HeadsMixin(ScriptsMixin):
     def expectation(self, sub: Tree | None, args: Tree) -> Expr:
         if sub is not None:
             self._check_distribution(sub)
+        parts, seps = self.arg_parts(args)
+        if seps and seps[0].type == "BAR":
+            return self.conditional_expectation(parts, seps, args)
         with self.binding({self.n.tau}):
             body = self.group_value(args)
         return self.n.expectation(body)
+
+    def conditional_expectation(self, parts, seps, args: Tree) -> Expr:
+        """E[X | s_t, a_t]: given states and actions of the trajectory, one or more."""
+        if any(sep.type != "COMMA" for sep in seps[1:]):
+            raise self.error("write a conditional expectation as E[X \\mid s_t, a_t]", args)
+        with self.binding({self.n.tau}):
+            body = self.sum(parts[0])
+        given = []
+        for part in parts[1:]:
+            value = self.sum(part)
+            if not isinstance(value, (State, Action)) or value.trajectory != self.n.tau:
+                raise self.error(
+                    f"an expectation is conditioned on states and actions of "
+                    f"{self._traj_tex()}, such as s_t, a_t; got {self.src(part)}",
+                    part,
+                )
+            if value in given:
+                raise self.error(f"{self.src(part)} is given twice", part)
+            given.append(value)
+        return self.n.conditional_expectation(body, *given)
 
     def _check_distribution(self, sub: Tree) -> None:
         inner = self.arg_node(sub)

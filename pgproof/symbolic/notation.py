@@ -13,6 +13,7 @@ every derivation rests on:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sympy import Basic, Expr, Integer, Product, Sum, Symbol, Tuple
@@ -23,6 +24,7 @@ from .names import canonical
 from .objects import (
     DENSITY_STYLES,
     Action,
+    ConditionalExpectation,
     DeclaredFunction,
     Dynamics,
     Expectation,
@@ -100,6 +102,11 @@ class Notation:
     #: state and an action); the policy_ ones depend on θ through π_θ and are written with
     #: the policy as a superscript: V^π(s_t), Q^π(s_t, a_t), A^π(s_t, a_t).
     state_functions: tuple[str, ...] = ()
+    #: the policy's value functions, by the name the author gives them (written V^π(s_t),
+    #: Q^π(s_t, a_t), A^π(s_t, a_t)), with their definitions (see value_definition)
+    state_value: str = ""
+    action_value: str = ""
+    advantage: str = ""
     state_action_functions: tuple[str, ...] = ()
     policy_state_functions: tuple[str, ...] = ()
     policy_state_action_functions: tuple[str, ...] = ()
@@ -196,7 +203,12 @@ class Notation:
     def declared_functions(self) -> dict[str, tuple[tuple[str, ...], bool]]:
         """name -> (the kinds of its arguments, whether it depends on θ through π_θ)."""
         out: dict[str, tuple[tuple[str, ...], bool]] = {}
+        standard = (
+            ((self.state_value,), ("state",), True),
+            ((self.action_value, self.advantage), ("state", "action"), True),
+        )
         for names, kinds, policy in (
+            *((tuple(n for n in names if n), kinds, p) for names, kinds, p in standard),
             (self.state_functions, ("state",), False),
             (self.state_action_functions, ("state", "action"), False),
             (self.policy_state_functions, ("state",), True),
@@ -207,6 +219,41 @@ class Notation:
                     raise ValueError(f"the function {name!r} is declared twice")
                 out[name] = (kinds, policy)
         return out
+
+    def value_meaning(self, name: str) -> str | None:
+        """"state_value", "action_value" or "advantage" for those functions' names."""
+        for meaning in ("state_value", "action_value", "advantage"):
+            if name and getattr(self, meaning) == name:
+                return meaning
+        return None
+
+    def reward_to_go(self, t: Basic, traj: Basic | None = None) -> Sum:
+        """Σ_{t'=t}^{T} r(s_{t'}, a_{t'}): the rewards from step t on."""
+        name = self.time_index + "'"
+        while any(getattr(x, "name", None) == name for x in t.free_symbols):
+            name += "'"
+        later = Symbol(name, integer=True)
+        return Sum(self.r(later, traj), (later, t, self.T))
+
+    def value_definition(self, function: DeclaredFunction) -> Basic | None:
+        """The definition of V^π(s_t), Q^π(s_t, a_t) or A^π(s_t, a_t) in this notation:
+
+            V^π(s_t) = E_{τ∼p_θ}[Σ_{t'=t}^{T} r(s_{t'}, a_{t'}) | s_t]
+            Q^π(s_t, a_t) = E_{τ∼p_θ}[Σ_{t'=t}^{T} r(s_{t'}, a_{t'}) | s_t, a_t]
+            A^π(s_t, a_t) = Q^π(s_t, a_t) − V^π(s_t)
+
+        (the Markov property makes them functions of s_t and a_t alone); None for others."""
+        meaning = self.value_meaning(function.name.name)
+        if meaning is None or function != self.function(function.name.name, *function.arguments):
+            return None
+        state = function.arguments[0]
+        if meaning == "advantage":
+            if not (self.action_value and self.state_value):
+                return None
+            q = self.function(self.action_value, *function.arguments)
+            return q - self.function(self.state_value, state)
+        rewards = self.reward_to_go(state.time, state.trajectory)
+        return self.conditional_expectation(rewards, *function.arguments)
 
     def fixed_functions(self) -> tuple[tuple[str, int], ...]:
         """(name, number of arguments) of the declared functions free of θ (b, φ)."""
@@ -279,6 +326,11 @@ class Notation:
     def expectation(self, expr: Basic) -> Expectation:
         return Expectation(expr, self.tau, self.density_of())
 
+    def conditional_expectation(self, expr: Basic, *given: Basic) -> ConditionalExpectation:
+        """E_{τ∼p_θ}[expr | given...]; the given states and actions are a set, kept in the
+        order of :func:`ordered` (E[X | a_t, s_t] is E[X | s_t, a_t])."""
+        return ConditionalExpectation(expr, self.tau, self.density_of(), Tuple(*ordered(given)))
+
     # ------------------------------------------------------------------ definitions
 
     def trajectory_density(self, traj: Basic | None = None) -> Expr:
@@ -293,3 +345,8 @@ class Notation:
     def objective_definition(self) -> Expectation:
         """E_{τ∼p_θ}[R(τ)]."""
         return self.expectation(self.R())
+
+
+def ordered(variables: Iterable[Basic]) -> tuple[Basic, ...]:
+    """States and actions in one fixed order: by time, a state before the action of its step."""
+    return tuple(sorted(variables, key=lambda v: (str(v.time), isinstance(v, Action), str(v))))

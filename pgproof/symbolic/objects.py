@@ -30,6 +30,7 @@ from sympy.printing.precedence import PRECEDENCE
 __all__ = [
     "Action",
     "Cancelled",
+    "ConditionalExpectation",
     "DeclaredFunction",
     "Equation",
     "Expectation",
@@ -343,6 +344,34 @@ class Expectation(_Operator):
     def _latex(self, printer) -> str:
         expr, var, density = (printer._print(a) for a in self.args)
         return r"\mathbb{E}_{%s \sim %s}\left[%s\right]" % (var, density, expr)
+
+
+class ConditionalExpectation(_Operator):
+    """E_{τ∼p}[f(τ) | s_t, a_t]: ``ConditionalExpectation(expr, trajectory, density, given)``.
+
+    ``given`` is a ``Tuple`` of states and actions of τ.  The value is a random variable: a
+    function of the given states and actions, so its free symbols are those of ``given``
+    (τ, t) besides the body's own (τ bound there) and the density's.  Not a subclass of
+    :class:`Expectation`: no rule about E[·] applies to it unless it says so.
+    """
+
+    @property
+    def density(self) -> Basic:
+        return self.args[2]
+
+    @property
+    def given(self) -> tuple[Basic, ...]:
+        return self.args[3].args
+
+    @property
+    def free_symbols(self) -> set[Basic]:
+        expr, var, density, given = self.args
+        return ((expr.free_symbols | density.free_symbols) - {var}) | given.free_symbols
+
+    def _latex(self, printer) -> str:
+        expr, var, density = (printer._print(a) for a in self.args[:3])
+        given = ", ".join(printer._print(g) for g in self.given)
+        return r"\mathbb{E}_{%s \sim %s}\left[%s \mid %s\right]" % (var, density, expr, given)
 
 
 class TrajectoryAggregate(_Operator):

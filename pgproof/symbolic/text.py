@@ -108,6 +108,11 @@ class TextPrinter(StrPrinter):
     def _print_log(self, expr) -> str:
         return "log %s" % self._group(expr.args[0])
 
+    def _print_ConditionalExpectation(self, expr) -> str:
+        given = ", ".join(self._print(g) for g in expr.given)
+        head = "E_{%s∼%s}" % (self._print(expr.variable), self._print(expr.density))
+        return "%s[%s | %s]" % (head, self._print(expr.expr), given)
+
     def _print_Expectation(self, expr) -> str:
         body, var, density = (self._print(a) for a in expr.args)
         return "E_{%s∼%s}[%s]" % (var, density, body)

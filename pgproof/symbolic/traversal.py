@@ -4,6 +4,7 @@ What it knows is which arguments of an object are *bodies that bind an index*:
 
     Σ_{t=a}^{b} f, ∏_{t=a}^{b} f   the summand f (not the limits)
     E_{τ∼p}[f], ∫ f dτ, Σ_τ f      the body f (not the density or the variable)
+    E_{τ∼p}[f | s_t, a_t]          the body f (not the density or what is given)
     ∇_θ f                          f (not θ)
     (1/m) Σ_{i=1}^{m} f            f (not i or m)
 
@@ -28,6 +29,8 @@ from sympy import Add, Basic, Mul, Product, Sum
 
 from .objects import (
     Action,
+    ConditionalExpectation,
+    DeclaredFunction,
     Dynamics,
     Equation,
     Expectation,
@@ -49,10 +52,19 @@ Path = tuple[int, ...]
 Children = Callable[[Basic], tuple[int, ...]]
 
 #: objects whose first argument is a body binding an index (their other arguments are not)
-BINDERS = (Expectation, TrajectoryAggregate, Grad, SampleMean, Sum, Product)
+BINDERS = (
+    Expectation,
+    ConditionalExpectation,
+    TrajectoryAggregate,
+    Grad,
+    SampleMean,
+    Sum,
+    Product,
+)
 #: objects that rules rewrite only whole
 LEAVES = (
     _TrajectoryVariable,
+    DeclaredFunction,
     SampledTrajectory,
     Policy,
     Dynamics,
@@ -111,6 +123,10 @@ def mutable_children(node: Basic) -> tuple[int, ...]:
         return ()
     if isinstance(node, (Sum, Product)):
         return (0,)
+    if isinstance(node, ConditionalExpectation):  # the body, not what is given
+        return (0,)
+    if isinstance(node, DeclaredFunction):  # its arguments, not its marks
+        return tuple(range(2, len(node.args)))
     return tuple(range(len(node.args)))
 
 
@@ -140,3 +156,27 @@ def bottom_up(expr: Basic, function: Callable[[Basic], Basic]) -> Basic:
     args = tuple(bottom_up(a, function) for a in expr.args)
     node = expr.func(*args) if args != expr.args else expr
     return function(node)
+
+
+def substitute_free(expr: Basic, old: Basic, new: Basic) -> Basic:
+    """``expr`` with the free occurrences of the symbol ``old`` replaced by ``new``.
+
+    Unlike ``xreplace``, an index that a Σ or ∏ inside binds again is left alone there (in
+    Σ_{t=1}^{T} f(t), t is not the outer t).  SymPy lists a sum's limits innermost first:
+    the first limit binding ``old`` shields the summand and the limits before it, not its
+    own bounds nor the limits after it."""
+    if old not in expr.free_symbols:
+        return expr
+    if isinstance(expr, (Sum, Product)):
+        limits = [tuple(limit) for limit in expr.limits]
+        binding = [k for k, limit in enumerate(limits) if limit[0] == old]
+        k = binding[0] if binding else len(limits)
+        function = expr.function if binding else substitute_free(expr.function, old, new)
+        rebuilt = [
+            limit if j < k else (limit[0], *(substitute_free(b, old, new) for b in limit[1:]))
+            for j, limit in enumerate(limits)
+        ]
+        return expr.func(function, *rebuilt)
+    if not expr.args:
+        return new if expr == old else expr
+    return expr.func(*(substitute_free(a, old, new) for a in expr.args))

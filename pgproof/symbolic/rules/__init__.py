@@ -1,6 +1,15 @@
 """The rules of pgproof, registered by importing their modules."""
 
-from . import algebra, calculus, definitions, expectation, logs, score  # noqa: F401
+from . import (  # noqa: F401
+    algebra,
+    calculus,
+    conditional,
+    definitions,
+    expectation,
+    logs,
+    score,
+    sums,
+)
 from .apply import apply_rule
 from .base import REGISTRY, Context, Rule, UnknownRule, all_names, lookup
 

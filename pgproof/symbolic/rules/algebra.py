@@ -20,18 +20,27 @@ from pgproof.budget import MAX_RANGE
 
 from ..canonical import canonical, is_nonzero
 from ..domain import check_same_domain
-from ..objects import Equation, Expectation, Grad, Ratio, TrajectoryAggregate
+from ..objects import (
+    ConditionalExpectation,
+    DeclaredFunction,
+    Equation,
+    Expectation,
+    Grad,
+    Ratio,
+    TrajectoryAggregate,
+)
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule
 
-_OPAQUE = (Grad, Expectation, TrajectoryAggregate)
+_OPAQUE = (Grad, Expectation, ConditionalExpectation, DeclaredFunction, TrajectoryAggregate)
 #: the most terms algebra lets SymPy expand an expression into
 MAX_EXPANSION = 10_000
 
 
 def opaque(expr: Basic, table: dict[Basic, Basic]) -> Basic:
-    """Replace ∇, E and ∫/Σ_τ by undefined functions of their free symbols.
+    """Replace ∇, E, E[·|G], ∫/Σ_τ and declared functions by undefined functions of their
+    free symbols.
 
     SymPy's ``simplify`` would otherwise evaluate ∇ through ``doit()`` and do
     calculus. Keeping the free symbols as arguments keeps the dependence on

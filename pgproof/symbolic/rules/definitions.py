@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Basic
+from sympy import Add, Basic
 
 from ..canonical import canonical
-from ..objects import Objective, Return, SampledTrajectory, TrajectoryDensity
+from ..objects import (
+    ConditionalExpectation,
+    DeclaredFunction,
+    Objective,
+    Return,
+    SampledTrajectory,
+    TrajectoryDensity,
+)
+from ..refusal import Refusal
 from .base import Context, rule
 
 
@@ -26,6 +34,8 @@ def unfold(node: Basic, ctx: Context) -> Basic | None:
         return n.return_expansion(node.trajectory)
     if isinstance(node, Objective) and node == n.J():
         return n.objective_definition()
+    if isinstance(node, DeclaredFunction):
+        return n.value_definition(node)
     return None
 
 
@@ -35,10 +45,37 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
     candidates = [n.J(), n.density_of(), n.R()]
     for traj in node.atoms(SampledTrajectory):
         candidates += [n.density_of(traj), n.R(traj)]
+    candidates += _value_functions_of(node, n)
     for obj in candidates:
         if unfold(obj, ctx) == node:
             return obj
+    here = _canonical_or_none(node)
+    for obj in candidates:  # up to the names of bound indices (Σ_{t''} for Σ_{t'})
+        there = unfold(obj, ctx)
+        if here is not None and there is not None and _canonical_or_none(there) == here:
+            return obj
     return None
+
+
+def _canonical_or_none(expr: Basic) -> Basic | None:
+    try:
+        return canonical(expr)
+    except Refusal:
+        return None
+
+
+def _value_functions_of(node: Basic, n) -> list[Basic]:
+    """V^π, Q^π, A^π at the states and actions a conditional expectation is given."""
+    out: list[Basic] = []
+    if isinstance(node, ConditionalExpectation) and node.given:
+        for name in (n.state_value, n.action_value):
+            if name and len(node.given) == len(n.declared_functions()[name][0]):
+                out.append(n.function(name, *node.given))
+    elif isinstance(node, Add) and n.advantage and len(node.args) == 2:
+        for arg in node.args:
+            if isinstance(arg, DeclaredFunction) and len(arg.arguments) == 2:
+                out.append(n.function(n.advantage, *arg.arguments))
+    return out
 
 
 @rule(
@@ -47,7 +84,9 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
     everywhere=False,  # unfolding and folding are both offered: one position at a time
 )
 def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """p_θ(τ), R(τ), J(θ) ↔ their definitions in the author's notation."""
+    """p_θ(τ), R(τ), J(θ), and V^π, Q^π, A^π when the notation names them ↔ their
+    definitions in the author's notation (V^π(s_t) = E[Σ_{t'=t}^{T} r_{t'} | s_t],
+    Q^π(s_t, a_t) = E[Σ_{t'=t}^{T} r_{t'} | s_t, a_t], A^π = Q^π − V^π)."""
     out = [x for x in (unfold(node, ctx), fold(node, ctx)) if x is not None]
     return out or None
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sympy import Add, Basic, Mul, S, Sum
 
 from ..objects import (
+    ConditionalExpectation,
     Expectation,
     SampledTrajectory,
     SampleMean,
@@ -23,6 +24,7 @@ from ..objects import (
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule
+from .logs import split_sum
 
 
 def _require_space(ctx: Context, space: str, what: str) -> None:
@@ -91,13 +93,20 @@ def sum_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 
 @rule("linearity_of_expectation", aliases=("expectation_linearity",))
 def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """E[f + g] = E[f] + E[g] (also after expanding a product);  E[c f] = c E[f] when c does
-    not depend on τ."""
+    """E[f + g] = E[f] + E[g] (also after expanding a product, and for Σ_t (f_t + g_t));
+    E[c f] = c E[f] when c does not depend on τ;  the same for E[· | G], where a factor that
+    is a function of the given states and actions G alone also comes out (known given G)."""
+    if isinstance(node, ConditionalExpectation):
+        return _conditional_linearity(node)
     if not isinstance(node, Expectation):
         return None
     body, tau, density = node.args
     if isinstance(body, Add):
         return [Add(*(Expectation(term, tau, density) for term in body.args))]
+    if isinstance(body, Sum) and not any(tau in p.free_symbols for p in body.limits[0]):
+        split = split_sum(body, ctx)  # E[Σ_t (f_t + g_t)] = E[Σ_t f_t] + E[Σ_t g_t]
+        if split:
+            return [_expectations_of_terms(split[0], tau, density)]
     if isinstance(body, Mul):
         expanded = body.expand(
             deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
@@ -122,6 +131,39 @@ def expectation_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         return None
     inner = Sum(body.function, *body.limits[:-1]) if len(body.limits) > 1 else body.function
     return [Sum(Expectation(inner, tau, density), limit)]
+
+
+def _expectations_of_terms(total: Basic, tau: Basic, density: Basic) -> Basic:
+    """c₁ E[f₁] + c₂ E[f₂] + … for total = c₁ f₁ + c₂ f₂ + … (numbers c outside)."""
+    terms = (term.as_coeff_Mul() for term in Add.make_args(total))
+    return Add(*(coeff * Expectation(rest, tau, density) for coeff, rest in terms))
+
+
+def _conditional_linearity(node: ConditionalExpectation) -> list[Basic] | None:
+    from .conditional import given_variables
+
+    body, tau, density, given = node.args
+
+    def conditional(expr: Basic) -> ConditionalExpectation:
+        return ConditionalExpectation(expr, tau, density, given)
+
+    if isinstance(body, Mul):
+        expanded = body.expand(
+            deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
+        )
+        body = expanded if isinstance(expanded, Add) else body
+    if isinstance(body, Add):
+        return [Add(*(conditional(term) for term in body.args))]
+    known, rest = [], []
+    for factor in Mul.make_args(body):
+        variables = given_variables(factor, tau)
+        fixed = variables is not None and variables <= set(given.args)
+        (known if fixed else rest).append(factor)
+    if known and rest:
+        return [Mul(*known) * conditional(Mul(*rest))]
+    if known:  # E[f(G) | G] = f(G)
+        return [Mul(*known)]
+    return None
 
 
 def _finite_range(limit: tuple) -> bool:

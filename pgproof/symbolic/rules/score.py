@@ -18,6 +18,7 @@ times of the states and actions a factor mentions, and whether it mentions τ ot
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sympy import Basic, Dummy, Mul, Product, S, Sum, Symbol, log
 
@@ -32,6 +33,7 @@ from ..objects import (
 )
 from ..refusal import Refusal
 from ..text import show
+from ..traversal import substitute_free
 from .base import Context, rule
 
 INTERCHANGE = (
@@ -89,7 +91,25 @@ def _strip_time_sums(body: Basic, tau: Basic) -> tuple[Basic, list[tuple]]:
     return body, limits
 
 
-def footprint(expr: Basic, tau: Basic) -> tuple[list[State], list[Action], Basic | None]:
+class Footprint(NamedTuple):
+    """The states and actions of τ an expression mentions, and what else ties it to τ.
+
+    ``ranges`` holds, for an index bound inside the expression (renamed to a fresh symbol),
+    the range it runs over: the time of s_{t'} under Σ_{t'=t}^{T} lies in [t, T]."""
+
+    states: list[State]
+    actions: list[Action]
+    whole: Basic | None
+    ranges: dict[Basic, tuple[Basic, Basic]]
+
+    def earliest(self, time: Basic) -> Basic | None:
+        return _extreme(time, self.ranges, lowest=True)
+
+    def latest(self, time: Basic) -> Basic | None:
+        return _extreme(time, self.ranges, lowest=False)
+
+
+def footprint(expr: Basic, tau: Basic) -> Footprint:
     """The states and actions of τ in ``expr``, and a subterm mentioning τ otherwise (or None).
 
     A state or action is an atom of the trajectory at one time; anything else with τ free
@@ -97,7 +117,8 @@ def footprint(expr: Basic, tau: Basic) -> tuple[list[State], list[Action], Basic
     states: list[State] = []
     actions: list[Action] = []
     replaced: dict[Basic, Basic] = {}
-    expr = _rename_bound(expr)
+    ranges: dict[Basic, tuple[Basic, Basic]] = {}
+    expr = _rename_bound(expr, ranges)
     for atom in expr.atoms(State, Action):
         if atom.trajectory == tau:
             (states if isinstance(atom, State) else actions).append(atom)
@@ -106,27 +127,52 @@ def footprint(expr: Basic, tau: Basic) -> tuple[list[State], list[Action], Basic
     whole = None
     if tau in rest.free_symbols:
         whole = _witness(rest, tau)
-    return states, actions, whole
+    return Footprint(states, actions, whole, ranges)
 
 
-def _rename_bound(expr: Basic) -> Basic:
-    """Every index bound by a Σ/∏ inside ``expr`` renamed to a fresh symbol of no known value.
+def _rename_bound(expr: Basic, ranges: dict[Basic, tuple[Basic, Basic]]) -> Basic:
+    """Every index bound by a Σ/∏ inside ``expr`` renamed to a fresh symbol, its range kept.
 
     Σ_{t=1}^{T} b(s_t) beside a score of a_t mentions s_t with another t: renamed, its states
-    are at an unknown time, which no side condition can place before a_t."""
+    are at a time in 1..T, which no side condition confuses with the score's t."""
     if not expr.args:
         return expr
-    args = tuple(_rename_bound(a) for a in expr.args)
+    args = tuple(_rename_bound(a, ranges) for a in expr.args)
     if isinstance(expr, (Sum, Product)):
         body, limits = args[0], list(args[1:])
         fresh: dict[Basic, Basic] = {}
         for k, limit in enumerate(limits):
-            index = limit.args[0]
+            index, low, high = limit.args
             dummy = Dummy(index.name, **index.assumptions0)
+            low, high = low.xreplace(fresh), high.xreplace(fresh)
             fresh[index] = dummy
-            limits[k] = limit.func(dummy, *limit.args[1:])
+            limits[k] = limit.func(dummy, low, high)
+            ranges[dummy] = (low, high)
+        for dummy, (low, high) in ranges.items():  # inner limits naming these indices
+            ranges[dummy] = (low.xreplace(fresh), high.xreplace(fresh))
         return expr.func(body.xreplace(fresh), *limits)
     return expr.func(*args) if args != expr.args else expr
+
+
+def _extreme(time: Basic, ranges: dict[Basic, tuple[Basic, Basic]], lowest: bool) -> Basic | None:
+    """The least (or greatest) value of ``time`` over the ranges of its bound indices, when it
+    is linear in each with a coefficient of known sign; None otherwise."""
+    for _ in range(len(ranges) + 1):
+        inside = [d for d in ranges if d in time.free_symbols]
+        if not inside:
+            return time
+        index = inside[0]
+        slope = time.diff(index)
+        if index in slope.free_symbols or slope.is_zero is None:
+            return None
+        if slope.is_zero:
+            continue
+        low, high = ranges[index]
+        up = bool(slope.is_positive)
+        if not up and not slope.is_negative:
+            return None
+        time = time.xreplace({index: low if up == lowest else high})
+    return None
 
 
 def _witness(expr: Basic, tau: Basic) -> Basic:
@@ -136,15 +182,17 @@ def _witness(expr: Basic, tau: Basic) -> Basic:
     return expr
 
 
-def _not_after(later: Basic, time: Basic, strictly: bool) -> bool:
+def _not_after(later: Basic, time: Basic | None, strictly: bool) -> bool:
     """time ≤ later (or time < later when ``strictly``), provably for every integer value."""
+    if time is None:
+        return False
     gap = later - time - (1 if strictly else 0)
     return bool(gap.is_nonnegative)
 
 
 def _require_fixed_before(factor: Basic, time: Basic, tau: Basic, what: str) -> None:
     """``factor`` is a function of s_first..s_t and a_first..a_{t−1} only."""
-    states, actions, whole = footprint(factor, tau)
+    states, actions, whole, _ = found = footprint(factor, tau)
     if whole is not None:
         raise Refusal(
             factor,
@@ -153,7 +201,7 @@ def _require_fixed_before(factor: Basic, time: Basic, tau: Basic, what: str) -> 
             condition="depends_on_later_steps",
         )
     for action in sorted(actions, key=str):
-        if not _not_after(time, action.time, strictly=True):
+        if not _not_after(time, found.latest(action.time), strictly=True):
             same = (action.time - time).expand() == 0
             when = "the action of the score's own step" if same else "an action not before it"
             raise Refusal(
@@ -164,7 +212,7 @@ def _require_fixed_before(factor: Basic, time: Basic, tau: Basic, what: str) -> 
                 condition="depends_on_action",
             )
     for state in sorted(states, key=str):
-        if not _not_after(time, state.time, strictly=False):
+        if not _not_after(time, found.latest(state.time), strictly=False):
             raise Refusal(
                 factor,
                 f"{what} {show(factor)} depends on the state {show(state)}, which is not "
@@ -276,7 +324,7 @@ def _causal(score: Basic, limit: tuple, rewards: Sum, tau: Basic, scale: Basic) 
     (u, low2, high2), body = rewards.limits[0], rewards.function
     if u == t:
         fresh = _fresh(u, body.free_symbols | score.free_symbols | {t})
-        body, u = body.xreplace({u: fresh}), fresh
+        body, u = substitute_free(body, u, fresh), fresh
     if not (low - low2).is_nonnegative:
         raise Refusal(
             rewards,
@@ -296,7 +344,7 @@ def _causal(score: Basic, limit: tuple, rewards: Sum, tau: Basic, scale: Basic) 
 
 def _require_fixed_by(body: Basic, u: Basic, tau: Basic) -> None:
     """h_u depends on s_first..s_u and a_first..a_u only (so it is fixed before a_t, u < t)."""
-    states, actions, whole = footprint(body, tau)
+    states, actions, whole, _ = found = footprint(body, tau)
     if whole is not None:
         raise Refusal(
             body,
@@ -305,7 +353,7 @@ def _require_fixed_by(body: Basic, u: Basic, tau: Basic) -> None:
             condition="depends_on_later_steps",
         )
     for atom in sorted([*states, *actions], key=str):
-        if not _not_after(u, atom.time, strictly=False):
+        if not _not_after(u, found.latest(atom.time), strictly=False):
             raise Refusal(
                 body,
                 f"the term {show(body)} of step {show(u)} depends on {show(atom)}, a later "
