@@ -3,6 +3,7 @@
 What it knows is which arguments of an object are *bodies that bind an index*:
 
     Σ_{t=a}^{b} f, ∏_{t=a}^{b} f   the summand f (not the limits)
+    Σ_{t=a}^{∞} f                  the summand f (not the index or the lower limit)
     E_{τ∼p}[f], ∫ f dτ, Σ_τ f      the body f (not the density or the variable)
     ∇_θ f                          f (not θ)
     (1/m) Σ_{i=1}^{m} f            f (not i or m)
@@ -44,12 +45,13 @@ from .objects import (
     TrajectoryDensity,
     _TrajectoryVariable,
 )
+from .series import InfiniteSum
 
 Path = tuple[int, ...]
 Children = Callable[[Basic], tuple[int, ...]]
 
 #: objects whose first argument is a body binding an index (their other arguments are not)
-BINDERS = (Expectation, TrajectoryAggregate, Grad, SampleMean, Sum, Product)
+BINDERS = (Expectation, TrajectoryAggregate, Grad, SampleMean, Sum, Product, InfiniteSum)
 #: objects that rules rewrite only whole
 LEAVES = (
     _TrajectoryVariable,
@@ -109,7 +111,7 @@ def mutable_children(node: Basic) -> tuple[int, ...]:
     mutation), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
     if node.is_Atom or isinstance(node, _INDEXED):
         return ()
-    if isinstance(node, (Sum, Product)):
+    if isinstance(node, (Sum, Product, InfiniteSum)):
         return (0,)
     return tuple(range(len(node.args)))
 

@@ -31,6 +31,7 @@ from ..objects import (
     TrajectoryDensity,
 )
 from ..refusal import Refusal
+from ..series import InfiniteSum
 from ..text import show
 from .base import Context, rule
 
@@ -110,13 +111,18 @@ def footprint(expr: Basic, tau: Basic) -> tuple[list[State], list[Action], Basic
 
 
 def _rename_bound(expr: Basic) -> Basic:
-    """Every index bound by a Σ/∏ inside ``expr`` renamed to a fresh symbol of no known value.
+    """Every index bound by a Σ/∏ (finite or to ∞) inside ``expr`` renamed to a fresh symbol
+    of no known value.
 
     Σ_{t=1}^{T} b(s_t) beside a score of a_t mentions s_t with another t: renamed, its states
     are at an unknown time, which no side condition can place before a_t."""
     if not expr.args:
         return expr
     args = tuple(_rename_bound(a) for a in expr.args)
+    if isinstance(expr, InfiniteSum):
+        body, index, lower = args
+        dummy = Dummy(index.name, **index.assumptions0)
+        return InfiniteSum(body.xreplace({index: dummy}), dummy, lower)
     if isinstance(expr, (Sum, Product)):
         body, limits = args[0], list(args[1:])
         fresh: dict[Basic, Basic] = {}
