@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from sympy import Add, Basic, Integer, Mul, Number, Pow, Sum, Symbol, log
 
+from pgproof.numeric.policies import softmax
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import (
     Action,
@@ -139,6 +140,8 @@ class Bounds:
             return Bound.const(float(np.max(np.abs(table), initial=0.0)))
         if isinstance(expr, (Policy, Dynamics, InitialDistribution, TrajectoryDensity)):
             return Bound.const(1.0)
+        if isinstance(expr, log) and isinstance(expr.args[0], (Policy, Dynamics)):
+            return Bound.const(self._log_bound(expr.args[0]))
         if isinstance(expr, (Return, Objective)):
             return Bound.const(self.r_max / (1.0 - self.gamma))
         if isinstance(expr, Expectation):  # |E[h]| ≤ sup |h|, term by term
@@ -182,6 +185,17 @@ class Bounds:
         if isinstance(expr, InfiniteSum):
             return self._series(expr, active, self.gradient)
         raise NotEvaluable(f"no bound is known for ∇_θ {show(expr)} (to bound a tail)")
+
+    def _log_bound(self, inner: Basic) -> float:
+        """|log π_θ(a|s)| ≤ −log min π_θ + 0.01 (θ moves by at most 1e-3 for ∇, and log
+        softmax changes by at most 2 per unit of θ), |log p(s'|s,a)| ≤ −log min p."""
+        if isinstance(inner, Policy):
+            smallest = float(np.min(softmax(np.asarray(self.instance.theta, dtype=float))))
+            return -float(np.log(smallest)) + 0.01
+        smallest = float(np.min(self.instance.mdp.transition))
+        if smallest <= 0.0:
+            raise NotEvaluable("log of a transition probability 0 has no bound")
+        return -float(np.log(smallest))
 
     def _symbol(self, expr: Symbol, active: tuple[Symbol, int] | None) -> Bound:
         if expr == self.gamma_symbol:

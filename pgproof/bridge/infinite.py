@@ -118,6 +118,8 @@ def last_term(series: InfiniteSum, instance: Instance, env: Mapping[str, int]) -
     values = {s: Integer(env[s.name]) for s in series.free_symbols if s.name in env}
     last = series_lower(series, env) + instance.steps - 1
     for atom, time in _times(series.function, {}):
+        if index not in time.free_symbols:  # a fixed step (s_0): the same in every term
+            continue
         shift = (time.xreplace(values) - index).expand()
         if not shift.is_Integer:
             raise NotEvaluable(

@@ -655,3 +655,61 @@ def test_a_series_on_a_finite_instance_or_with_unbounded_terms_is_not_evaluated(
     undiscounted = parse_expression(r"\sum_{t=0}^{\infty} r(s_t, a_t)", n)
     with pytest.raises(NotEvaluable, match="do not decay|no discount"):
         truncation_error(undiscounted, inst, n, {})
+
+
+def test_interchanges_of_random_discounted_series_are_numerically_true() -> None:
+    """A differential test of the two interchange rules: random series Σ_{t=a}^{∞} (with the
+    discount γ^{t+c} or without, terms of one or two steps, E, ∇E, log π), under ∇ or E; every
+    claim the rules accept, and every near miss of it that the checker accepts, is equal on
+    random infinite-horizon MDPs (strict judge)."""
+    import random
+
+    from sympy import log
+
+    from pgproof.bridge.judge import EQUAL, WRONG, judge_claim
+    from pgproof.bridge.mutations import mutants, rule_candidates
+    from pgproof.symbolic.checker import check_derivation
+    from pgproof.symbolic.derivation import Derivation, Step
+    from pgproof.symbolic.objects import Equation, Grad
+    from pgproof.symbolic.series import InfiniteSum
+
+    n = infinite_notation()
+    t, gamma, theta = n.t, n.gamma, n.theta
+    draw = random.Random(4)
+
+    def atom():
+        d = draw.choice([0, 1])
+        return draw.choice(
+            [
+                n.r(t + d),
+                n.pi(t + d),
+                log(n.pi(t)),
+                Integer(2),
+                n.expectation(n.r(t + d)),
+                Grad(n.expectation(n.r(t + d)), theta),
+                n.J(),
+                n.r(0),
+            ]
+        )
+
+    equal, wrong = 0, []
+    for case in range(20):
+        parts = [atom() for _ in range(draw.randint(1, 2))]
+        body = parts[0] * parts[-1] if draw.random() < 0.5 else sum(parts)
+        if draw.random() < 0.85:
+            body = gamma ** (t + draw.choice([0, 1, -1])) * body
+        series = InfiniteSum(body, t, Integer(draw.choice([0, 1])))
+        rule = draw.choice(["grad_of_sum", "expectation_of_sum"])
+        x = Grad(series, theta) if rule == "grad_of_sum" else n.expectation(series)
+        claims = [c.rhs for c in rule_candidates(Equation(x, x), rule, n, limit=2) if c.lhs == x]
+        for rhs in claims + [m.expr for c in claims[:1] for m in mutants(c, n)[:3]]:
+            step = Step(lhs=x, rhs=rhs, rules=(rule,), source="self")
+            report = check_derivation(Derivation("fuzz", "test", n, (step,)))
+            if not report.steps[0].accepted:
+                continue
+            judgement = judge_claim(x, rhs, n, trials=2, seed=0, stream=case)
+            equal += judgement.verdict == EQUAL
+            if judgement.verdict == WRONG:
+                wrong.append(f"{x} = {rhs}: {judgement.reason}")
+    assert not wrong, wrong
+    assert equal >= 10  # accepted, and compared (not only "not evaluated")
