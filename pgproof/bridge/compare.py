@@ -16,6 +16,12 @@ enumerated τ^(i), as a free τ is.  Any other free symbol makes the pair not ev
 Estimates.  When ``estimate`` is set (the step's own rule is an estimate, e.g. E ≈ sample
 mean), the *expected value* over the sampled trajectories τ^(1), τ^(2), τ^(i)… (i.i.d.
 from p_θ) is compared: Σ over each sample axis weighted by p_θ.
+
+Truncated series.  On an infinite-horizon instance a side may be computed with its series
+cut where the enumerated steps end; :func:`.tails.truncation_error` bounds what that
+changes (the *slack*, both sides added).  The sides agree when the difference plus the
+slack is within the tolerance, differ when the difference minus the slack exceeds it, and
+are not compared on that instance otherwise (never counted as agreement).
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class Outcome:
     evaluated: bool = True
     #: assignments skipped because both sides were undefined there
     skipped: int = 0
+    #: the bound on what truncating infinite series changes, both sides (0 when nothing was)
+    slack: float = 0.0
 
 
 def tolerance(a: np.ndarray, b: np.ndarray) -> float:
@@ -64,23 +72,48 @@ def tolerance(a: np.ndarray, b: np.ndarray) -> float:
     return RTOL * scale
 
 
-def compare_values(a: Value, b: Value) -> Outcome:
-    """Agreement of two values within :data:`RTOL`, with the worst location."""
+def compare_values(a: Value, b: Value, slack: float = 0.0) -> Outcome:
+    """Agreement of two values within :data:`RTOL`, with the worst location (with a
+    ``slack``: the difference plus the slack within the tolerance)."""
     axes, (x, y) = align([a, b])
     x, y = np.broadcast_arrays(x, y)
     tol = tolerance(x, y)
     gap = np.abs(x - y)
     if gap.size == 0:
-        return Outcome(True, tolerance=tol)
+        return Outcome(True, tolerance=tol, slack=slack)
     worst = np.unravel_index(int(np.argmax(gap)), gap.shape)
     location = {axis: int(k) for axis, k in zip(axes, worst, strict=True)}
     return Outcome(
-        bool(gap[worst] <= tol),
+        bool(gap[worst] + slack <= tol),
         difference=float(gap[worst]),
         tolerance=tol,
         location=location,
         left=float(x[worst]),
         right=float(y[worst]),
+        slack=slack,
+    )
+
+
+def undecided(outcome: Outcome) -> bool:
+    """The sides disagree only within the slack: neither equal nor provably different."""
+    return not outcome.agree and outcome.difference - outcome.slack <= outcome.tolerance
+
+
+def undecided_reason(outcome: Outcome) -> str:
+    return (
+        f"the sides differ by {outcome.difference:.2g}, within what truncating the infinite "
+        f"sums may change ({outcome.slack:.2g})"
+    )
+
+
+def slack_of(left: Basic, right: Basic, instance: Instance, notation: Notation, env) -> float:
+    """What truncating the infinite series of both sides may change (0 on a finite instance)."""
+    if not instance.infinite:
+        return 0.0
+    from .tails import truncation_error
+
+    return truncation_error(left, instance, notation, env) + truncation_error(
+        right, instance, notation, env
     )
 
 
@@ -97,6 +130,8 @@ def free_integers(exprs: list[Basic], notation: Notation) -> list[str]:
     names = sorted({s.name for e in exprs for s in e.free_symbols})
     ignored = {notation.trajectory, notation.parameter, notation.sample_index, notation.horizon}
     ignored |= set(notation.constants)  # drawn per instance (Instance.constants)
+    if notation.discount:
+        ignored.add(notation.discount)  # γ, drawn per instance too
     free = [n for n in names if n not in ignored]
     for name in free:
         if name not in (notation.sample_count, notation.time_index):
@@ -129,7 +164,7 @@ def compare_on(
     evaluator = Evaluator(instance, notation)
     free = free_integers([left, right], notation)
     last: Outcome | None = None
-    skipped, why = 0, ""
+    skipped, why, slack = 0, "", 0.0
     for env in assignments(free, instance, notation):
         try:
             a = evaluator.evaluate(left, env)
@@ -148,13 +183,16 @@ def compare_on(
         if estimate:
             prob = instance.probabilities()
             a, b = expected_over_samples(a, prob), expected_over_samples(b, prob)
-        outcome = compare_values(a, b)
+        outcome = compare_values(a, b, slack_of(left, right, instance, notation, env))
         outcome.assignment = env
         outcome.skipped = skipped
+        if undecided(outcome):
+            reason = undecided_reason(outcome)
+            return Outcome(True, env, evaluated=False, undefined=reason, slack=outcome.slack)
         if not outcome.agree:
             return outcome
-        last = outcome
+        last, slack = outcome, max(slack, outcome.slack)
     if last is None:  # nothing was compared: not an agreement
         return Outcome(True, evaluated=False, undefined=why, skipped=skipped)
-    last.skipped = skipped
+    last.skipped, last.slack = skipped, slack
     return last

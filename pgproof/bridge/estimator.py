@@ -34,7 +34,8 @@ from pgproof.symbolic.text import show
 
 from .compare import expected_over_samples, tolerance
 from .evaluate import Evaluator, trajectory_axis
-from .instance import batch_instance, draw_instance
+from .infinite import draw_for
+from .instance import batch_instance
 from .values import GRAD
 
 
@@ -174,13 +175,12 @@ def test_sample_estimate_bias(
 ) -> EstimateBias:
     """Test ``claim`` = lhs ≈ ĝ on a random MDP: E[ĝ] against the claim's own left side,
     exactly (by enumeration) and by sampling m trajectories."""
-    instance = draw_instance(
-        rng,
-        notation.first_index,
-        max_trajectories,
-        constants=notation.constants,
-        functions=notation.fixed_functions(),
-    )
+    if notation.infinite_horizon:
+        raise CompileError(
+            "an estimate over infinite trajectories is not compiled: a sampled trajectory "
+            "would be infinite (truncating it would make a biased estimator)"
+        )
+    instance = draw_for(notation, rng, max_trajectories)
     mdp, theta, policy = instance.mdp, instance.theta, instance.policy
     estimator = compile_estimator(
         claim.rhs, notation, constants=instance.constants, functions=instance.functions

@@ -5,7 +5,9 @@ class's MRO as SymPy's printers find ``_print_<Class>`` (nothing per derivation)
 
     s_t, a_t                 states[:, t−first], actions[:, t−first] on the axis of τ / τ^(k)
     π_θ(a|s), p(s'|s,a)      softmax(θ)[s, a], P[s, a, s'];   p(s_first) = ρ[s];   r(s,a)
-    R(τ)                     Σ_{t} r(s_t, a_t)                       (no discount)
+    R(τ)                     Σ_{t} γ^{t−first} r(s_t, a_t)   (γ the MDP's discount, 1 without one)
+    Σ_{t=a}^{∞} f_t          (infinite horizon) the terms in the enumerated steps; :mod:`.tails`
+                             bounds the rest, and J(θ) is exact (ρ · (I − γ P_π)^{-1} r_π)
     p_θ(τ)                   ρ(s_first) ∏_t π_θ(a_t|s_t) P(s_{t+1}|s_t,a_t)  (the probability)
     J(θ)                     Σ_τ p_θ(τ) R(τ)  (pgproof.numeric.enumeration.exact_objective)
     ∫ f dτ, Σ_τ f            Σ over the τ axis (counting measure: ∫ p f dτ = Σ_τ prob·f)
@@ -31,7 +33,12 @@ from sympy import Add, Basic, Integer, Mul, Number, Pow, Product, Sum, Symbol, e
 from pgproof.budget import MAX_RANGE
 from pgproof.numeric.enumeration import exact_objective
 from pgproof.numeric.policies import softmax
-from pgproof.numeric.value_functions import FiniteHorizonValues, finite_horizon_values
+from pgproof.numeric.value_functions import (
+    FiniteHorizonValues,
+    InfiniteHorizonValues,
+    finite_horizon_values,
+    infinite_horizon_values,
+)
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import (
     Action,
@@ -53,9 +60,11 @@ from pgproof.symbolic.objects import (
     TrajectoryAggregate,
     TrajectoryDensity,
 )
+from pgproof.symbolic.series import InfiniteSum
 from pgproof.symbolic.text import show
 
 from . import values as V
+from .infinite import last_term, series_lower
 from .instance import Instance
 from .values import GRAD, NotEvaluable, Value
 
@@ -90,7 +99,7 @@ class Evaluator:
         self.theta = np.asarray(instance.theta, dtype=np.float64)
         self.base_env = {notation.horizon: instance.horizon_value}
         #: the value functions at θ (keyed by θ's bytes), computed when first needed
-        self._values: tuple[bytes, FiniteHorizonValues] | None = None
+        self._values: tuple[bytes, FiniteHorizonValues | InfiniteHorizonValues] | None = None
 
     def evaluate(self, expr: Basic, env: Mapping[str, int] | None = None) -> Value:
         return self.value(expr, {**self.base_env, **(env or {})})
@@ -132,8 +141,11 @@ class Evaluator:
         return Value(inst.probabilities(self.theta), (axis,))
 
     def _return(self, traj: Basic, env: Mapping[str, int]) -> Value:
+        """Σ_t γ^{t−first} r(s_t, a_t) over the steps of τ (γ = 1 without a discount; on an
+        infinite-horizon instance, over the enumerated steps: :mod:`.tails` bounds the rest)."""
         inst = self.instance
-        rewards = inst.mdp.reward[inst.states[:, :-1], inst.actions].sum(axis=1)
+        rewards = inst.mdp.reward[inst.states[:, :-1], inst.actions]
+        rewards = (rewards * inst.mdp.discounts).sum(axis=1)
         return Value(rewards, (trajectory_axis(traj, env),))
 
     def _gradient(self, node: Grad, env: Mapping[str, int]) -> Value:
@@ -238,20 +250,24 @@ class Evaluator:
         """V^π_t(s), Q^π_t(s, a), A^π_t(s, a) of the instance's MDP at the current θ, by DP,
         at the step of the argument (finite horizon: they depend on the steps left)."""
         key = self.theta.tobytes()
+        infinite = self.notation.infinite_horizon
         if self._values is None or self._values[0] != key:
             pi = softmax(self.theta)
-            self._values = (key, finite_horizon_values(self.instance.mdp, pi))
+            solve = infinite_horizon_values if infinite else finite_horizon_values
+            self._values = (key, solve(self.instance.mdp, pi))
         values = self._values[1]
-        state = expr.arguments[0]
         tables = {
             "state_value": values.values,
             "action_value": values.q_values,
             "advantage": values.advantages,
         }[meaning]
-        k = self._time(state.time, env, self.instance.steps, expr)
+        arguments = [self.value(arg, env) for arg in expr.arguments]
+        if infinite:  # stationary: the same at every step
+            return V.take(tables, arguments, expr)
+        k = self._time(expr.arguments[0].time, env, self.instance.steps, expr)
         # after the last step (s_{T+1}) nothing is left to earn: V, Q, A are 0 there
         table = tables[k] if k < len(tables) else np.zeros_like(tables[0])
-        return V.take(table, [self.value(arg, env) for arg in expr.arguments], expr)
+        return V.take(table, arguments, expr)
 
     def _eval_ConditionalExpectation(self, expr: ConditionalExpectation, env) -> Value:
         """E[X | G] on each trajectory: the p_θ-weighted mean of X over the trajectories that
@@ -280,11 +296,23 @@ class Evaluator:
 
     def _eval_TrajectoryDensity(self, expr: TrajectoryDensity, env: Mapping[str, int]) -> Value:
         self._check_theta(expr.theta)
+        if self.instance.infinite:
+            raise NotEvaluable(f"{show(expr)} has no value for an infinite trajectory")
         return self._density(expr.trajectory, env)
+
+    def _law(self, density: Basic, env: Mapping[str, int]) -> Value:
+        """The weights of E_{τ∼density}: p_θ of each enumerated τ (of each enumerated prefix
+        on an infinite-horizon instance, where it is the prefix's exact probability)."""
+        if isinstance(density, TrajectoryDensity):
+            self._check_theta(density.theta)
+            return self._density(density.trajectory, env)
+        return self.value(density, env)
 
     def _eval_Objective(self, expr: Objective, env: Mapping[str, int]) -> Value:
         self._check_theta(expr.theta)
         inst = self.instance
+        if inst.infinite:  # exact: ρ · (I − γ P_π)^{-1} r_π
+            return Value.scalar(infinite_horizon_values(inst.mdp, softmax(self.theta)).objective)
         return Value.scalar(exact_objective(inst.mdp, inst.policy, self.theta))
 
     def _eval_Grad(self, expr: Grad, env: Mapping[str, int]) -> Value:
@@ -297,12 +325,14 @@ class Evaluator:
 
     def _eval_Expectation(self, expr: Expectation, env: Mapping[str, int]) -> Value:
         axis, body = self._over_trajectories(expr, env)
-        weights = self.value(expr.density, env)
+        weights = self._law(expr.density, env)
         if axis not in weights.axes:
             raise NotEvaluable(f"the density {show(expr.density)} is not a density of τ")
         return body.reduce(axis, weights)
 
     def _eval_TrajectoryAggregate(self, expr: TrajectoryAggregate, env) -> Value:
+        if self.instance.infinite:
+            raise NotEvaluable(f"{show(expr)}: infinite trajectories are not summed or integrated")
         axis, body = self._over_trajectories(expr, env)
         if axis not in body.axes:  # counting measure: ∫ c dτ = c · (number of τ)
             return V.multiply([body, Value.scalar(float(self.instance.n_trajectories))])
@@ -316,6 +346,15 @@ class Evaluator:
         return self._big(expr, env)
 
     _eval_Product = _eval_Sum
+
+    def _eval_InfiniteSum(self, expr: InfiniteSum, env: Mapping[str, int]) -> Value:
+        """Σ_{t=a}^{∞} f_t over the terms in the enumerated steps (:func:`.infinite.last_term`);
+        the terms left out are bounded by :mod:`.tails` and counted by the comparison."""
+        if not self.instance.infinite:
+            raise NotEvaluable(f"{show(expr)}: an infinite sum on a finite-horizon instance")
+        lower, last = series_lower(expr, env), last_term(expr, self.instance, env)
+        name = expr.index.name
+        return V.add([self.value(expr.function, {**env, name: t}) for t in range(lower, last + 1)])
 
     def _eval_Ratio(self, expr: Ratio, env: Mapping[str, int]) -> Value:
         num, den = self.value(expr.numerator, env), self.value(expr.denominator, env)

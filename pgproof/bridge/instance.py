@@ -12,16 +12,17 @@ and ``actions[:, k]`` is a_{first+k} (k = 0..steps−1), matching the density
     p_θ(τ) = p(s_first) ∏_{t=first}^{horizon} π_θ(a_t|s_t) p(s_{t+1}|s_t, a_t)
 
 that :func:`pgproof.numeric.enumeration.iter_trajectories` enumerates.  The policy is the
-tabular softmax π_θ(a|s) = softmax_a θ[s, a] with θ of shape [S, A]; the return has no
-discount (the notation has none).  An enumerated instance holds every trajectory (so
-∫ dτ, Σ_τ and E_τ are exact sums); a batch instance holds sampled ones (compiled
-estimators) and refuses to integrate over τ.
+tabular softmax π_θ(a|s) = softmax_a θ[s, a] with θ of shape [S, A]; the return is
+discounted by the MDP's γ (1 unless the notation names a discount, then drawn per
+instance).  An enumerated instance holds every trajectory (so ∫ dτ, Σ_τ and E_τ are exact
+sums); a batch instance holds sampled ones (compiled estimators) and refuses to integrate
+over τ.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -51,6 +52,9 @@ class Instance:
     constants: Mapping[str, float] = field(default_factory=dict)
     #: a table for each of the notation's declared fixed functions (b(s) [S], φ(s,a) [S, A])
     functions: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: an infinite-horizon instance: the trajectories are the first ``steps`` steps of
+    #: infinite ones (their prefixes, with their probabilities), see :mod:`.infinite`
+    infinite: bool = False
 
     @property
     def steps(self) -> int:
@@ -80,7 +84,15 @@ class Instance:
         return prob
 
     def describe(self) -> str:
-        return f"S={self.mdp.n_states}, A={self.mdp.n_actions}, steps={self.steps}"
+        text = f"S={self.mdp.n_states}, A={self.mdp.n_actions}, steps={self.steps}"
+        if self.infinite:
+            text = (
+                f"S={self.mdp.n_states}, A={self.mdp.n_actions}, horizon ∞ "
+                f"({self.steps} steps enumerated)"
+            )
+        if self.mdp.discount != 1.0:
+            text += f", γ={self.mdp.discount:.4g}"
+        return text
 
 
 def enumerate_instance(
@@ -125,6 +137,7 @@ def draw_instance(
     generic: bool = False,
     constants: tuple[str, ...] = (),
     functions: tuple[tuple[str, int], ...] = (),
+    discount: str = "",
 ) -> Instance:
     """A random small problem: S, A in 1..3, steps in 1..3, at most ``max_trajectories``.
 
@@ -134,7 +147,9 @@ def draw_instance(
     r(s,a) is uniform in [−1, 1) (negative rewards exercise positivity side conditions),
     θ has N(0, 1) entries, each of ``constants`` a value uniform in [−1, 1) (drawn last, so
     the MDP and θ do not depend on them), then a table for each of ``functions`` ((name,
-    number of arguments): b(s) [S], φ(s, a) [S, A]) with entries uniform in [−1, 1).
+    number of arguments): b(s) [S], φ(s, a) [S, A]) with entries uniform in [−1, 1), and
+    last, when the notation has a ``discount`` (its name), γ uniform in (0, 1): the MDP's
+    discount and the value of γ in formulas (R(τ) = Σ_t γ^{t−first} r(s_t, a_t)).
     Shapes are redrawn until the enumeration is small enough.
     """
     while True:
@@ -150,5 +165,16 @@ def draw_instance(
     values = {name: float(rng.uniform(-1.0, 1.0)) for name in constants}
     shapes = {1: (n_states,), 2: (n_states, n_actions)}
     tables = {name: rng.uniform(-1.0, 1.0, shapes[arity]) for name, arity in functions}
+    if discount:
+        mdp = replace(mdp, discount=draw_discount(rng, 1.0))
+        values[discount] = mdp.discount
     assert trajectory_count(mdp) == count
     return enumerate_instance(mdp, theta, first, label, values, tables)
+
+
+def draw_discount(rng: np.random.Generator, upper: float) -> float:
+    """γ uniform in (0, upper), never 0 (nor ``upper``: a half-open draw, redrawn at 0)."""
+    while True:
+        gamma = float(rng.uniform(0.0, upper))
+        if 0.0 < gamma < upper:
+            return gamma

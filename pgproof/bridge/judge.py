@@ -33,12 +33,21 @@ from sympy import Basic, Integer, Pow, Product, S, Sum
 
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Ratio, SampleMean
+from pgproof.symbolic.series import InfiniteSum
 from pgproof.symbolic.text import show
 from pgproof.symbolic.traversal import bottom_up
 
-from .compare import assignments, compare_values, expected_over_samples, free_integers
+from .compare import (
+    assignments,
+    compare_values,
+    expected_over_samples,
+    free_integers,
+    slack_of,
+    undecided,
+)
 from .evaluate import Evaluator
-from .instance import Instance, draw_instance
+from .infinite import draw_for
+from .instance import Instance
 from .steps import MAX_TRAJECTORIES, MAX_TRAJECTORIES_PAIRS
 from .values import NotEvaluable, Undefined, Value
 
@@ -77,6 +86,10 @@ def empty_reversed(expr: Basic, values: Mapping[str, int]) -> Basic:
         body, index, count = expr.args
         inner = {k: v for k, v in values.items() if k != index.name}
         return expr.func(empty_reversed(body, inner), index, count)
+    if isinstance(expr, InfiniteSum):  # Σ_{t=a}^{∞} is never reversed; its t is bound
+        body, index, lower = expr.args
+        inner = {k: v for k, v in values.items() if k != index.name}
+        return expr.func(empty_reversed(body, inner), index, lower)
     args = tuple(empty_reversed(a, values) for a in expr.args)
     return expr.func(*args) if args != expr.args else expr
 
@@ -144,7 +157,10 @@ def compare_strictly(
         if estimate:
             prob = instance.probabilities()
             a, b = expected_over_samples(a, prob), expected_over_samples(b, prob)
-        outcome = compare_values(a, b)
+        outcome = compare_values(a, b, slack_of(left, right, instance, notation, env))
+        if undecided(outcome):  # within what truncated series may change: not compared
+            undefined += 1
+            continue
         if not outcome.agree:
             how = " in expectation over the samples" if estimate else ""
             return (
@@ -161,15 +177,7 @@ _CACHE: dict[tuple, Judgement] = {}
 
 
 def _draw(rng, notation: Notation, budget: int, label: str, generic: bool) -> Instance:
-    return draw_instance(
-        rng,
-        notation.first_index,
-        budget,
-        label,
-        generic,
-        notation.constants,
-        notation.fixed_functions(),
-    )
+    return draw_for(notation, rng, budget, label, generic)
 
 
 def judge_claim(

@@ -73,6 +73,8 @@ class NumericStep:
     witness: Witness | None = None
     side_conditions: list[SideCondition] = field(default_factory=list)
     requested: int = 0
+    #: the largest bound on what truncating infinite series changed (infinite horizon)
+    slack: float = 0.0
 
     @property
     def loud(self) -> bool:
@@ -84,8 +86,9 @@ class NumericStep:
         return step_text(self)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``numeric`` object of one step (its witness goes beside it, see witness_json)."""
-        return {
+        """The ``numeric`` object of one step (its witness goes beside it, see witness_json);
+        ``truncation_slack`` only where infinite series were truncated."""
+        out = {
             "verdict": self.verdict,
             "checker_bug": self.loud,
             "trials": self.trials,
@@ -95,6 +98,9 @@ class NumericStep:
             "reason": self.reason,
             "side_conditions": [c.to_json() for c in self.side_conditions],
         }
+        if self.slack > 0:
+            out["truncation_slack"] = self.slack
+        return out
 
     def witness_json(self) -> dict[str, Any] | None:
         """The step's witness, or the first side-condition witness."""
@@ -113,6 +119,8 @@ class NumericReport:
     steps: list[NumericStep]
     trials: int
     seed: int
+    #: how the instances were drawn, when it is not the default (a discount, horizon ∞)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def checker_bugs(self) -> list[NumericStep]:
@@ -133,6 +141,8 @@ class NumericReport:
             "seed": self.seed,
             "checker_bugs": [s.index for s in self.checker_bugs],
         }
+        if self.notes:
+            data["numeric"]["notes"] = list(self.notes)
         return data
 
 
@@ -192,6 +202,13 @@ def numeric_text(report: NumericReport) -> str:
         f"  numeric check ({report.trials} random MDPs per step, seed {report.seed}, "
         f"tolerance {RTOL:g}·max(1, |values|)):"
     ]
+    lines += [f"    {note}" for note in report.notes]
+    slack = max((s.slack for s in report.steps), default=0.0)
+    if slack > 0:
+        lines.append(
+            f"    the tails the truncated series leave out are at most {slack:.1g} here, "
+            "counted against the tolerance"
+        )
     for step in report.steps:
         lines += step_text(step)
     bugs = report.checker_bugs

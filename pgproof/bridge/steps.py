@@ -35,6 +35,7 @@ import numpy as np
 from sympy import Basic, S
 
 from pgproof.budget import STEP_SECONDS, BudgetExceeded, time_budget
+from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Grad
 from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.rules import lookup
@@ -42,7 +43,7 @@ from pgproof.symbolic.step_check import compared_sides
 from pgproof.symbolic.text import show
 
 from .compare import compare_on
-from .instance import draw_instance
+from .infinite import DISCOUNT_MAX, MAX_STEPS, draw_for
 from .report import (
     CHECKER_BUG,
     CONFIRMED,
@@ -97,15 +98,7 @@ def verify_step_numerically(
     try:
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
-            inst = draw_instance(
-                rng,
-                notation.first_index,
-                budget,
-                label,
-                trial % 2 == 1,
-                notation.constants,
-                notation.fixed_functions(),
-            )
+            inst = draw_for(notation, rng, budget, label, trial % 2 == 1)
             if conditional:
                 held = compare_on(source.lhs, source.rhs, inst, notation, source.is_estimate)
                 if not (held.agree and held.evaluated):
@@ -115,6 +108,7 @@ def verify_step_numerically(
                 undefined = outcome.undefined
                 continue
             result.trials += 1
+            result.slack = max(result.slack, outcome.slack)
             if not outcome.agree:
                 kind = "step"
                 result.witness = Witness.build(
@@ -158,15 +152,7 @@ def verify_theta_free(
     try:
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
-            inst = draw_instance(
-                rng,
-                notation.first_index,
-                MAX_TRAJECTORIES,
-                label,
-                trial % 2 == 1,
-                notation.constants,
-                notation.fixed_functions(),
-            )
+            inst = draw_for(notation, rng, MAX_TRAJECTORIES, label, trial % 2 == 1)
             outcome = compare_on(gradient, S.Zero, inst, notation)
             if not outcome.evaluated:
                 continue
@@ -216,4 +202,18 @@ def verify_steps_numerically(
             for j, cond in enumerate(step.side_conditions, start=1):
                 if cond.witness is not None:
                     write_witness(cond.witness, witness_dir, f"{stem}.step{step.index}.term{j}")
-    return NumericReport(steps, trials, seed)
+    return NumericReport(steps, trials, seed, instance_notes(notation))
+
+
+def instance_notes(notation: Notation) -> list[str]:
+    """How the instances differ from the default draw: a discount, an infinite horizon."""
+    if notation.infinite_horizon:
+        return [
+            f"horizon ∞: γ uniform in (0, {DISCOUNT_MAX:g}) per MDP, the first steps of every "
+            f"trajectory enumerated (up to {MAX_STEPS}), J(θ) exact (a linear solve); R(τ) "
+            "and every Σ_{t}^{∞} summed over those steps, their tails bounded from "
+            "|r| ≤ r_{max} and γ"
+        ]
+    if notation.discount:
+        return ["γ uniform in (0, 1) per MDP"]
+    return []

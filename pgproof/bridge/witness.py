@@ -105,9 +105,10 @@ class Witness:
             lines.append(f"  {self.left_expr} = {o.left:.6g} ≠ 0")
         else:
             lines.append(f"  {self.left_expr} = {o.left:.6g}")
+            tails = f" + tails {o.slack:.1g}" if o.slack > 0 else ""
             lines.append(
                 f"  {self.right_expr} = {o.right:.6g}"
-                f"   (they differ by {o.difference:.3g} > tolerance {o.tolerance:.1g})"
+                f"   (they differ by {o.difference:.3g} > tolerance {o.tolerance:.1g}{tails})"
             )
         if self.file:
             lines.append(f"  MDP written to {self.file} (replay: pgproof verify --mdp {self.file})")

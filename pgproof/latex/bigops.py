@@ -5,15 +5,18 @@
 index (``\\sum_{t'=t}^{T}``) is a new integer symbol ``t'``; ``\\sum_i`` over the
 sample index runs from 1 to the sample count m; ``\\sum_\\tau`` is a
 ``TrajectorySum``.  ``\\prod`` is the same with ``Product``.  Both stay
-unevaluated.
+unevaluated.  ``\\sum_{t=a}^{\\infty}`` over a time index is an ``InfiniteSum``, read
+only in a notation whose horizon is ``\\infty`` (where ``\\sum_t`` runs from the first
+index to ∞); ``\\prod`` up to ∞ is refused.
 """
 
 from __future__ import annotations
 
 from lark import Token, Tree
-from sympy import Expr, Integer, Product, Sum, Symbol
+from sympy import Expr, Integer, Product, S, Sum, Symbol
 
 from pgproof.symbolic.objects import TrajectorySum
+from pgproof.symbolic.series import InfiniteSum
 
 from .spine import Layer
 from .tree import single_factor, subtrees
@@ -68,17 +71,41 @@ class BigOpsMixin:
             (Integer(1), self.n.m) if index == self.n.i else (self.n.first, self.n.T)
         )
         if lower is None and sup is None:  # \sum_t: said in the report, never silent
+            shown = "\\infty" if default_upper is S.Infinity else default_upper
             self.read_as(
                 f"{symbol}_{{{self.src(inner)}}} without limits is read as "
-                f"{symbol}_{{{key}={default_lower}}}^{{{default_upper}}}"
+                f"{symbol}_{{{key}={default_lower}}}^{{{shown}}}"
             )
         lower = default_lower if lower is None else lower
-        upper = default_upper if sup is None else self.script_value(sup)
+        if sup is not None and _is_infinity(sup):
+            upper = self._infinite_upper(op, index, symbol, sup)
+        else:
+            upper = default_upper if sup is None else self.script_value(sup)
         for bound in (lower, upper):
             if index in bound.free_symbols:
                 raise self.error(f"a bound of {symbol} mentions its own index {key}", sub)
+        if upper is S.Infinity:
+            if op.type != "SUM":
+                raise self.error(
+                    "\\prod up to \\infty is not read: an infinite product of probabilities is 0 "
+                    "(an infinite trajectory has no density of its own)",
+                    op,
+                )
+            return Layer(lambda e, lim=(index, lower): InfiniteSum(e, *lim), index), index
         cls = Sum if op.type == "SUM" else Product
         return Layer(lambda e, c=cls, lim=(index, lower, upper): c(e, lim), index), index
+
+    def _infinite_upper(self, op: Token, index: Symbol, symbol: str, sup: Tree) -> Expr:
+        """∞ as the upper limit of a sum over time, in an infinite-horizon notation only."""
+        if index == self.n.i:
+            raise self.error(f"{symbol} over the samples runs to {self.n.sample_count}, not ∞", sup)
+        if not self.n.infinite_horizon:
+            raise self.error(
+                f"{symbol} up to \\infty needs an infinite horizon: this notation's horizon is "
+                f"{self.n.horizon} (write horizon = '\\infty' and discount = '\\gamma')",
+                sup,
+            )
+        return S.Infinity
 
     def _index(self, key: str, node, symbol: str) -> Symbol:
         roles = self.roles.of(key)
@@ -95,3 +122,15 @@ class BigOpsMixin:
             f"{self.n.time_index}, the sample index {self.n.sample_index} or the trajectory",
             node,
         )
+
+
+def _is_infinity(arg: Tree) -> bool:
+    """Whether a script argument is ``\\infty`` alone (``^\\infty`` or ``^{\\infty}``)."""
+    kids = arg.children
+    if len(kids) == 1:
+        return isinstance(kids[0], Token) and kids[0].type == "INFTY"
+    relation = kids[1]
+    if len(relation.children) != 1:
+        return False
+    factor = single_factor(relation.children[0])
+    return factor is not None and factor.data == "infinity"

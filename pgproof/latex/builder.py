@@ -188,6 +188,17 @@ class Builder(HeadsMixin, BigOpsMixin):
         value = Integer(int(tok.value))
         return self.power(value, node.children[1]) if len(node.children) > 1 else value
 
+    def f_infinity(self, node: Tree) -> Expr:
+        raise self.infinity_error(node)
+
+    def infinity_error(self, node: Node) -> LatexError:
+        """∞ is read in one place only: the upper limit of a sum over time (bigops)."""
+        return self.error(
+            "\\infty is read only as the upper limit of a sum over time, "
+            "\\sum_{t=0}^{\\infty}, in a notation whose horizon is '\\infty'",
+            node,
+        )
+
     def f_group(self, node: Tree) -> Expr:
         kids = subtrees(node)
         value = self.group_value(kids[0])

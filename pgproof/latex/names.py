@@ -51,12 +51,17 @@ class Roles:
             ("sample_index", n.sample_index),
             ("sample_count", n.sample_count),
         ):
+            if role == "horizon" and n.infinite_horizon:  # ∞ is read by the grammar
+                continue
             self.roles.setdefault(canonical(name), set()).add(role)
         for alias in n.density_aliases:
             self.roles.setdefault(canonical(alias), set()).add("density")
         for const in n.constants:
             self.roles.setdefault(canonical(const), set()).add("constant")
             self.constants[canonical(const)] = n.constant(const)
+        if n.gamma is not None:  # the discount is a plain constant (positive)
+            self.roles.setdefault(canonical(n.discount), set()).add("constant")
+            self.constants[canonical(n.discount)] = n.gamma
         for name in n.declared_functions():
             self.roles.setdefault(canonical(name), set()).add("function")
             self.functions[canonical(name)] = name

@@ -39,6 +39,7 @@ KNOWN_COMMANDS = frozenset(
         "sum",
         "prod",
         "int",
+        "infty",
         "frac",
         "dfrac",
         "tfrac",

@@ -97,6 +97,8 @@ class ScriptsMixin:
     def script_value(self, arg: Tree) -> Expr:
         inner = self.arg_node(arg)
         if isinstance(inner, Token):
+            if inner.type == "INFTY":
+                raise self.infinity_error(inner)
             if inner.value.isdigit():
                 return Integer(int(inner.value))
             return self.symbol(canonical(inner.value), inner)

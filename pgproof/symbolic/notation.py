@@ -7,8 +7,14 @@ from 0. ``Notation`` records those choices and builds the objects of
 every derivation rests on:
 
     p_θ(τ) = p(s_first) ∏_{t=first}^{T} π_θ(a_t | s_t) p(s_{t+1} | s_t, a_t)   (trajectory_density)
-    R(τ)   = Σ_{t=first}^{T} r(s_t, a_t)                                      (return_expansion)
+    R(τ)   = Σ_{t=first}^{T} γ^{t−first} r(s_t, a_t)                          (return_expansion)
     J(θ)   = E_{τ∼p_θ}[R(τ)]                                                  (objective_definition)
+
+The discount γ is there only when the notation names one (``discount = '\\gamma'``): γ^{t−1}
+with t = 1..T (CS285), γ^t with t = 0..H (Spinning Up); without it R(τ) = Σ_t r(s_t, a_t).
+An infinite horizon is written ``horizon = '\\infty'``: T is then ∞, R(τ) is the series
+Σ_{t=first}^{∞} γ^{t−first} r(s_t, a_t) (:class:`.series.InfiniteSum`), it needs a discount,
+and p_θ(τ) has no product form (every infinite trajectory has probability 0).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sympy import Basic, Expr, Integer, Product, Sum, Symbol, Tuple
+from sympy import Basic, Expr, Integer, Product, S, Sum, Symbol, Tuple
 
 from pgproof.safety import UnsafeLatex, check_latex
 
@@ -41,9 +47,12 @@ from .objects import (
     TrajectorySum,
     as_name,
 )
+from .series import InfiniteSum
 
 TRAJECTORY_SPACES = ("continuous", "discrete")
 EXPECTATION_NAME = "E"
+#: how a notation writes an infinite horizon (``horizon = '\\infty'``), presentation-free
+INFINITE_HORIZON = "\\infty"
 OBJECTIVE_STYLES = ("theta", "policy")
 
 #: roles played by a plain symbol: each needs a name of its own
@@ -110,6 +119,9 @@ class Notation:
     state_action_functions: tuple[str, ...] = ()
     policy_state_functions: tuple[str, ...] = ()
     policy_state_action_functions: tuple[str, ...] = ()
+    #: the discount factor's name (``'\\gamma'``); empty: the return is not discounted.
+    #: γ is a positive constant (free of θ and τ), γ < 1 is what the numeric check draws.
+    discount: str = ""
 
     def __post_init__(self) -> None:
         self._check_names()
@@ -128,6 +140,11 @@ class Notation:
             )
         if self.first_index not in (0, 1):
             raise ValueError(f"first_index must be 0 or 1, not {self.first_index!r}")
+        if self.infinite_horizon and not self.discount:
+            raise ValueError(
+                "an infinite horizon (horizon = '\\infty') needs a discount "
+                "(discount = '\\gamma'): without γ < 1, Σ_t r(s_t, a_t) need not converge"
+            )
 
     def _check_names(self) -> None:
         """No empty name; every plain symbol (θ, τ, t, T, i, m, s, a, each constant) has a
@@ -136,8 +153,14 @@ class Notation:
         A constant named θ would be a second θ that prints the same: ∇_θ θ = 0 would
         follow.  Names are compared presentation-free (``\\theta`` is ``theta``)."""
         owner: dict[str, str] = {EXPECTATION_NAME: "the expectation E"}
-        symbols = [(getattr(self, field), what) for field, what in SYMBOL_ROLES]
+        symbols = [
+            (getattr(self, field), what)
+            for field, what in SYMBOL_ROLES
+            if not (field == "horizon" and self.infinite_horizon)  # ∞ is not a symbol
+        ]
         symbols += [(c, f"the constant {c}") for c in self.constants]
+        if self.discount:
+            symbols.append((self.discount, "the discount"))
         heads = [(getattr(self, field), what) for field, what in HEAD_ROLES]
         heads += [(alias, "a density alias") for alias in self.density_aliases]
         heads += [(f, "a declared function") for f in self.declared_functions()]
@@ -186,7 +209,20 @@ class Notation:
 
     @property
     def T(self) -> Symbol:  # noqa: N802 - the math's name
+        """The horizon symbol (T, H), or ∞ (SymPy's ``oo``) for an infinite horizon."""
+        if self.infinite_horizon:
+            return S.Infinity
         return Symbol(self.horizon, integer=True, nonnegative=True)
+
+    @property
+    def infinite_horizon(self) -> bool:
+        """Whether the horizon is ∞ (``horizon = '\\infty'``)."""
+        return canonical(self.horizon) == INFINITE_HORIZON
+
+    @property
+    def gamma(self) -> Symbol | None:
+        """The discount γ (a positive symbol), or None when the return is not discounted."""
+        return Symbol(self.discount, positive=True) if self.discount else None
 
     @property
     def first(self) -> Integer:
@@ -227,19 +263,25 @@ class Notation:
                 return meaning
         return None
 
-    def reward_to_go(self, t: Basic, traj: Basic | None = None) -> Sum:
-        """Σ_{t'=t}^{T} r(s_{t'}, a_{t'}): the rewards from step t on."""
+    def reward_to_go(self, t: Basic, traj: Basic | None = None) -> Expr:
+        """Σ_{t'=t}^{T} γ^{t'−t} r(s_{t'}, a_{t'}): the rewards from step t on, discounted
+        from t (γ only with a discount; T may be ∞)."""
         name = self.time_index + "'"
         while any(getattr(x, "name", None) == name for x in t.free_symbols):
             name += "'"
         later = Symbol(name, integer=True)
-        return Sum(self.r(later, traj), (later, t, self.T))
+        body = self.r(later, traj)
+        if self.gamma is not None:
+            body = self.gamma ** (later - t) * body
+        if self.infinite_horizon:
+            return InfiniteSum(body, later, t)
+        return Sum(body, (later, t, self.T))
 
     def value_definition(self, function: DeclaredFunction) -> Basic | None:
         """The definition of V^π(s_t), Q^π(s_t, a_t) or A^π(s_t, a_t) in this notation:
 
-            V^π(s_t) = E_{τ∼p_θ}[Σ_{t'=t}^{T} r(s_{t'}, a_{t'}) | s_t]
-            Q^π(s_t, a_t) = E_{τ∼p_θ}[Σ_{t'=t}^{T} r(s_{t'}, a_{t'}) | s_t, a_t]
+            V^π(s_t) = E_{τ∼p_θ}[Σ_{t'=t}^{T} γ^{t'−t} r(s_{t'}, a_{t'}) | s_t]
+            Q^π(s_t, a_t) = E_{τ∼p_θ}[Σ_{t'=t}^{T} γ^{t'−t} r(s_{t'}, a_{t'}) | s_t, a_t]
             A^π(s_t, a_t) = Q^π(s_t, a_t) − V^π(s_t)
 
         (the Markov property makes them functions of s_t and a_t alone); None for others."""
@@ -334,13 +376,28 @@ class Notation:
     # ------------------------------------------------------------------ definitions
 
     def trajectory_density(self, traj: Basic | None = None) -> Expr:
-        """p(s_first) ∏_{t=first}^{T} π_θ(a_t|s_t) p(s_{t+1}|s_t,a_t)."""
+        """p(s_first) ∏_{t=first}^{T} π_θ(a_t|s_t) p(s_{t+1}|s_t,a_t) (finite horizon only)."""
+        if self.infinite_horizon:
+            raise ValueError(
+                "p_θ(τ) of an infinite trajectory is no product of its steps "
+                "(the product would be 0 for every trajectory)"
+            )
         step = self.pi(self.t, traj) * self.p(self.t, traj)
         return self.p0(traj) * Product(step, self.time_range())
 
+    def discount_factor(self, time: Basic | None = None) -> Expr:
+        """γ^{t−first}, the weight of the reward at ``time`` (1 without a discount)."""
+        gamma = self.gamma
+        if gamma is None:
+            return Integer(1)
+        return gamma ** ((self.t if time is None else time) - self.first)
+
     def return_expansion(self, traj: Basic | None = None) -> Expr:
-        """Σ_{t=first}^{T} r(s_t, a_t)."""
-        return Sum(self.r(self.t, traj), self.time_range())
+        """Σ_{t=first}^{T} γ^{t−first} r(s_t, a_t) (γ only with a discount; T may be ∞)."""
+        body = self.discount_factor() * self.r(self.t, traj)
+        if self.infinite_horizon:
+            return InfiniteSum(body, self.t, self.first)
+        return Sum(body, self.time_range())
 
     def objective_definition(self) -> Expectation:
         """E_{τ∼p_θ}[R(τ)]."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sympy import Basic
+from sympy import Basic, Pow, preorder_traversal
 
 from .canonical import canonical, size, smallest_difference
 from .domain import domain_conditions, holds
@@ -21,6 +21,7 @@ from .refusal import Refusal
 from .report import Failure, StepReport
 from .rules import Context, Rule, apply_rule, lookup
 from .rules.apply import MAX_CANDIDATES
+from .series import check_infinite_trajectories
 from .text import show
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ def check_step(
 
     try:
         wanted = canonical(claim)
+        check_infinite_trajectories(claim, derivation.notation.infinite_horizon)
     except Refusal as refusal:
         failure = Failure(CLAIM, refusal.condition, f"the claim itself: {refusal.reason}")
         return report.reject([failure], None)
@@ -156,7 +158,7 @@ def check_step(
             report.status = "accepted"
             report.produced = candidate
             return report
-        diff = smallest_difference(got, wanted)
+        diff = whole_powers(got, wanted, smallest_difference(got, wanted))
         weight = size(diff[0]) + size(diff[1]) if diff else 0
         if best is None or weight < best[0]:
             best = (weight, candidate, diff)
@@ -170,6 +172,24 @@ def check_step(
         return report.reject(failures, best[1], best[2])
     words = f"{names} does not produce the claim"
     return report.reject(failures or [Failure(names, "claim_differs", words)], None)
+
+
+def whole_powers(
+    got: Basic, wanted: Basic, diff: tuple[Basic, Basic] | None
+) -> tuple[Basic, Basic] | None:
+    """A difference inside exponents shown as the two powers: γ^{t − 1} against γ^{t} (not
+    t − 1 against t), γ^{t' − 1} against γ^{t' − t} (not −1 against −t): powers of the same
+    base, one in each expression, whose exponents differ by exactly that difference."""
+    if diff is None:
+        return diff
+    ours, theirs = diff
+    mine = [p for p in preorder_traversal(got) if isinstance(p, Pow) and p.exp.has(ours)]
+    other = [p for p in preorder_traversal(wanted) if isinstance(p, Pow) and p.exp.has(theirs)]
+    for power in mine:
+        for match in other:
+            if match.base == power.base and power.exp.xreplace({ours: theirs}) == match.exp:
+                return power, match
+    return diff
 
 
 def compared_sides(source: Equation, claim: Equation) -> tuple[Basic, Basic, bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from sympy import Basic
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 _GREEK = {
@@ -89,7 +90,16 @@ class TextPrinter(StrPrinter):
 
     #: printed as a prefix with no closing mark (Σ_t f, ∇_θ f, log f): inside a product or a
     #: power they are bracketed, so (Σ r)² and Σ r², (∇π)² and ∇(π²) print differently
-    _PREFIX = ("Sum", "Product", "Grad", "log", "TrajectorySum", "SampleMean", "TrajectoryIntegral")
+    _PREFIX = (
+        "Sum",
+        "Product",
+        "Grad",
+        "log",
+        "TrajectorySum",
+        "SampleMean",
+        "TrajectoryIntegral",
+        "InfiniteSum",
+    )
 
     def parenthesize(self, item, level, strict=False) -> str:
         if type(item).__name__ in self._PREFIX:
@@ -139,6 +149,18 @@ class TextPrinter(StrPrinter):
 
     def _print_Product(self, expr) -> str:
         return self._big("∏", expr)
+
+    def _print_InfiniteSum(self, expr) -> str:
+        function, index, lower = expr.args
+        head = "Σ_{%s=%s}^{∞}" % (self._print(index), self._print(lower))
+        return "%s %s" % (head, self._group(function))
+
+    def _print_Pow(self, expr, rational=False) -> str:
+        """A symbolic exponent as a superscript, γ^{t - 1} (numeric ones as SymPy's str)."""
+        if expr.exp.is_Number:
+            return super()._print_Pow(expr, rational)
+        base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True)
+        return "%s^{%s}" % (base, self._print(expr.exp))
 
     def _print_Ratio(self, expr) -> str:
         return "%s/%s" % (self._group(expr.args[0]), self._group(expr.args[1]))

@@ -3,6 +3,7 @@
 What it knows is which arguments of an object are *bodies that bind an index*:
 
     Σ_{t=a}^{b} f, ∏_{t=a}^{b} f   the summand f (not the limits)
+    Σ_{t=a}^{∞} f                  the summand f (not the index or the lower limit)
     E_{τ∼p}[f], ∫ f dτ, Σ_τ f      the body f (not the density or the variable)
     E_{τ∼p}[f | s_t, a_t]          the body f (not the density or what is given)
     ∇_θ f                          f (not θ)
@@ -47,6 +48,7 @@ from .objects import (
     TrajectoryDensity,
     _TrajectoryVariable,
 )
+from .series import InfiniteSum
 
 Path = tuple[int, ...]
 Children = Callable[[Basic], tuple[int, ...]]
@@ -60,6 +62,7 @@ BINDERS = (
     SampleMean,
     Sum,
     Product,
+    InfiniteSum,
 )
 #: objects that rules rewrite only whole
 LEAVES = (
@@ -121,7 +124,7 @@ def mutable_children(node: Basic) -> tuple[int, ...]:
     mutation), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
     if node.is_Atom or isinstance(node, _INDEXED):
         return ()
-    if isinstance(node, (Sum, Product)):
+    if isinstance(node, (Sum, Product, InfiniteSum)):
         return (0,)
     if isinstance(node, ConditionalExpectation):  # the body, not what is given
         return (0,)

@@ -36,17 +36,26 @@ NUMERICALLY_FALSE = [
     "score_times_return_has_zero_mean",
     "baseline_depends_on_action",
     "reward_to_go_without_current_reward",
+    "discount_off_by_one",
+    "infinite_horizon_discount_exponent",
 ]
 #: ... and those that mention a state outside the trajectory (s_0 with T counted from 1)
 OUTSIDE_THE_TRAJECTORY = ["001_literal_initial_state", "wrong_index_range"]
 
 
-BEYOND_THE_SEEDS = ["003_expected_grad_log_prob", "004_baselines", "005_reward_to_go"]
+BEYOND_THE_SEEDS = [
+    "003_expected_grad_log_prob",
+    "004_baselines",
+    "005_reward_to_go",
+    "006_discounted_policy_gradient",
+    "007_infinite_horizon_discounted",
+]
 
 
 @pytest.mark.parametrize("name", BEYOND_THE_SEEDS)
 def test_every_step_beyond_the_seeds_is_confirmed(checked, name) -> None:
-    """The score, baseline and causality steps hold on random MDPs (b, b(s) drawn per trial)."""
+    """The score, baseline, causality and discount steps hold on random MDPs (b, b(s), γ
+    drawn per trial; horizon ∞ with its series' tails bounded)."""
     report = verify_steps_numerically(checked[name], trials=3, seed=0)
     assert checked[name].first_rejection is None
     assert {s.verdict for s in report.steps} == {CONFIRMED}

@@ -21,6 +21,7 @@ from ..objects import (
     TrajectorySum,
 )
 from ..refusal import Refusal
+from ..series import INTERCHANGE_GRADIENT, InfiniteSum, interchange, require_discounted
 from ..text import show
 from .base import Context, rule
 
@@ -85,7 +86,10 @@ def _sum_limits_free_of(node: Sum, theta: Basic) -> None:
     aliases=("linearity_of_gradient", "grad_under_sum", "sum_of_gradients", "linearity_of_grad"),
 )
 def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """∇_θ (f + g) = ∇_θ f + ∇_θ g;  ∇_θ Σ_t f_t = Σ_t ∇_θ f_t  (limits free of θ)."""
+    """∇_θ (f + g) = ∇_θ f + ∇_θ g;  ∇_θ Σ_t f_t = Σ_t ∇_θ f_t  (limits free of θ);
+    ∇_θ Σ_{t=a}^{∞} γ^{t+c} f_t = Σ_{t=a}^{∞} ∇_θ γ^{t+c} f_t  (every term has the discount
+    γ^{t+c}, f_t depends on t only through its steps; 0 < γ < 1, bounded rewards and scores
+    assumed and stated: uniform convergence)."""
     if not isinstance(node, Grad):
         return None
     inner, theta = node.expr, node.variable
@@ -94,6 +98,17 @@ def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     if isinstance(inner, Sum):
         _sum_limits_free_of(inner, theta)
         return [Sum(Grad(inner.function, theta), *inner.limits)]
+    if isinstance(inner, InfiniteSum):
+        if depends_on(inner.lower, theta):
+            raise Refusal(
+                inner,
+                f"the lower limit of the sum over {show(inner.index)} depends on "
+                f"{show(theta)}: ∇ cannot be moved inside",
+                condition="limits_depend_on_theta",
+            )
+        require_discounted(inner, ctx.notation.gamma, f"∇_{show(theta)}")
+        ctx.assume(interchange(INTERCHANGE_GRADIENT, inner))
+        return [InfiniteSum(Grad(inner.function, theta), inner.index, inner.lower)]
     if isinstance(inner, TrajectorySum):
         return [TrajectorySum(Grad(inner.expr, theta), inner.variable)]
     if isinstance(inner, SampleMean):

@@ -1,7 +1,7 @@
 """Definitions of the notation, and substitution of an earlier step.
 
-p_θ(τ) = p(s_first) ∏_t π_θ(a_t|s_t) p(s_{t+1}|s_t,a_t)
-R(τ)   = Σ_t r(s_t, a_t)
+p_θ(τ) = p(s_first) ∏_t π_θ(a_t|s_t) p(s_{t+1}|s_t,a_t)   (finite horizon)
+R(τ)   = Σ_t γ^{t−first} r(s_t, a_t)                    (γ with a discount; t up to ∞ or not)
 J(θ)   = E_{τ∼p_θ}[R(τ)]
 a = b (an earlier step)  ⇒  … a … = … b …
 """
@@ -22,6 +22,7 @@ from ..objects import (
     TrajectoryDensity,
 )
 from ..refusal import Refusal
+from ..text import show
 from .base import Context, rule
 
 
@@ -29,6 +30,8 @@ def unfold(node: Basic, ctx: Context) -> Basic | None:
     """The definition of ``node`` in this notation, if it is a defined object."""
     n = ctx.notation
     if isinstance(node, TrajectoryDensity) and node == n.density_of(node.trajectory):
+        if n.infinite_horizon:  # no product form: see the definition rule
+            return None
         return n.trajectory_density(node.trajectory)
     if isinstance(node, Return) and node == n.R(node.trajectory):
         return n.return_expansion(node.trajectory)
@@ -85,8 +88,20 @@ def _value_functions_of(node: Basic, n) -> list[Basic]:
 )
 def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """p_θ(τ), R(τ), J(θ), and V^π, Q^π, A^π when the notation names them ↔ their
-    definitions in the author's notation (V^π(s_t) = E[Σ_{t'=t}^{T} r_{t'} | s_t],
+    definitions in the author's notation (R(τ) = Σ_t γ^{t−first} r(s_t,a_t) with a discount
+    γ, up to ∞ with an infinite horizon; V^π(s_t) = E[Σ_{t'=t}^{T} r_{t'} | s_t],
     Q^π(s_t, a_t) = E[Σ_{t'=t}^{T} r_{t'} | s_t, a_t], A^π = Q^π − V^π)."""
+    n = ctx.notation
+    if n.infinite_horizon and isinstance(node, TrajectoryDensity) and node == n.density_of(
+        node.trajectory
+    ):
+        raise Refusal(
+            node,
+            f"{show(node)} of an infinite trajectory has no definition as a product of its "
+            "steps: that product is 0 for every trajectory (with horizon ∞ the density is "
+            "only the law E_{τ∼p_θ} is taken under)",
+            condition="infinite_horizon",
+        )
     out = [x for x in (unfold(node, ctx), fold(node, ctx)) if x is not None]
     return out or None
 

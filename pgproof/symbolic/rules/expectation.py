@@ -22,6 +22,12 @@ from ..objects import (
     TrajectorySum,
 )
 from ..refusal import Refusal
+from ..series import (
+    INTERCHANGE_EXPECTATION,
+    InfiniteSum,
+    interchange,
+    require_discounted,
+)
 from ..text import show
 from .base import Context, rule
 from .logs import split_sum
@@ -122,7 +128,17 @@ def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | Non
 
 @rule("expectation_of_sum", aliases=("swap_expectation_and_sum", "sum_of_expectations"))
 def expectation_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """E[Σ_{t=a}^{b} f_t] = Σ_{t=a}^{b} E[f_t]   (a, b finite and free of τ)."""
+    """E[Σ_{t=a}^{b} f_t] = Σ_{t=a}^{b} E[f_t]   (a, b finite and free of τ);  E[Σ_{t=a}^{∞}
+    γ^{t+c} f_t] = Σ_{t=a}^{∞} E[γ^{t+c} f_t]   (every term has the discount γ^{t+c}, f_t
+    depends on t only through its steps; 0 < γ < 1 and bounded f assumed and stated:
+    dominated convergence)."""
+    if isinstance(node, Expectation) and isinstance(node.expr, InfiniteSum):
+        series, tau, density = node.args
+        if tau in series.lower.free_symbols:
+            return None
+        require_discounted(series, ctx.notation.gamma, "E")
+        ctx.assume(interchange(INTERCHANGE_EXPECTATION, series))
+        return [InfiniteSum(Expectation(series.function, tau, density), *series.args[1:])]
     if not (isinstance(node, Expectation) and isinstance(node.expr, Sum)):
         return None
     body, tau, density = node.args

@@ -32,6 +32,7 @@ from ..objects import (
     TrajectoryDensity,
 )
 from ..refusal import Refusal
+from ..series import InfiniteSum
 from ..text import show
 from ..traversal import substitute_free
 from .base import Context, rule
@@ -131,13 +132,19 @@ def footprint(expr: Basic, tau: Basic) -> Footprint:
 
 
 def _rename_bound(expr: Basic, ranges: dict[Basic, tuple[Basic, Basic]]) -> Basic:
-    """Every index bound by a Σ/∏ inside ``expr`` renamed to a fresh symbol, its range kept.
+    """Every index bound by a Σ/∏ (finite or to ∞) inside ``expr`` renamed to a fresh symbol,
+    its range kept.
 
     Σ_{t=1}^{T} b(s_t) beside a score of a_t mentions s_t with another t: renamed, its states
     are at a time in 1..T, which no side condition confuses with the score's t."""
     if not expr.args:
         return expr
     args = tuple(_rename_bound(a, ranges) for a in expr.args)
+    if isinstance(expr, InfiniteSum):
+        body, index, lower = args
+        dummy = Dummy(index.name, **index.assumptions0)
+        ranges[dummy] = (lower, S.Infinity)
+        return InfiniteSum(body.xreplace({index: dummy}), dummy, lower)
     if isinstance(expr, (Sum, Product)):
         body, limits = args[0], list(args[1:])
         fresh: dict[Basic, Basic] = {}

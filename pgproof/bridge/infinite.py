@@ -1,0 +1,161 @@
+"""Infinite-horizon instances: the first K steps of every trajectory, and where a series stops.
+
+An infinite trajectory cannot be enumerated; its first K steps can, with their exact
+probabilities (the law of the prefix is the prefix of the law).  So an infinite-horizon
+instance is a random MDP with γ drawn in (0, :data:`DISCOUNT_MAX`), stationary, with every
+prefix of K steps enumerated (K as large as :data:`TRAJECTORIES` allows, at most
+:data:`MAX_STEPS`).  On it
+
+* E_{τ∼p_θ}[f] is exact for every f of the first K steps;
+* J(θ) is exact: ρ · (I − γ P_π)^{-1} r_π (:func:`pgproof.numeric.value_functions.
+  infinite_horizon_values`), and ∇J by central differences of it;
+* R(τ) and Σ_{t=a}^{∞} f_t are summed over the terms that lie in the first K steps
+  (:func:`last_term`); what is left out is bounded by :mod:`.tails`, and the comparison
+  counts that bound against the tolerance (:mod:`.compare`): "equal" needs the difference
+  plus both tails within the tolerance, "different" the difference minus them above it.
+
+γ is small so that K steps leave tails far below the tolerance (≈ 1e-9 for the terms of a
+gradient, O(t γ^t)): the price of enumerating, said in every numeric report that truncates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+from sympy import Basic, Integer, Sum
+
+from pgproof.numeric.mdp import random_mdp
+from pgproof.symbolic.notation import Notation
+from pgproof.symbolic.objects import Action, State
+from pgproof.symbolic.series import InfiniteSum
+from pgproof.symbolic.text import show
+
+from .instance import Instance, draw_discount, draw_instance, enumerate_instance
+from .values import NotEvaluable
+
+#: largest enumeration of prefixes (a trajectory axis of this many entries)
+TRAJECTORIES = 2**15
+#: at most this many steps are enumerated
+MAX_STEPS = 12
+#: γ is drawn uniformly in (0, DISCOUNT_MAX)
+DISCOUNT_MAX = 0.05
+#: below this budget (two sample axes τ^(1), τ^(2)), the caller's budget is kept
+SMALL_BUDGET = 3_000
+
+
+def steps_within(n_states: int, n_actions: int, budget: int) -> int:
+    """The most steps K ≤ MAX_STEPS with S^{K+1} A^K prefixes within ``budget`` (at least 1)."""
+    steps = 1
+    while steps < MAX_STEPS and n_states ** (steps + 2) * n_actions ** (steps + 1) <= budget:
+        steps += 1
+    return steps
+
+
+def draw_infinite_instance(
+    rng: np.random.Generator,
+    first: int,
+    max_trajectories: int,
+    label: str = "",
+    generic: bool = False,
+    constants: tuple[str, ...] = (),
+    functions: tuple[tuple[str, int], ...] = (),
+    discount: str = "",
+) -> Instance:
+    """A random infinite-horizon problem: S, A in 1..2 (``generic``: 2), the first K steps of
+    every trajectory enumerated, θ ~ N(0, 1), constants and tables as
+    :func:`.instance.draw_instance` draws them, and γ uniform in (0, DISCOUNT_MAX), drawn
+    last (the MDP's discount and the value of the notation's ``discount``)."""
+    low = 2 if generic else 1
+    n_states = int(rng.integers(low, 3))
+    n_actions = int(rng.integers(low, 3))
+    budget = TRAJECTORIES if max_trajectories >= SMALL_BUDGET else max_trajectories
+    steps = steps_within(n_states, n_actions, budget)
+    mdp = random_mdp(n_states, n_actions, steps, rng, min_reward=-1.0, max_reward=1.0)
+    theta = rng.standard_normal((n_states, n_actions))
+    values = {name: float(rng.uniform(-1.0, 1.0)) for name in constants}
+    shapes = {1: (n_states,), 2: (n_states, n_actions)}
+    tables = {name: rng.uniform(-1.0, 1.0, shapes[arity]) for name, arity in functions}
+    mdp = replace(mdp, discount=draw_discount(rng, DISCOUNT_MAX))
+    if discount:
+        values[discount] = mdp.discount
+    instance = enumerate_instance(mdp, theta, first, label, values, tables)
+    return replace(instance, infinite=True)
+
+
+def _times(expr: Basic, ranges: dict[Basic, tuple[Basic, Basic]]) -> list[tuple[Basic, Basic]]:
+    """(atom, its time with every enclosing finite index at the end of its range that makes
+    the time largest) for the states and actions of ``expr`` outside nested series."""
+    if isinstance(expr, (State, Action)):
+        time = expr.time
+        for _ in range(len(ranges) + 1):  # a limit may mention an outer index
+            symbols = [k for k in time.free_symbols if k in ranges]
+            if not symbols:
+                break
+            for k in symbols:
+                low, high = ranges[k]
+                slope = time.diff(k)
+                time = time.subs(k, high if slope.is_nonnegative else low)
+        return [(expr, time)]
+    if isinstance(expr, InfiniteSum):  # truncated where its own terms end
+        return []
+    inner = dict(ranges)
+    if isinstance(expr, Sum):
+        for index, low, high in expr.limits:
+            inner[index] = (low, high)
+    out: list[tuple[Basic, Basic]] = []
+    for arg in expr.args:
+        out += _times(arg, inner)
+    return out
+
+
+def last_term(series: InfiniteSum, instance: Instance, env: Mapping[str, int]) -> int:
+    """The last t whose term of Σ_{t=a}^{∞} f_t lies in the enumerated steps: every action
+    a_{t+d} of f_t at most first + K − 1, every state s_{t+d} at most first + K."""
+    index = series.index
+    last_action = instance.first + instance.steps - 1
+    values = {s: Integer(env[s.name]) for s in series.free_symbols if s.name in env}
+    last = series_lower(series, env) + instance.steps - 1
+    for atom, time in _times(series.function, {}):
+        if index not in time.free_symbols:  # a fixed step (s_0): the same in every term
+            continue
+        shift = (time.xreplace(values) - index).expand()
+        if not shift.is_Integer:
+            raise NotEvaluable(
+                f"{show(series)}: the time of {show(atom)} is not t plus a number, so where "
+                "its terms leave the enumerated steps is not known"
+            )
+        bound = last_action if isinstance(atom, Action) else last_action + 1
+        last = min(last, bound - int(shift))
+    return last
+
+
+def series_lower(series: InfiniteSum, env: Mapping[str, int]) -> int:
+    values = {s: Integer(env[s.name]) for s in series.lower.free_symbols if s.name in env}
+    lower = series.lower.xreplace(values)
+    if not lower.is_Integer:
+        raise NotEvaluable(f"{show(series)}: the lower limit {show(lower)} has no value")
+    return int(lower)
+
+
+def draw_for(
+    notation: Notation,
+    rng: np.random.Generator,
+    max_trajectories: int,
+    label: str = "",
+    generic: bool = False,
+) -> Instance:
+    """A random instance for ``notation``: infinite-horizon or not, with its constants, its
+    declared functions' tables and its discount (:func:`.instance.draw_instance`)."""
+    draw = draw_infinite_instance if notation.infinite_horizon else draw_instance
+    return draw(
+        rng,
+        notation.first_index,
+        max_trajectories,
+        label,
+        generic,
+        notation.constants,
+        notation.fixed_functions(),
+        discount=notation.discount,
+    )
