@@ -8,7 +8,8 @@ What it knows is which arguments of an object are *bodies that bind an index*:
     (1/m) Σ_{i=1}^{m} f            f (not i or m)
 
 and which objects are leaves for rewriting (π_θ(a|s), p(s'|s,a), r(s,a), R(τ), p_θ(τ),
-J(θ), s_t, a_t, τ^(i): rules treat them whole, though their arguments are expressions).
+J(θ), s_t, a_t, τ^(i), a declared function b(s_t), θ^⊤φ: rules treat them whole, though
+their arguments are expressions).
 
 * :func:`positions` — pre-order (path, node) pairs, descending by a ``children`` function:
   :func:`rewritable_children` (the rules: bodies only, leaves whole),
@@ -28,6 +29,7 @@ from sympy import Add, Basic, Mul, Product, Sum
 
 from .objects import (
     Action,
+    DeclaredFunction,
     Dynamics,
     Equation,
     Expectation,
@@ -44,12 +46,22 @@ from .objects import (
     TrajectoryDensity,
     _TrajectoryVariable,
 )
+from .state_objects import ActionExpectation, ActionSum, Inner
 
 Path = tuple[int, ...]
 Children = Callable[[Basic], tuple[int, ...]]
 
 #: objects whose first argument is a body binding an index (their other arguments are not)
-BINDERS = (Expectation, TrajectoryAggregate, Grad, SampleMean, Sum, Product)
+BINDERS = (
+    Expectation,
+    TrajectoryAggregate,
+    Grad,
+    SampleMean,
+    Sum,
+    Product,
+    ActionSum,
+    ActionExpectation,
+)
 #: objects that rules rewrite only whole
 LEAVES = (
     _TrajectoryVariable,
@@ -61,6 +73,8 @@ LEAVES = (
     Return,
     TrajectoryDensity,
     Objective,
+    DeclaredFunction,
+    Inner,
 )
 #: objects whose arguments (times, trajectories) no mutation enters
 _INDEXED = (State, Action, SampledTrajectory)
@@ -106,11 +120,14 @@ def linear_children(node: Basic) -> tuple[int, ...]:
 
 def mutable_children(node: Basic) -> tuple[int, ...]:
     """The arguments mutations may change: a Σ/∏'s summand (its limits have their own
-    mutation), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
+    mutation), the body of Σ_{a'} and E_{a'}, the arguments of a declared function (not
+    what it depends on), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
     if node.is_Atom or isinstance(node, _INDEXED):
         return ()
-    if isinstance(node, (Sum, Product)):
+    if isinstance(node, (Sum, Product, ActionSum, ActionExpectation)):
         return (0,)
+    if isinstance(node, DeclaredFunction):
+        return tuple(range(2, len(node.args)))
     return tuple(range(len(node.args)))
 
 
