@@ -1,6 +1,6 @@
 """The rules of pgproof, registered by importing their modules."""
 
-from . import algebra, calculus, definitions, expectation, logs, score  # noqa: F401
+from . import algebra, calculus, chain, definitions, expectation, logs, score  # noqa: F401
 from .apply import apply_rule
 from .base import REGISTRY, Context, Rule, UnknownRule, all_names, lookup
 

@@ -16,11 +16,13 @@ from ..objects import (
     Cancelled,
     Equation,
     Grad,
+    Ratio,
     SampleMean,
     TrajectoryIntegral,
     TrajectorySum,
 )
 from ..refusal import Refusal
+from ..state_objects import ActionSum
 from ..text import show
 from .base import Context, rule
 
@@ -85,7 +87,8 @@ def _sum_limits_free_of(node: Sum, theta: Basic) -> None:
     aliases=("linearity_of_gradient", "grad_under_sum", "sum_of_gradients", "linearity_of_grad"),
 )
 def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """∇_θ (f + g) = ∇_θ f + ∇_θ g;  ∇_θ Σ_t f_t = Σ_t ∇_θ f_t  (limits free of θ)."""
+    """∇_θ (f + g) = ∇_θ f + ∇_θ g;  ∇_θ Σ_t f_t = Σ_t ∇_θ f_t  (limits free of θ);
+    ∇_θ Σ_{a'} f(a') = Σ_{a'} ∇_θ f(a')  (a finite action set)."""
     if not isinstance(node, Grad):
         return None
     inner, theta = node.expr, node.variable
@@ -96,6 +99,8 @@ def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         return [Sum(Grad(inner.function, theta), *inner.limits)]
     if isinstance(inner, TrajectorySum):
         return [TrajectorySum(Grad(inner.expr, theta), inner.variable)]
+    if isinstance(inner, ActionSum):
+        return [ActionSum(Grad(inner.expr, theta), inner.variable)]
     if isinstance(inner, SampleMean):
         body, index, count = inner.args
         return [SampleMean(Grad(body, theta), index, count)]
@@ -104,7 +109,13 @@ def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 
 @rule("constant_factor", aliases=("pull_out_constant", "constant_out_of_gradient"))
 def constant_factor(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """∇_θ (c f) = c ∇_θ f   when c does not depend on θ."""
+    """∇_θ (c f) = c ∇_θ f  and  ∇_θ (f / c) = (1/c) ∇_θ f   when c does not depend on θ."""
+    if isinstance(node, Grad) and isinstance(node.expr, Ratio):
+        num, den = node.expr.args
+        theta = node.variable
+        if depends_on(den, theta) or not depends_on(num, theta):
+            return None
+        return [Ratio(S.One, den) * Grad(num, theta)]
     if not (isinstance(node, Grad) and isinstance(node.expr, Mul)):
         return None
     theta = node.variable

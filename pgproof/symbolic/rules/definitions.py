@@ -3,6 +3,7 @@
 p_θ(τ) = p(s_first) ∏_t π_θ(a_t|s_t) p(s_{t+1}|s_t,a_t)
 R(τ)   = Σ_t r(s_t, a_t)
 J(θ)   = E_{τ∼p_θ}[R(τ)]
+π_θ(a|s) = its policy class's formula, N(x; μ, v) = its density (see ..policy_classes)
 a = b (an earlier step)  ⇒  … a … = … b …
 """
 
@@ -14,6 +15,7 @@ from sympy import Basic
 
 from ..canonical import canonical
 from ..objects import Objective, Return, SampledTrajectory, TrajectoryDensity
+from ..policy_classes import fold_normal, fold_policy, normal_density, unfold_policy
 from .base import Context, rule
 
 
@@ -26,7 +28,7 @@ def unfold(node: Basic, ctx: Context) -> Basic | None:
         return n.return_expansion(node.trajectory)
     if isinstance(node, Objective) and node == n.J():
         return n.objective_definition()
-    return None
+    return unfold_policy(node, n) or normal_density(node)
 
 
 def fold(node: Basic, ctx: Context) -> Basic | None:
@@ -38,7 +40,7 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
     for obj in candidates:
         if unfold(obj, ctx) == node:
             return obj
-    return None
+    return fold_policy(node, n) or fold_normal(node, n)
 
 
 @rule(
@@ -47,7 +49,9 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
     everywhere=False,  # unfolding and folding are both offered: one position at a time
 )
 def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """p_θ(τ), R(τ), J(θ) ↔ their definitions in the author's notation."""
+    """p_θ(τ), R(τ), J(θ) ↔ their definitions in the author's notation;  π_θ(a|s) ↔ its policy
+    class's formula (linear_softmax: exp(θ^⊤φ(s,a)) / Σ_{a'} exp(θ^⊤φ(s,a')); gaussian:
+    N(a; μ_θ(s), σ²));  N(x; μ, v) ↔ exp(−(x − μ)²/(2v)) / √(2π v)."""
     out = [x for x in (unfold(node, ctx), fold(node, ctx)) if x is not None]
     return out or None
 
