@@ -38,7 +38,9 @@ from pgproof.symbolic.traversal import bottom_up
 
 from .compare import assignments, compare_values, expected_over_samples, free_integers
 from .evaluate import Evaluator
-from .instance import Instance, draw_instance
+from .instance import Instance
+from .state_evaluate import evaluator_for
+from .state_problem import draw_problem
 from .steps import MAX_TRAJECTORIES, MAX_TRAJECTORIES_PAIRS
 from .values import NotEvaluable, Undefined, Value
 
@@ -125,7 +127,7 @@ def compare_strictly(
     The verdict is WRONG, EQUAL, or NOT_EVALUATED when every assignment was undefined on
     both sides.  Raises :class:`NotEvaluable` when a side has no numeric meaning.
     """
-    evaluator = Evaluator(instance, notation)
+    evaluator = evaluator_for(instance, notation)
     free = free_integers([left, right], notation)
     compared, undefined = 0, 0
     for env in assignments(free, instance, notation):
@@ -161,15 +163,7 @@ _CACHE: dict[tuple, Judgement] = {}
 
 
 def _draw(rng, notation: Notation, budget: int, label: str, generic: bool) -> Instance:
-    return draw_instance(
-        rng,
-        notation.first_index,
-        budget,
-        label,
-        generic,
-        notation.constants,
-        notation.fixed_functions(),
-    )
+    return draw_problem(rng, notation, budget, label, generic)
 
 
 def judge_claim(

@@ -73,6 +73,8 @@ class NumericStep:
     witness: Witness | None = None
     side_conditions: list[SideCondition] = field(default_factory=list)
     requested: int = 0
+    #: what a trial draws: "MDPs", or "problems" for a formula about one state
+    problems: str = "MDPs"
 
     @property
     def loud(self) -> bool:
@@ -113,6 +115,8 @@ class NumericReport:
     steps: list[NumericStep]
     trials: int
     seed: int
+    #: what a trial draws: "MDPs", or "problems" for formulas about one state
+    problems: str = "MDPs"
 
     @property
     def checker_bugs(self) -> list[NumericStep]:
@@ -155,7 +159,8 @@ def step_text(step: NumericStep) -> list[str]:
     how = " in expectation over the samples" if step.estimate else ""
     out_of = step.requested or step.trials
     if step.verdict == CONFIRMED:
-        line = f"    {mark} step {step.index}: equal on {step.trials} of {out_of} MDPs{how}"
+        equal = f"equal on {step.trials} of {out_of} {step.problems}{how}"
+        line = f"    {mark} step {step.index}: {equal}"
         if step.trials < out_of:
             line += f" (the others not compared: {step.reason or 'the source does not hold'})"
     elif step.verdict == CHECKER_BUG:
@@ -170,7 +175,7 @@ def step_text(step: NumericStep) -> list[str]:
     elif step.verdict == TRUE_NOT_PROVED:
         line = (
             f"    {mark} step {step.index}: true but not proved by this rule (equal on "
-            f"{step.trials} of {out_of} MDPs{how}: a rule is missing or misapplied)"
+            f"{step.trials} of {out_of} {step.problems}{how}: a rule is missing or misapplied)"
         )
     elif step.verdict == NOT_EVALUATED:
         line = f"    {mark} step {step.index}: not evaluated: {step.reason}"
@@ -189,7 +194,7 @@ def step_text(step: NumericStep) -> list[str]:
 
 def numeric_text(report: NumericReport) -> str:
     lines = [
-        f"  numeric check ({report.trials} random MDPs per step, seed {report.seed}, "
+        f"  numeric check ({report.trials} random {report.problems} per step, seed {report.seed}, "
         f"tolerance {RTOL:g}·max(1, |values|)):"
     ]
     for step in report.steps:
