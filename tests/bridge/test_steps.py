@@ -36,17 +36,27 @@ NUMERICALLY_FALSE = [
     "score_times_return_has_zero_mean",
     "baseline_depends_on_action",
     "reward_to_go_without_current_reward",
+    "softmax_score_without_expectation",
+    "gaussian_score_over_sigma",
 ]
 #: ... and those that mention a state outside the trajectory (s_0 with T counted from 1)
 OUTSIDE_THE_TRAJECTORY = ["001_literal_initial_state", "wrong_index_range"]
 
 
-BEYOND_THE_SEEDS = ["003_expected_grad_log_prob", "004_baselines", "005_reward_to_go"]
+BEYOND_THE_SEEDS = [
+    "003_expected_grad_log_prob",
+    "004_baselines",
+    "005_reward_to_go",
+    "008_softmax_score",
+    "009_gaussian_score",
+]
 
 
 @pytest.mark.parametrize("name", BEYOND_THE_SEEDS)
 def test_every_step_beyond_the_seeds_is_confirmed(checked, name) -> None:
-    """The score, baseline and causality steps hold on random MDPs (b, b(s) drawn per trial)."""
+    """The score, baseline and causality steps hold on random MDPs (b, b(s) drawn per trial);
+    the score functions of 008 and 009 on random problems about one state (features φ
+    [S, A, d] and θ ∈ R^d drawn per trial; the Gaussian bandit of numeric.gaussian)."""
     report = verify_steps_numerically(checked[name], trials=3, seed=0)
     assert checked[name].first_rejection is None
     assert {s.verdict for s in report.steps} == {CONFIRMED}
