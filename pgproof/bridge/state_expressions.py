@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 
 from hypothesis import strategies as st
-from sympy import Add, Basic, Integer, Mul, Pow, Rational, exp, log, sqrt
+from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, exp, log, sqrt
 
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Grad, Ratio
@@ -176,6 +176,20 @@ def state_shapes(n: Notation, name: str) -> st.SearchStrategy[Basic] | None:
             st.builds(lambda f, g: log(Ratio(f, g)), e, _positive(n)),
         ),
     }
+    score = Grad(log(n.policy_at(b, s)), theta)
+    factors = st.one_of(
+        st.sampled_from([S.One, Integer(2), pi, b, n.function(n.policy_mean, s)])
+        if n.policy_class == "gaussian"
+        else st.sampled_from([S.One, Integer(2), pi, _logit(n, a), n.function(n.features, s, b)]),
+        flat,
+    )
+    over_actions = factors.map(lambda f: ActionExpectation(score * f, b, n.policy_at(b, s)))
+    table["score_has_zero_mean"] = over_actions
+    table["baseline"] = over_actions
+    table["normalization"] = st.sampled_from(
+        [ActionExpectation(S.One, b, n.policy_at(b, s))]
+        + ([ActionSum(n.policy_at(b, s), b)] if n.policy_class != "gaussian" else [])
+    )
     if n.policy_class != "gaussian":
         vector = n.function(n.features, s, a)
         table["grad_of_inner_product"] = st.one_of(

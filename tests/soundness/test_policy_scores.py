@@ -540,3 +540,50 @@ def test_the_policy_class_names_are_checked(tmp_path, declarations, message) -> 
     notation = '\n[notation]\nstate = "s"\naction = "a"\n' + declarations + "\n"
     with pytest.raises(DerivationFileError, match=message):
         check(tmp_path, r"1 = 1", "restate", notation)
+
+
+# ===================================================================== the score of one state
+
+EA = r"E_{a' \sim \pi_\theta(\cdot \mid s)}"
+SCORE = r"\nabla_\theta \log \pi_\theta(a' \mid s)"
+
+
+@pytest.mark.parametrize("notation", [SOFTMAX, GAUSSIAN], ids=["softmax", "gaussian"])
+def test_the_score_of_one_state_has_mean_zero(tmp_path, notation) -> None:
+    formula = EA + r"\left[" + SCORE + r"\right] = 0"
+    step = check(tmp_path, formula, "score_has_zero_mean", notation)
+    assert_accepted(step)
+    assert any("∇_θ and Σ_a (or ∫ da) may be interchanged" in a for a in step.assumptions)
+    assert numeric(tmp_path, formula, "score_has_zero_mean", notation) == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("baseline", "notation"),
+    [("b(s)", SOFTMAX), (r"\mu_\theta(s)", GAUSSIAN), (r"\pi_\theta(a \mid s)", SOFTMAX)],
+)
+def test_a_baseline_free_of_the_action_keeps_mean_zero(tmp_path, baseline, notation) -> None:
+    formula = EA + r"\left[" + SCORE + " " + baseline + r"\right] = 0"
+    assert_accepted(check(tmp_path, formula, "baseline", notation))
+    assert numeric(tmp_path, formula, "baseline", notation) == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("factor", "notation"),
+    [(r"\phi(s, a')", SOFTMAX), ("a'", GAUSSIAN), (r"\pi_\theta(a' \mid s)", SOFTMAX)],
+)
+def test_a_baseline_of_the_action_is_refused_and_false(tmp_path, factor, notation) -> None:
+    formula = EA + r"\left[" + SCORE + " " + factor + r"\right] = 0"
+    assert_refused(check(tmp_path, formula, "baseline", notation), "baseline", "depends_on_action")
+    assert numeric(tmp_path, formula, "baseline", notation) == "refuted"
+    step = check(tmp_path, formula, "score_has_zero_mean", notation)
+    assert_refused(step, "score_has_zero_mean", "not_score_alone")
+
+
+def test_the_policy_of_one_state_sums_to_one(tmp_path) -> None:
+    formula = r"\sum_{a'} \pi_\theta(a' \mid s) = 1"
+    assert_accepted(check(tmp_path, formula, "normalization"))
+    assert numeric(tmp_path, formula, "normalization") == "confirmed"
+    assert_accepted(check(tmp_path, EA + r"\left[1\right] = 1", "normalization", GAUSSIAN))
+    wrong = r"\sum_{a'} \pi_\theta(a \mid s) = 1"
+    assert check(tmp_path, wrong, "normalization").status == "rejected"
+    assert numeric(tmp_path, wrong, "normalization") == "refuted"
