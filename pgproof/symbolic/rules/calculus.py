@@ -88,7 +88,7 @@ def _sum_limits_free_of(node: Sum, theta: Basic) -> None:
 )
 def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ (f + g) = ∇_θ f + ∇_θ g;  ∇_θ Σ_t f_t = Σ_t ∇_θ f_t  (limits free of θ);
-    ∇_θ Σ_{a'} f(a') = Σ_{a'} ∇_θ f(a')  (a finite action set)."""
+     ∇_θ Σ_a f(a) = Σ_a ∇_θ f(a)  (finitely many actions)."""
     if not isinstance(node, Grad):
         return None
     inner, theta = node.expr, node.variable

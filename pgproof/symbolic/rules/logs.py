@@ -82,7 +82,7 @@ def log_derivative_trick(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 @rule("log_of_product", aliases=("log_product", "sum_of_logs", "expand_log"))
 def log_of_product(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """log ∏_k f_k = Σ_k log f_k  and  log ∏_{t=a}^{b} f_t = Σ_{t=a}^{b} log f_t   (f > 0);
-    log (f / g) = log f − log g   (f, g > 0)."""
+    log(f/g) = log f − log g   (f, g > 0)."""
     if not isinstance(node, log):
         return None
     inner = node.args[0]

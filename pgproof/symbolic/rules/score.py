@@ -211,7 +211,7 @@ def _score_redex(node: Basic, ctx: Context, rule_name: str) -> tuple[Basic, Basi
 @rule("score_has_zero_mean", aliases=("expected_score_is_zero", "expected_grad_log_prob"))
 def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0,  E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0,
-    E_{a∼π_θ(·|s)}[∇_θ log π_θ(a|s)] = 0   (∇_θ ∫ p_θ = ∇_θ 1: ∇ and ∫ interchangeable, stated)."""
+     E_{a∼π_θ(·|s)}[∇_θ log π_θ(a|s)] = 0   (∇_θ ∫ p_θ = ∇_θ 1: ∇ and ∫ interchangeable, stated)."""
     if isinstance(node, ActionExpectation):
         return zero_mean_over_actions(node, ctx, "score_has_zero_mean")
     split = _score_redex(node, ctx, "score_has_zero_mean")
