@@ -34,9 +34,11 @@ import numpy as np
 from sympy import Basic
 
 from pgproof.symbolic.notation import Notation
+from pgproof.symbolic.state_objects import ActionSymbol, StateSymbol
 
-from .evaluate import Evaluator, is_sample_axis
+from .evaluate import is_sample_axis
 from .instance import Instance
+from .state_evaluate import evaluator_for
 from .values import NotEvaluable, Undefined, Value, align
 
 RTOL = 1e-6
@@ -126,12 +128,24 @@ def expected_over_samples(value: Value, prob: np.ndarray) -> Value:
 
 
 def free_integers(exprs: list[Basic], notation: Notation) -> list[str]:
-    """Names of the free integer symbols to assign (t, m); others are not evaluable."""
-    names = sorted({s.name for e in exprs for s in e.free_symbols})
+    """Names of the free integer symbols to assign (t, m); others are not evaluable.
+
+    A state s or action a of a formula about one state is an axis of the instance, not an
+    integer to assign; σ of a Gaussian policy is drawn per instance, as constants are."""
+    names = sorted(
+        {
+            s.name
+            for e in exprs
+            for s in e.free_symbols
+            if not isinstance(s, (StateSymbol, ActionSymbol))
+        }
+    )
     ignored = {notation.trajectory, notation.parameter, notation.sample_index, notation.horizon}
     ignored |= set(notation.constants)  # drawn per instance (Instance.constants)
     if notation.discount:
         ignored.add(notation.discount)  # γ, drawn per instance too
+    if notation.policy_class == "gaussian":
+        ignored.add(notation.policy_std)
     free = [n for n in names if n not in ignored]
     for name in free:
         if name not in (notation.sample_count, notation.time_index):
@@ -161,7 +175,7 @@ def compare_on(
 
     Raises :class:`NotEvaluable` when either side has no numeric meaning.
     """
-    evaluator = Evaluator(instance, notation)
+    evaluator = evaluator_for(instance, notation)
     free = free_integers([left, right], notation)
     last: Outcome | None = None
     skipped, why, slack = 0, "", 0.0

@@ -46,6 +46,13 @@ from pgproof.symbolic.objects import (
 
 from .judge import WRONG, judge_claim
 from .mutations import grad_depth, mutants, rule_candidates
+from .state_expressions import (
+    STATE_NOTATIONS,
+    chain_shapes,
+    state_contexts,
+    state_expressions,
+    state_shapes,
+)
 
 #: notations the examples are drawn in: seed 000's, a discrete one, one counted from 0
 NOTATIONS = (
@@ -69,6 +76,16 @@ NOTATIONS = (
 @cache
 def notations() -> st.SearchStrategy[Notation]:
     return st.sampled_from(NOTATIONS)
+
+
+@cache
+def notations_for(name: str) -> tuple[Notation, ...]:
+    """The notations rule ``name``'s cases are drawn in: the trajectory notations, and the
+    notations about one state (:mod:`.state_expressions`) where the rule has a shape there."""
+    about_one_state = tuple(n for n in STATE_NOTATIONS if state_shapes(n, name) is not None)
+    if _shapes(NOTATIONS[0], name) is None and about_one_state:
+        return about_one_state
+    return NOTATIONS + about_one_state
 
 
 @cache
@@ -128,8 +145,9 @@ def expressions(
 
 def _loggable(expr: Basic) -> bool:
     """Known positive (logs of rewards, undefined where they are negative, are drawn only
-    where a rule's domain is tested: log_of_product, algebra, drop_zero_gradient)."""
-    return bool(expr.is_positive)
+    where a rule's domain is tested: log_of_product, algebra, drop_zero_gradient).  A quotient
+    is left out: its positivity is tested by the rules of formulas about one state."""
+    return bool(expr.is_positive) and not expr.has(Ratio)
 
 
 def is_flat(expr: Basic) -> bool:
@@ -183,6 +201,8 @@ def contexts(n: Notation) -> st.SearchStrategy[Callable[[Basic], Basic]]:
 @cache
 def _shapes(n: Notation, name: str) -> st.SearchStrategy[Basic] | None:
     """A redex of rule ``name`` (what it rewrites); None for a rule without a shape."""
+    if n.scope == "state":
+        return state_shapes(n, name)
     theta = n.theta
     e = expressions(n, max_leaves=3)
     flat = e.filter(is_flat)
@@ -246,6 +266,7 @@ def _shapes(n: Notation, name: str) -> st.SearchStrategy[Basic] | None:
             e,
         ),
         **_score_shapes(n, et, flat),
+        "chain_rule": chain_shapes(e, positive(n), theta),
         "definition": st.one_of(
             st.sampled_from([n.density_of(), n.R(), n.J()]),
             st.sampled_from([n.trajectory_density(), n.return_expansion()]),
@@ -357,7 +378,7 @@ def _algebra_variants(x: Basic) -> list[Basic]:
 @st.composite
 def rule_cases(draw, name: str) -> RuleCase:
     """A derivation whose last step applies rule ``name`` (see the module docstring)."""
-    n = draw(notations())
+    n = draw(st.sampled_from(notations_for(name)))
     near_miss = draw(st.integers(0, 3)) == 0  # a quarter of the claims are near misses
     if name in ("differentiate_both_sides", "log_both_sides"):
         if name == "log_both_sides":
@@ -389,16 +410,20 @@ def rule_cases(draw, name: str) -> RuleCase:
         step = Step(lhs=x, rhs=claim.rhs, rules=(name,), source="self", reference=1)
         return RuleCase(name, _derivation(n, reference, step), 2, "using a definition")
     shape = _shapes(n, name)
-    x = draw(contexts(n))(draw(expressions(n, max_leaves=3) if shape is None else shape))
+    if n.scope == "state":
+        x = draw(state_contexts(n))(draw(state_expressions(n, 3) if shape is None else shape))
+    else:
+        x = draw(contexts(n))(draw(expressions(n, max_leaves=3) if shape is None else shape))
     assume(grad_depth(x) <= 2)
     factor = draw(positive(n)) if name == "multiply_divide" else None
     terms: tuple[Basic, ...] = ()
     if name in ("algebra", "restate"):
         options = [x]
         if name == "algebra":
-            p = n.density_of()
+            p = n.density_of() if n.scope != "state" else n.policy_at(*_plain(n))
+            j = n.J() if n.scope != "state" else p
             variants = _algebra_variants(x)
-            trivial = [x * Ratio(p, p), x + n.J() - n.J()]
+            trivial = [x * Ratio(p, p), x + j - j]
             options = variants if variants and draw(st.integers(0, 3)) else trivial
         misses = [m.expr for m in mutants(x, n)]
         if near_miss and misses:
@@ -417,6 +442,11 @@ def rule_cases(draw, name: str) -> RuleCase:
         terms = tuple(g.expr for g in x.atoms(Grad) if n.theta not in g.expr.free_symbols)[:2]
     step = Step(lhs=x, rhs=rhs, rules=(name,), source="self", terms=terms, factor=factor)
     return RuleCase(name, _derivation(n, step), 1, "a self step")
+
+
+def _plain(n: Notation) -> tuple[Basic, Basic]:
+    """The action a and the state s of formulas about one state."""
+    return n.action_symbol(), n.state_symbol()
 
 
 def _unfold(n: Notation, obj: Basic) -> Basic:

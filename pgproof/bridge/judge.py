@@ -46,8 +46,9 @@ from .compare import (
     undecided,
 )
 from .evaluate import Evaluator
-from .infinite import draw_for
 from .instance import Instance
+from .state_evaluate import evaluator_for
+from .state_problem import draw_problem
 from .steps import MAX_TRAJECTORIES, MAX_TRAJECTORIES_PAIRS
 from .values import NotEvaluable, Undefined, Value
 
@@ -138,7 +139,7 @@ def compare_strictly(
     The verdict is WRONG, EQUAL, or NOT_EVALUATED when every assignment was undefined on
     both sides.  Raises :class:`NotEvaluable` when a side has no numeric meaning.
     """
-    evaluator = Evaluator(instance, notation)
+    evaluator = evaluator_for(instance, notation)
     free = free_integers([left, right], notation)
     compared, undefined = 0, 0
     for env in assignments(free, instance, notation):
@@ -177,7 +178,7 @@ _CACHE: dict[tuple, Judgement] = {}
 
 
 def _draw(rng, notation: Notation, budget: int, label: str, generic: bool) -> Instance:
-    return draw_for(notation, rng, budget, label, generic)
+    return draw_problem(rng, notation, budget, label, generic)
 
 
 def judge_claim(

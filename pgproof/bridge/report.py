@@ -75,6 +75,8 @@ class NumericStep:
     requested: int = 0
     #: the largest bound on what truncating infinite series changed (infinite horizon)
     slack: float = 0.0
+    #: what a trial draws: "MDPs", or "problems" for a formula about one state
+    problems: str = "MDPs"
 
     @property
     def loud(self) -> bool:
@@ -121,6 +123,8 @@ class NumericReport:
     seed: int
     #: how the instances were drawn, when it is not the default (a discount, horizon ∞)
     notes: list[str] = field(default_factory=list)
+    #: what a trial draws: "MDPs", or "problems" for formulas about one state
+    problems: str = "MDPs"
 
     @property
     def checker_bugs(self) -> list[NumericStep]:
@@ -165,7 +169,8 @@ def step_text(step: NumericStep) -> list[str]:
     how = " in expectation over the samples" if step.estimate else ""
     out_of = step.requested or step.trials
     if step.verdict == CONFIRMED:
-        line = f"    {mark} step {step.index}: equal on {step.trials} of {out_of} MDPs{how}"
+        equal = f"equal on {step.trials} of {out_of} {step.problems}{how}"
+        line = f"    {mark} step {step.index}: {equal}"
         if step.trials < out_of:
             line += f" (the others not compared: {step.reason or 'the source does not hold'})"
     elif step.verdict == CHECKER_BUG:
@@ -180,7 +185,7 @@ def step_text(step: NumericStep) -> list[str]:
     elif step.verdict == TRUE_NOT_PROVED:
         line = (
             f"    {mark} step {step.index}: true but not proved by this rule (equal on "
-            f"{step.trials} of {out_of} MDPs{how}: a rule is missing or misapplied)"
+            f"{step.trials} of {out_of} {step.problems}{how}: a rule is missing or misapplied)"
         )
     elif step.verdict == NOT_EVALUATED:
         line = f"    {mark} step {step.index}: not evaluated: {step.reason}"
@@ -199,7 +204,7 @@ def step_text(step: NumericStep) -> list[str]:
 
 def numeric_text(report: NumericReport) -> str:
     lines = [
-        f"  numeric check ({report.trials} random MDPs per step, seed {report.seed}, "
+        f"  numeric check ({report.trials} random {report.problems} per step, seed {report.seed}, "
         f"tolerance {RTOL:g}·max(1, |values|)):"
     ]
     lines += [f"    {note}" for note in report.notes]

@@ -43,7 +43,7 @@ from pgproof.symbolic.step_check import compared_sides
 from pgproof.symbolic.text import show
 
 from .compare import compare_on
-from .infinite import DISCOUNT_MAX, MAX_STEPS, draw_for
+from .infinite import DISCOUNT_MAX, MAX_STEPS
 from .report import (
     CHECKER_BUG,
     CONFIRMED,
@@ -55,6 +55,7 @@ from .report import (
     NumericStep,
     SideCondition,
 )
+from .state_problem import draw_problem, per_state
 from .values import NotEvaluable
 from .witness import Witness, write_witness
 
@@ -91,6 +92,7 @@ def verify_step_numerically(
     estimate = in_expectation(report, conditional)
     result = NumericStep(report.index, report.accepted, NOT_COMPARED, (left, right), estimate)
     result.requested = trials
+    result.problems = "problems" if per_state(notation) else "MDPs"
     rng = np.random.default_rng([seed, report.index])
     budget = _budget([left, right, report.source.lhs, report.source.rhs], notation.sample_count)
     source = report.source
@@ -98,7 +100,7 @@ def verify_step_numerically(
     try:
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
-            inst = draw_for(notation, rng, budget, label, trial % 2 == 1)
+            inst = draw_problem(rng, notation, budget, label, trial % 2 == 1)
             if conditional:
                 held = compare_on(source.lhs, source.rhs, inst, notation, source.is_estimate)
                 if not (held.agree and held.evaluated):
@@ -152,7 +154,7 @@ def verify_theta_free(
     try:
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
-            inst = draw_for(notation, rng, MAX_TRAJECTORIES, label, trial % 2 == 1)
+            inst = draw_problem(rng, notation, MAX_TRAJECTORIES, label, trial % 2 == 1)
             outcome = compare_on(gradient, S.Zero, inst, notation)
             if not outcome.evaluated:
                 continue
@@ -202,7 +204,8 @@ def verify_steps_numerically(
             for j, cond in enumerate(step.side_conditions, start=1):
                 if cond.witness is not None:
                     write_witness(cond.witness, witness_dir, f"{stem}.step{step.index}.term{j}")
-    return NumericReport(steps, trials, seed, instance_notes(notation))
+    problems = "problems" if per_state(notation) else "MDPs"
+    return NumericReport(steps, trials, seed, notes=instance_notes(notation), problems=problems)
 
 
 def instance_notes(notation: Notation) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 from pgproof.safety import UnsafeLatex, check_latex, control_character
 from pgproof.symbolic.notation import TRAJECTORY_SPACES, Notation
 from pgproof.symbolic.objects import DENSITY_STYLES
+from pgproof.symbolic.policy_classes import POLICY_CLASSES, SCOPES
 from pgproof.symbolic.rules import UnknownRule, lookup
 
 __all__ = [
@@ -33,6 +34,8 @@ NOTATION_CHOICES = {
     "density_style": DENSITY_STYLES,
     "objective_style": OBJECTIVE_STYLES,
     "trajectory_space": TRAJECTORY_SPACES,
+    "scope": SCOPES,
+    "policy_class": POLICY_CLASSES,
 }
 #: longest notation name
 MAX_NAME = 100

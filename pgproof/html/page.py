@@ -147,7 +147,7 @@ def _numeric_cell(step: Any | None) -> str:
     mark, css = _NUMERIC.get(step.verdict, ("?", ""))
     out_of = step.requested or step.trials
     if step.verdict == "confirmed":
-        words = f"equal on {step.trials} of {out_of} MDPs"
+        words = f"equal on {step.trials} of {out_of} {getattr(step, 'problems', 'MDPs')}"
     elif step.verdict == "refuted":
         words = "numerically false"
     else:
@@ -272,7 +272,8 @@ def derivation_html(
     if entry.numeric is not None:
         bugs = entry.numeric.checker_bugs
         summary = (
-            f"numeric check: {entry.numeric.trials} random MDPs per step, seed "
+            f"numeric check: {entry.numeric.trials} random "
+            f"{getattr(entry.numeric, 'problems', 'MDPs')} per step, seed "
             f"{entry.numeric.seed}; "
             + (
                 f"CHECKER BUG at step(s) {', '.join(str(s.index) for s in bugs)}"

@@ -11,19 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lark import Token, Tree
-from sympy import Expr, Integer, Mul, Pow, Symbol, log
+from sympy import Add, Expr, Integer, Mul, Pow, Symbol, exp, log, sqrt
 
 from pgproof.symbolic.domain import domain_conditions, holds
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Cancelled, Grad, Ratio, TrajectoryIntegral
 from pgproof.symbolic.text import show
 
+from .action_binders import ActionBindersMixin
 from .bigops import BigOpsMixin
 from .errors import LatexError
 from .heads import HeadsMixin
 from .names import Roles
 from .spine import Layer, Spine, absorb_terms
+from .state_heads import StateHeadsMixin
 from .tree import Node, end_of, flatten_product, single_factor, start_of, subtrees
+from .vectors import VectorsMixin, is_top
 
 __all__ = ["Builder", "MAX_EXPONENT"]
 
@@ -33,7 +36,7 @@ MAX_EXPONENT = 1000
 MAX_POWER_BITS = 100_000
 
 
-class Builder(HeadsMixin, BigOpsMixin):
+class Builder(StateHeadsMixin, ActionBindersMixin, VectorsMixin, HeadsMixin, BigOpsMixin):
     """Build one formula's parts from its parse tree."""
 
     def __init__(self, text: str, notation: Notation) -> None:
@@ -148,7 +151,7 @@ class Builder(HeadsMixin, BigOpsMixin):
         if len(factors) > 1:
             for f in factors:
                 self._check_invisible_braces(f, "a product")
-        values = [self.factor(f) for f in factors]
+        values = self.factor_values(factors)
         return values[0] if len(values) == 1 else Mul(*values)
 
     # ------------------------------------------------------------------ factors
@@ -170,6 +173,8 @@ class Builder(HeadsMixin, BigOpsMixin):
         tok = node.children[0]
         if tok.type == "LOG":
             return lambda x: self._read(log(x))
+        if tok.type == "EXP":
+            return exp
         scripts = [c for c in node.children if isinstance(c, Tree)]
         sub, sup = self.scripts(scripts[0]) if scripts else (None, None)
         if sup is not None:
@@ -214,15 +219,42 @@ class Builder(HeadsMixin, BigOpsMixin):
             )
         return self.sum(parts[0])
 
-    def arg_parts(self, args: Tree) -> tuple[list[Tree], list[Token]]:
+    def arg_parts(self, args: Tree, allow_open: bool = False) -> tuple[list[Tree], list[Token]]:
+        """The arguments and their separators; a ``\\cdot`` placeholder only where a
+        distribution leaves its argument open (``allow_open``)."""
         arglist = subtrees(args)[0]
-        parts = [c for c in arglist.children if c.data == "sum"]
+        parts = [c for c in arglist.children if c.data in ("sum", "placeholder")]
         seps = [c.children[0] for c in arglist.children if c.data == "sep"]
+        for part in parts:
+            if part.data == "placeholder" and not allow_open:
+                raise self.error(
+                    "\\cdot as an argument stands for the open argument of a distribution, "
+                    "read only in E_{a \\sim \\pi_\\theta(\\cdot \\mid s)}",
+                    part,
+                )
         return parts, seps
 
     def f_frac(self, node: Tree) -> Expr:
         num, den = subtrees(node)
         return self._read(Ratio(self.sum(num), self.sum(den)))
+
+    def f_sqrt(self, node: Tree) -> Expr:
+        """\\sqrt{x}: the square root (x ≥ 0 is what it needs, as for any fractional power)."""
+        kids = subtrees(node)
+        if len(kids) == 2:
+            raise self.error(
+                f"\\sqrt[{self.src(kids[0])}]{{...}}: only the square root \\sqrt{{...}} is read "
+                f"(write x^{{1/{self.src(kids[0])}}} for another root)",
+                kids[0],
+            )
+        value = self.sum(kids[0])
+        if value.is_negative:
+            raise self.error(
+                f"\\sqrt{{{self.src(kids[0])}}}: the square root of a negative number is not "
+                "a real number",
+                kids[0],
+            )
+        return self._read(sqrt(value))
 
     def f_cancel(self, node: Tree) -> Expr:
         return Cancelled(self.sum(subtrees(node)[0]))
@@ -272,6 +304,12 @@ class Builder(HeadsMixin, BigOpsMixin):
         return self.make_power(base, arg)
 
     def make_power(self, base: Expr, arg: Tree) -> Expr:
+        if is_top(arg):
+            raise self.error(
+                f"^\\top: a transpose is read in x^\\top y (the inner product of the parameter "
+                f"{self._param_tex()} and a vector of features), not here",
+                arg,
+            )
         if self.sample_marker(arg) is not None:
             raise self.error(f"^{self.src(arg)} marks a sample, but {base} is not sampled", arg)
         exponent = self.script_value(arg)
@@ -314,6 +352,4 @@ class Builder(HeadsMixin, BigOpsMixin):
 
 
 def _add(parts: list[Expr]) -> Expr:
-    from sympy import Add
-
     return Add(*parts)

@@ -62,9 +62,12 @@ class Roles:
         if n.gamma is not None:  # the discount is a plain constant (positive)
             self.roles.setdefault(canonical(n.discount), set()).add("constant")
             self.constants[canonical(n.discount)] = n.gamma
-        for name in n.declared_functions():
+        for name in (*n.declared_functions(), *n.parameter_functions()):
             self.roles.setdefault(canonical(name), set()).add("function")
             self.functions[canonical(name)] = name
+        if n.policy_class == "gaussian":  # σ: a positive constant of the Gaussian class
+            self.roles.setdefault(canonical(n.policy_std), set()).add("constant")
+            self.constants[canonical(n.policy_std)] = n.sigma
         self.roles.setdefault(EXPECTATION, set()).add("expectation")
 
     def of(self, key: str) -> set[str]:
@@ -75,6 +78,10 @@ class Roles:
 
     def known(self) -> str:
         return ", ".join(sorted(self.roles))
+
+    def is_action_name(self, key: str) -> bool:
+        """a, or a primed a (a', a'') used as a bound action, in formulas about one state."""
+        return self.notation.scope == "state" and self.has(key.rstrip("'"), "action")
 
     def is_time_name(self, key: str) -> bool:
         """t, or a primed t (t', t'') used as a summation index."""

@@ -47,7 +47,9 @@ from .objects import (
     TrajectorySum,
     as_name,
 )
+from .policy_classes import check_choices, class_functions, class_symbols, parameter_functions
 from .series import InfiniteSum
+from .state_objects import ActionSymbol, FeatureVector, ParametrisedFunction, StateSymbol
 
 TRAJECTORY_SPACES = ("continuous", "discrete")
 EXPECTATION_NAME = "E"
@@ -122,8 +124,23 @@ class Notation:
     #: the discount factor's name (``'\\gamma'``); empty: the return is not discounted.
     #: γ is a positive constant (free of θ and τ), γ < 1 is what the numeric check draws.
     discount: str = ""
+    #: what the formulas are about: "trajectory" (s_t, a_t of τ) or "state" (one state s and
+    #: one action a, without a time index: ∇_θ log π_θ(a|s); see :mod:`.policy_classes`)
+    scope: str = "trajectory"
+    #: the class of π_θ: "tabular" (softmax of θ[s, a]), "linear_softmax"
+    #: (exp(θ^⊤φ(s,a)) / Σ_{a'} exp(θ^⊤φ(s,a'))) or "gaussian" (N(a; μ_θ(s), σ²))
+    policy_class: str = "tabular"
+    #: the linear-softmax class's features φ(s, a): a vector of θ's space, free of θ
+    features: str = r"\phi"
+    #: the Gaussian class's mean μ_θ(s) (depends on θ) and standard deviation σ (> 0, θ-free)
+    policy_mean: str = r"\mu"
+    policy_std: str = r"\sigma"
+    #: functions that depend on θ directly, written with θ as subscript: μ_θ(s), h_θ(s, a)
+    parameter_state_functions: tuple[str, ...] = ()
+    parameter_state_action_functions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        check_choices(self)
         self._check_names()
         if self.objective_style not in OBJECTIVE_STYLES:
             raise ValueError(
@@ -161,9 +178,11 @@ class Notation:
         symbols += [(c, f"the constant {c}") for c in self.constants]
         if self.discount:
             symbols.append((self.discount, "the discount"))
+        symbols += class_symbols(self)
         heads = [(getattr(self, field), what) for field, what in HEAD_ROLES]
         heads += [(alias, "a density alias") for alias in self.density_aliases]
         heads += [(f, "a declared function") for f in self.declared_functions()]
+        heads += [(f, "a declared function") for f in self.parameter_functions()]
         for name, what in symbols + heads:
             if not isinstance(name, str) or not name.strip():
                 raise ValueError(f"{what} needs a non-empty name, not {name!r}")
@@ -179,7 +198,7 @@ class Notation:
                     "every symbol needs a name of its own"
                 )
             owner[key] = what
-        declared = {canonical(f) for f in self.declared_functions()}
+        declared = {canonical(f) for f in (*self.declared_functions(), *self.parameter_functions())}
         for name, what in heads:
             key = canonical(name)
             if key in declared and what != "a declared function":
@@ -254,6 +273,13 @@ class Notation:
                 if name in out:
                     raise ValueError(f"the function {name!r} is declared twice")
                 out[name] = (kinds, policy)
+        for name, kinds in class_functions(self).items():
+            if name in out:
+                raise ValueError(
+                    f"the function {name!r} is declared twice: it is already the policy "
+                    f"class's {self.policy_class} features"
+                )
+            out[name] = (kinds, False)
         return out
 
     def value_meaning(self, name: str) -> str | None:
@@ -297,6 +323,11 @@ class Notation:
         rewards = self.reward_to_go(state.time, state.trajectory)
         return self.conditional_expectation(rewards, *function.arguments)
 
+    def parameter_functions(self) -> dict[str, tuple[str, ...]]:
+        """name -> the kinds of its arguments, of the functions that depend on θ directly
+        (μ_θ(s), h_θ(s, a); the Gaussian class's mean among them)."""
+        return parameter_functions(self)
+
     def fixed_functions(self) -> tuple[tuple[str, int], ...]:
         """(name, number of arguments) of the declared functions free of θ (b, φ)."""
         return tuple(
@@ -307,6 +338,10 @@ class Notation:
 
     def function(self, name: str, *arguments: Basic) -> DeclaredFunction:
         """The declared function ``name`` applied to states and actions of one step."""
+        if name in self.parameter_functions():
+            return ParametrisedFunction(name, Tuple(self.theta), *arguments)
+        if name in class_functions(self):
+            return FeatureVector(name, Tuple(), *arguments)
         kinds, policy = self.declared_functions()[name]
         marks = Tuple(self.theta, as_name(self.policy)) if policy else Tuple()
         return DeclaredFunction(name, marks, *arguments)
@@ -315,6 +350,31 @@ class Notation:
         if name not in self.constants:
             raise KeyError(f"{name!r} is not a constant of this notation")
         return Symbol(name)
+
+    # ------------------------------------------------------------------ one state
+
+    @property
+    def continuous_actions(self) -> bool:
+        """Whether the policy class's actions are real numbers (Gaussian), not a finite set."""
+        return self.policy_class == "gaussian"
+
+    @property
+    def sigma(self) -> Symbol:
+        """The Gaussian class's standard deviation σ, positive."""
+        return Symbol(self.policy_std, positive=True)
+
+    def state_symbol(self) -> StateSymbol:
+        """s: one state, without a time index."""
+        return StateSymbol(self.state)
+
+    def action_symbol(self, primes: int = 0) -> ActionSymbol:
+        """a, a', a'', …: one action (real for a Gaussian policy)."""
+        real = {"real": True} if self.continuous_actions else {}
+        return ActionSymbol(self.action + "'" * primes, **real)
+
+    def policy_at(self, action: Basic, state: Basic) -> Policy:
+        """π_θ(a|s) of one state and one action."""
+        return Policy(self.policy, action, state, self.theta)
 
     def sample(self, index: Basic | None = None) -> SampledTrajectory:
         """τ^{(i)}."""

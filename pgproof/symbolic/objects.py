@@ -444,6 +444,20 @@ class Ratio(PGExpr):
             num, den = num.doit(**hints), den.doit(**hints)
         return num / den
 
+    def _eval_is_positive(self) -> bool | None:
+        """a/b > 0 when a and b are both known positive (or both negative)."""
+        num, den = self.args
+        if (num.is_positive and den.is_positive) or (num.is_negative and den.is_negative):
+            return True
+        return None
+
+    def _eval_is_real(self) -> bool | None:
+        """a/b is real when a and b are real and b is known nonzero."""
+        num, den = self.args
+        if num.is_real and den.is_real and (den.is_nonzero or den.is_positive):
+            return True
+        return None
+
     def _latex(self, printer) -> str:
         return r"\frac{%s}{%s}" % (printer._print(self.args[0]), printer._print(self.args[1]))
 

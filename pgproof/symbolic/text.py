@@ -108,7 +108,7 @@ class TextPrinter(StrPrinter):
 
     def _group(self, expr: Basic) -> str:
         text = self._print(expr)
-        if expr.is_Add or expr.is_Mul:
+        if expr.is_Add or expr.is_Mul or type(expr).__name__ == "Ratio":
             return "(" + text + ")"
         return text
 

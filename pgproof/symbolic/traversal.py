@@ -10,7 +10,8 @@ What it knows is which arguments of an object are *bodies that bind an index*:
     (1/m) Σ_{i=1}^{m} f            f (not i or m)
 
 and which objects are leaves for rewriting (π_θ(a|s), p(s'|s,a), r(s,a), R(τ), p_θ(τ),
-J(θ), s_t, a_t, τ^(i): rules treat them whole, though their arguments are expressions).
+J(θ), s_t, a_t, τ^(i), a declared function b(s_t), θ^⊤φ: rules treat them whole, though
+their arguments are expressions).
 
 * :func:`positions` — pre-order (path, node) pairs, descending by a ``children`` function:
   :func:`rewritable_children` (the rules: bodies only, leaves whole),
@@ -49,6 +50,7 @@ from .objects import (
     _TrajectoryVariable,
 )
 from .series import InfiniteSum
+from .state_objects import ActionExpectation, ActionSum, Inner
 
 Path = tuple[int, ...]
 Children = Callable[[Basic], tuple[int, ...]]
@@ -63,6 +65,8 @@ BINDERS = (
     Sum,
     Product,
     InfiniteSum,
+    ActionSum,
+    ActionExpectation,
 )
 #: objects that rules rewrite only whole
 LEAVES = (
@@ -76,6 +80,7 @@ LEAVES = (
     Return,
     TrajectoryDensity,
     Objective,
+    Inner,
 )
 #: objects whose arguments (times, trajectories) no mutation enters
 _INDEXED = (State, Action, SampledTrajectory)
@@ -121,10 +126,11 @@ def linear_children(node: Basic) -> tuple[int, ...]:
 
 def mutable_children(node: Basic) -> tuple[int, ...]:
     """The arguments mutations may change: a Σ/∏'s summand (its limits have their own
-    mutation), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
+    mutation), the body of Σ_{a'} and E_{a'}, the arguments of a declared function (not
+    what it depends on), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
     if node.is_Atom or isinstance(node, _INDEXED):
         return ()
-    if isinstance(node, (Sum, Product, InfiniteSum)):
+    if isinstance(node, (Sum, Product, InfiniteSum, ActionSum, ActionExpectation)):
         return (0,)
     if isinstance(node, ConditionalExpectation):  # the body, not what is given
         return (0,)

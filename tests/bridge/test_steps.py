@@ -38,6 +38,8 @@ NUMERICALLY_FALSE = [
     "reward_to_go_without_current_reward",
     "discount_off_by_one",
     "infinite_horizon_discount_exponent",
+    "softmax_score_without_expectation",
+    "gaussian_score_over_sigma",
 ]
 #: ... and those that mention a state outside the trajectory (s_0 with T counted from 1)
 OUTSIDE_THE_TRAJECTORY = ["001_literal_initial_state", "wrong_index_range"]
@@ -49,13 +51,17 @@ BEYOND_THE_SEEDS = [
     "005_reward_to_go",
     "006_discounted_policy_gradient",
     "007_infinite_horizon_discounted",
+    "008_softmax_score",
+    "009_gaussian_score",
 ]
 
 
 @pytest.mark.parametrize("name", BEYOND_THE_SEEDS)
 def test_every_step_beyond_the_seeds_is_confirmed(checked, name) -> None:
     """The score, baseline, causality and discount steps hold on random MDPs (b, b(s), γ
-    drawn per trial; horizon ∞ with its series' tails bounded)."""
+    drawn per trial; horizon ∞ with its series' tails bounded); the score functions of 008
+    and 009 on random problems about one state (features φ [S, A, d] and θ ∈ R^d drawn per
+    trial; the Gaussian bandit of numeric.gaussian)."""
     report = verify_steps_numerically(checked[name], trials=3, seed=0)
     assert checked[name].first_rejection is None
     assert {s.verdict for s in report.steps} == {CONFIRMED}

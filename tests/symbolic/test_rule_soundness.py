@@ -36,10 +36,16 @@ def test_what_a_rule_establishes_is_numerically_true(name: str) -> None:
 def test_every_rule_has_a_shape_of_its_own_or_is_root_only() -> None:
     """A rule without a redex strategy would be tried on arbitrary expressions only."""
     special = {"algebra", "restate", "substitute", "differentiate_both_sides", "log_both_sides"}
-    n = expressions.NOTATIONS[0]
-    shaped = {name for name in all_names() if expressions._shapes(n, name) is not None}
+    shaped = {
+        name
+        for name in all_names()
+        if any(expressions._shapes(n, name) is not None for n in expressions.notations_for(name))
+    }
     assert "grad_of_sum" in shaped
     assert set(REGISTRY) <= shaped | special
+    # the rules of formulas about one state are also tried there
+    for name in ("chain_rule", "grad_of_inner_product", "definition", "sum_to_expectation"):
+        assert any(n.scope == "state" for n in expressions.notations_for(name)), name
 
 
 def test_the_differential_test_catches_an_unsound_rule(monkeypatch) -> None:

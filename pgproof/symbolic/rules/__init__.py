@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     algebra,
     calculus,
+    chain,
     conditional,
     definitions,
     expectation,

@@ -8,6 +8,10 @@ a = b   accepted only if SymPy proves a − b = 0 (``simplify``), with ∇, E,
         by what is known of it (π_θ > 0 on the support, a declared positive
         constant), never by SymPy's ``force``;
 f = (p/p) f   for p ≠ 0 (the factor is shown, not cancelled).
+
+A factor free of a bound action comes out of Σ_{a'} and E_{a'∼π_θ(·|s)} before SymPy
+compares (Σ_{a'} c f(a') = c Σ_{a'} f(a'), as the canonical form does for Σ_t): moving a
+normaliser into a sum over actions is algebra.
 """
 
 from __future__ import annotations
@@ -30,10 +34,20 @@ from ..objects import (
     TrajectoryAggregate,
 )
 from ..refusal import Refusal
+from ..state_objects import ActionExpectation, ActionSum
 from ..text import show
+from ..traversal import bottom_up
 from .base import Context, rule
 
-_OPAQUE = (Grad, Expectation, ConditionalExpectation, DeclaredFunction, TrajectoryAggregate)
+_OPAQUE = (
+    Grad,
+    Expectation,
+    ConditionalExpectation,
+    DeclaredFunction,
+    TrajectoryAggregate,
+    ActionSum,
+    ActionExpectation,
+)
 #: the most terms algebra lets SymPy expand an expression into
 MAX_EXPANSION = 10_000
 
@@ -55,6 +69,23 @@ def opaque(expr: Basic, table: dict[Basic, Basic]) -> Basic:
         return expr
     args = tuple(opaque(a, table) for a in expr.args)
     return expr.func(*args) if args != expr.args else expr
+
+
+def factors_out_of_actions(expr: Basic) -> Basic:
+    """Σ_{a'} c f(a') → c Σ_{a'} f(a') and E_{a'}[c f(a')] → c E_{a'}[f(a')], c free of a'."""
+
+    def settle(node: Basic) -> Basic:
+        if not isinstance(node, (ActionSum, ActionExpectation)):
+            return node
+        action = node.variable
+        factors = Mul.make_args(node.expr)
+        outside = [f for f in factors if action not in f.free_symbols]
+        if not outside:
+            return node
+        inside = [f for f in factors if action in f.free_symbols]
+        return Mul(*outside) * node.func(Mul(*inside), *node.args[1:])
+
+    return bottom_up(expr, settle)
 
 
 def _long_range(expr: Basic) -> bool:
@@ -94,7 +125,7 @@ def provably_equal(a: Basic, b: Basic, *, thorough: bool = True) -> bool:
     Expressions whose expansion would exceed MAX_EXPANSION terms (a product of 400 sums)
     are compared as they are, without expanding or simplifying; not ``thorough``, only
     canonical forms and ``expand`` are tried (no ``simplify``: a quick look)."""
-    a, b = canonical(a), canonical(b)
+    a, b = factors_out_of_actions(canonical(a)), factors_out_of_actions(canonical(b))
     if a == b:
         return True
     table: dict[Basic, Basic] = {}

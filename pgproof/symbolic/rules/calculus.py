@@ -16,12 +16,14 @@ from ..objects import (
     Cancelled,
     Equation,
     Grad,
+    Ratio,
     SampleMean,
     TrajectoryIntegral,
     TrajectorySum,
 )
 from ..refusal import Refusal
 from ..series import INTERCHANGE_GRADIENT, InfiniteSum, interchange, require_discounted
+from ..state_objects import ActionSum
 from ..text import show
 from .base import Context, rule
 
@@ -89,7 +91,8 @@ def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ (f + g) = ∇_θ f + ∇_θ g;  ∇_θ Σ_t f_t = Σ_t ∇_θ f_t  (limits free of θ);
     ∇_θ Σ_{t=a}^{∞} γ^{t+c} f_t = Σ_{t=a}^{∞} ∇_θ γ^{t+c} f_t  (every term has the discount
     γ^{t+c}, f_t depends on t only through its steps; 0 < γ < 1, bounded rewards and scores
-    assumed and stated: uniform convergence)."""
+    assumed and stated: uniform convergence);
+    ∇_θ Σ_a f(a) = Σ_a ∇_θ f(a)  (finitely many actions)."""
     if not isinstance(node, Grad):
         return None
     inner, theta = node.expr, node.variable
@@ -111,6 +114,8 @@ def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         return [InfiniteSum(Grad(inner.function, theta), inner.index, inner.lower)]
     if isinstance(inner, TrajectorySum):
         return [TrajectorySum(Grad(inner.expr, theta), inner.variable)]
+    if isinstance(inner, ActionSum):
+        return [ActionSum(Grad(inner.expr, theta), inner.variable)]
     if isinstance(inner, SampleMean):
         body, index, count = inner.args
         return [SampleMean(Grad(body, theta), index, count)]
@@ -119,7 +124,13 @@ def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 
 @rule("constant_factor", aliases=("pull_out_constant", "constant_out_of_gradient"))
 def constant_factor(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """∇_θ (c f) = c ∇_θ f   when c does not depend on θ."""
+    """∇_θ (c f) = c ∇_θ f  and  ∇_θ (f / c) = (1/c) ∇_θ f   when c does not depend on θ."""
+    if isinstance(node, Grad) and isinstance(node.expr, Ratio):
+        num, den = node.expr.args
+        theta = node.variable
+        if depends_on(den, theta) or not depends_on(num, theta):
+            return None
+        return [Ratio(S.One, den) * Grad(num, theta)]
     if not (isinstance(node, Grad) and isinstance(node.expr, Mul)):
         return None
     theta = node.variable

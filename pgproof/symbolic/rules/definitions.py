@@ -3,6 +3,7 @@
 p_θ(τ) = p(s_first) ∏_t π_θ(a_t|s_t) p(s_{t+1}|s_t,a_t)   (finite horizon)
 R(τ)   = Σ_t γ^{t−first} r(s_t, a_t)                    (γ with a discount; t up to ∞ or not)
 J(θ)   = E_{τ∼p_θ}[R(τ)]
+π_θ(a|s) = its policy class's formula, N(x; μ, v) = its density (see ..policy_classes)
 a = b (an earlier step)  ⇒  … a … = … b …
 """
 
@@ -21,6 +22,7 @@ from ..objects import (
     SampledTrajectory,
     TrajectoryDensity,
 )
+from ..policy_classes import fold_normal, fold_policy, normal_density, unfold_policy
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule
@@ -38,8 +40,10 @@ def unfold(node: Basic, ctx: Context) -> Basic | None:
     if isinstance(node, Objective) and node == n.J():
         return n.objective_definition()
     if isinstance(node, DeclaredFunction):
-        return n.value_definition(node)
-    return None
+        defined = n.value_definition(node)
+        if defined is not None:
+            return defined
+    return unfold_policy(node, n) or normal_density(node)
 
 
 def fold(node: Basic, ctx: Context) -> Basic | None:
@@ -57,7 +61,7 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
         there = unfold(obj, ctx)
         if here is not None and there is not None and _canonical_or_none(there) == here:
             return obj
-    return None
+    return fold_policy(node, n) or fold_normal(node, n)
 
 
 def _canonical_or_none(expr: Basic) -> Basic | None:
@@ -89,8 +93,10 @@ def _value_functions_of(node: Basic, n) -> list[Basic]:
 def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """p_θ(τ), R(τ), J(θ), and V^π, Q^π, A^π when the notation names them ↔ their
     definitions in the author's notation (R(τ) = Σ_t γ^{t−first} r(s_t,a_t) with a discount
-    γ, up to ∞ with an infinite horizon; V^π(s_t) = E[Σ_{t'=t}^{T} r_{t'} | s_t],
-    Q^π(s_t, a_t) = E[Σ_{t'=t}^{T} r_{t'} | s_t, a_t], A^π = Q^π − V^π)."""
+    γ, up to ∞ with an infinite horizon; V^π(s_t) = E[Σ_{t'=t}^{T} γ^{t'−t} r_{t'} | s_t],
+    Q^π(s_t, a_t) = E[Σ_{t'=t}^{T} γ^{t'−t} r_{t'} | s_t, a_t], A^π = Q^π − V^π);  π_θ(a|s)
+    ↔ its policy class's formula (linear_softmax: exp(θ^⊤φ(s,a)) / Σ_{a'} exp(θ^⊤φ(s,a'));
+    gaussian: N(a; μ_θ(s), σ²));  N(x; μ, v) ↔ exp(−(x − μ)²/(2v)) / √(2π v)."""
     n = ctx.notation
     if n.infinite_horizon and isinstance(node, TrajectoryDensity) and node == n.density_of(
         node.trajectory

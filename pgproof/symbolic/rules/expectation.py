@@ -3,6 +3,7 @@
 E_{τ∼p_θ}[f(τ)] = ∫ p_θ(τ) f(τ) dτ     (continuous trajectory space)
 E_{τ∼p_θ}[f(τ)] = Σ_τ p_θ(τ) f(τ)      (discrete trajectory space)
 E_{τ∼p_θ}[f(τ)] ≈ (1/m) Σ_{i=1}^{m} f(τ^{(i)}),  τ^{(i)} ∼ p_θ i.i.d.  (an estimator)
+E_{a∼π_θ(·|s)}[f(a)] = Σ_a π_θ(a|s) f(a)  (finitely many actions: not a Gaussian policy's)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sympy import Add, Basic, Mul, S, Sum
 from ..objects import (
     ConditionalExpectation,
     Expectation,
+    Policy,
     SampledTrajectory,
     SampleMean,
     TrajectoryAggregate,
@@ -21,6 +23,7 @@ from ..objects import (
     TrajectoryIntegral,
     TrajectorySum,
 )
+from ..policy_classes import FINITE_ACTIONS
 from ..refusal import Refusal
 from ..series import (
     INTERCHANGE_EXPECTATION,
@@ -28,6 +31,7 @@ from ..series import (
     interchange,
     require_discounted,
 )
+from ..state_objects import ActionExpectation, ActionSum
 from ..text import show
 from .base import Context, rule
 from .logs import split_sum
@@ -57,9 +61,25 @@ def expectation_to_integral(node: Basic, ctx: Context) -> Iterable[Basic] | None
     return _to_aggregate(node, ctx, TrajectoryIntegral)
 
 
+def _finite_actions(ctx: Context, what: str) -> None:
+    n = ctx.notation
+    if n.policy_class not in FINITE_ACTIONS:
+        raise Refusal(
+            None,
+            f"{what} needs finitely many actions, but the {n.policy_class} policy's actions "
+            "are real numbers (E over them is an integral)",
+            condition="action_space",
+        )
+
+
 @rule("expectation_to_sum")
 def expectation_to_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """E_{τ∼p_θ}[f(τ)] = Σ_τ p_θ(τ) f(τ)   (τ discrete)."""
+    """E_{τ∼p_θ}[f(τ)] = Σ_τ p_θ(τ) f(τ)   (τ discrete);  E_{a∼π_θ(·|s)}[f(a)] = Σ_a π_θ(a|s)
+    f(a)   (finitely many actions)."""
+    if isinstance(node, ActionExpectation):
+        _finite_actions(ctx, "writing E over actions as Σ_a")
+        body, action, density = node.args
+        return [ActionSum(density * body, action)]
     if isinstance(node, Expectation):
         _require_space(ctx, "discrete", "writing E as Σ_τ")
     return _to_aggregate(node, ctx, TrajectorySum)
@@ -89,9 +109,37 @@ def integral_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None
     return _from_aggregate(node, ctx, TrajectoryIntegral)
 
 
+def _action_sum_to_expectation(node: ActionSum, ctx: Context) -> list[Basic]:
+    action = node.variable
+    factors = list(Mul.make_args(node.expr))
+    out = []
+    for factor in factors:
+        if factor in out or not isinstance(factor, Policy):
+            continue
+        if factor == ctx.notation.policy_at(action, factor.args[2]) and action not in (
+            factor.args[2].free_symbols
+        ):
+            rest = list(factors)
+            rest.remove(factor)
+            out.append(ActionExpectation(Mul(*rest), action, factor))
+    if not out:
+        policy = ctx.notation.policy_at(action, ctx.notation.state_symbol())
+        raise Refusal(
+            node,
+            f"the summand {show(node.expr)} has no factor {show(policy)} of the summed "
+            f"action {show(action)}: it is not an expectation over the policy",
+            condition="missing_density",
+        )
+    return out
+
+
 @rule("sum_to_expectation")
 def sum_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """Σ_τ p_θ(τ) f(τ) = E_{τ∼p_θ}[f(τ)]   (τ discrete; the summand has the factor p_θ(τ))."""
+    """Σ_τ p_θ(τ) f(τ) = E_{τ∼p_θ}[f(τ)]   (τ discrete; the summand has the factor p_θ(τ));
+    Σ_a π_θ(a|s) f(a) = E_{a∼π_θ(·|s)}[f(a)]   (the summand has the factor π_θ(a|s))."""
+    if isinstance(node, ActionSum):
+        _finite_actions(ctx, "reading Σ_a as E over actions")
+        return _action_sum_to_expectation(node, ctx)
     if isinstance(node, TrajectorySum):
         _require_space(ctx, "discrete", "reading Σ_τ as E")
     return _from_aggregate(node, ctx, TrajectorySum)
@@ -100,16 +148,22 @@ def sum_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 @rule("linearity_of_expectation", aliases=("expectation_linearity",))
 def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E[f + g] = E[f] + E[g] (also after expanding a product, and for Σ_t (f_t + g_t));
-    E[c f] = c E[f] when c does not depend on τ;  the same for E[· | G], where a factor that
-    is a function of the given states and actions G alone also comes out (known given G)."""
+    E[c f] = c E[f] when c does not depend on τ (on a, for E over actions a∼π_θ(·|s));  the
+    same for E[· | G], where a factor that is a function of the given states and actions G
+    alone also comes out (known given G)."""
     if isinstance(node, ConditionalExpectation):
         return _conditional_linearity(node)
-    if not isinstance(node, Expectation):
+    if not isinstance(node, (Expectation, ActionExpectation)):
         return None
     body, tau, density = node.args
+    cls = type(node)
     if isinstance(body, Add):
-        return [Add(*(Expectation(term, tau, density) for term in body.args))]
-    if isinstance(body, Sum) and not any(tau in p.free_symbols for p in body.limits[0]):
+        return [Add(*(cls(term, tau, density) for term in body.args))]
+    if (
+        isinstance(node, Expectation)
+        and isinstance(body, Sum)
+        and not any(tau in p.free_symbols for p in body.limits[0])
+    ):
         split = split_sum(body, ctx)  # E[Σ_t (f_t + g_t)] = E[Σ_t f_t] + E[Σ_t g_t]
         if split:
             return [_expectations_of_terms(split[0], tau, density)]
@@ -118,11 +172,11 @@ def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | Non
             deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
         )
         if isinstance(expanded, Add):  # E[(f + g) h] = E[f h] + E[g h]
-            return [Add(*(Expectation(term, tau, density) for term in expanded.args))]
+            return [Add(*(cls(term, tau, density) for term in expanded.args))]
         constant = [f for f in body.args if tau not in f.free_symbols]
         varying = [f for f in body.args if tau in f.free_symbols]
         if constant and varying:
-            return [Mul(*constant) * Expectation(Mul(*varying), tau, density)]
+            return [Mul(*constant) * cls(Mul(*varying), tau, density)]
     return None
 
 

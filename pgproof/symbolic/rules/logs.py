@@ -2,6 +2,7 @@
 
     ∇_θ log f = ∇_θ f / f,   equivalently   ∇_θ f = f ∇_θ log f        (f > 0)
     log ∏_k f_k = Σ_k log f_k,   log ∏_{t=a}^{b} f_t = Σ_{t=a}^{b} log f_t   (f > 0)
+    log (f / g) = log f − log g                                              (f, g > 0)
     Σ_t (f_t + g_t) = Σ_t f_t + Σ_t g_t
 
 Positivity is read through SymPy's assumptions: densities and policies are
@@ -80,10 +81,16 @@ def log_derivative_trick(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 
 @rule("log_of_product", aliases=("log_product", "sum_of_logs", "expand_log"))
 def log_of_product(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """log ∏_k f_k = Σ_k log f_k  and  log ∏_{t=a}^{b} f_t = Σ_{t=a}^{b} log f_t   (f > 0)."""
+    """log ∏_k f_k = Σ_k log f_k  and  log ∏_{t=a}^{b} f_t = Σ_{t=a}^{b} log f_t   (f > 0);
+    log(f/g) = log f − log g   (f, g > 0)."""
     if not isinstance(node, log):
         return None
     inner = node.args[0]
+    if isinstance(inner, Ratio):
+        num, den = inner.args
+        require_positive(num, "log of a quotient")
+        require_positive(den, "log of a quotient")
+        return [log(num) - log(den)]
     if isinstance(inner, Mul):
         for factor in inner.args:
             require_positive(factor, "log of a product")

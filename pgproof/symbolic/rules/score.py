@@ -33,8 +33,10 @@ from ..objects import (
 )
 from ..refusal import Refusal
 from ..series import InfiniteSum
+from ..state_objects import ActionExpectation, ActionSum
 from ..text import show
 from ..traversal import substitute_free
+from .actions import normalization_over_actions, zero_mean_over_actions
 from .base import Context, rule
 
 INTERCHANGE = (
@@ -233,7 +235,10 @@ def _require_fixed_before(factor: Basic, time: Basic, tau: Basic, what: str) -> 
 
 @rule("normalization", aliases=("normalisation", "density_integrates_to_one", "total_probability"))
 def normalization(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """∫ p_θ(τ) dτ = 1,  Σ_τ p_θ(τ) = 1,  E_{τ∼p_θ}[1] = 1   (p_θ a probability density)."""
+    """∫ p_θ(τ) dτ = 1,  Σ_τ p_θ(τ) = 1,  E_{τ∼p_θ}[1] = 1   (p_θ a probability density);
+    Σ_a π_θ(a|s) = 1,  E_{a∼π_θ(·|s)}[1] = 1."""
+    if isinstance(node, (ActionSum, ActionExpectation)):
+        return normalization_over_actions(node, ctx)
     if isinstance(node, TrajectoryAggregate):
         if node.expr == ctx.notation.density_of(node.variable):
             return [S.One]
@@ -260,8 +265,10 @@ def _score_redex(node: Basic, ctx: Context, rule_name: str) -> tuple[Basic, Basi
 
 @rule("score_has_zero_mean", aliases=("expected_score_is_zero", "expected_grad_log_prob"))
 def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
-    """E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0,  E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0
-    (∇_θ ∫ p_θ = ∇_θ 1: ∇ and ∫ interchangeable, stated)."""
+    """E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0,  E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0,
+     E_{a∼π_θ(·|s)}[∇_θ log π_θ(a|s)] = 0   (∇_θ ∫ p_θ = ∇_θ 1: ∇ and ∫ interchangeable, stated)."""
+    if isinstance(node, ActionExpectation):
+        return zero_mean_over_actions(node, ctx, "score_has_zero_mean")
     split = _score_redex(node, ctx, "score_has_zero_mean")
     if split is None:
         return None
@@ -279,7 +286,10 @@ def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 @rule("baseline", aliases=("baseline_has_zero_mean", "baseline_subtraction"))
 def baseline(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t) b] = 0 when b depends on s_first..s_t, a_first..a_{t−1}
-    only (not on a_t or later steps);  E_{τ∼p_θ}[∇_θ log p_θ(τ) b] = 0 when b is free of τ."""
+    only (not on a_t or later steps);  E_{τ∼p_θ}[∇_θ log p_θ(τ) b] = 0 when b is free of τ;
+    E_{a∼π_θ(·|s)}[∇_θ log π_θ(a|s) b] = 0 when b is free of a."""
+    if isinstance(node, ActionExpectation):
+        return zero_mean_over_actions(node, ctx, "baseline")
     split = _score_redex(node, ctx, "baseline")
     if split is None:
         return None

@@ -1,0 +1,258 @@
+"""Objects of formulas about one state: s, a, Σ_{a'}, E_{a'∼π_θ(·|s)}, θ^⊤φ, N(x; μ, σ²), μ_θ(s).
+
+Score functions are statements about one state s and one action a, with no trajectory
+and no time index (∇_θ log π_θ(a|s) = φ(s, a) − E_{a'∼π_θ(·|s)}[φ(s, a')]).  The objects
+here are unevaluated SymPy expressions like those of :mod:`.objects`:
+
+    s, a, a'                    StateSymbol, ActionSymbol: symbols (a bound action is a
+                                symbol bound by Σ_{a'} or E_{a'}); a Gaussian policy's
+                                actions are real (``real=True``)
+    Σ_{a'} f(a')                ActionSum(f, a'): over the finite action set
+    E_{a'∼π_θ(·|s)}[f(a')]      ActionExpectation(f, a', π_θ(a'|s)): the policy at the
+                                bound action is the distribution
+    θ^⊤x                        Inner(θ, x): an inner product, a scalar
+    N(x; μ, v)                  GaussianDensity(x, μ, v): the normal density, v > 0;
+                                ``doit()`` gives exp(−(x − μ)²/(2v)) / √(2π v)
+    μ_θ(s), h_θ(s, a)           ParametrisedFunction: a declared function of θ (marks (θ,))
+    φ(s, a)                     FeatureVector: declared θ-free features, a vector in θ's space
+
+Vectors.  θ ∈ R^d.  The symbolic engine reads θ as one coordinate (as :class:`Grad` does):
+θ^⊤x is kept whole, never rewritten as a product θ·x, and the rule
+``grad_of_inner_product`` says ∇_θ θ^⊤x = x, which holds coordinate by coordinate
+(∂(θ^⊤x)/∂θ_k = x_k).  A feature vector φ(s, a) is read the same way, coordinate by
+coordinate: numerically it is a value on the gradient axis (see
+:mod:`pgproof.bridge.state_evaluate`).
+
+Bound actions.  Σ_{a'} f(a') and Σ_{b} f(b) are the same sum: ActionSum and
+ActionExpectation compare equal up to the name of their bound action (their hashable
+content renames it, as SymPy's ``Lambda`` does), so an author may name a bound action as
+they like and a rule may pick a fresh name.
+"""
+
+from __future__ import annotations
+
+from sympy import Basic, Symbol, Tuple, exp, pi, sqrt
+from sympy.core.logic import fuzzy_and
+from sympy.printing.precedence import PRECEDENCE
+
+from .objects import DeclaredFunction, PGExpr, _Operator, _wrap, as_name
+
+__all__ = [
+    "ActionExpectation",
+    "ActionSum",
+    "ActionSymbol",
+    "FeatureVector",
+    "GaussianDensity",
+    "Inner",
+    "ParametrisedFunction",
+    "StateSymbol",
+    "fresh_action",
+]
+
+
+# --------------------------------------------------------------------------- variables
+
+
+class StateSymbol(Symbol):
+    """s: one state, without a time index (a formula about one state)."""
+
+    def _latex(self, printer) -> str:
+        return printer._print(as_name(self.name))
+
+
+class ActionSymbol(Symbol):
+    """a, a', a'': one action without a time index; free, or bound by Σ_{a'} or E_{a'}."""
+
+    def _latex(self, printer) -> str:
+        return printer._print(as_name(self.name))
+
+
+def fresh_action(like: ActionSymbol, avoid: Basic) -> ActionSymbol:
+    """``like`` with primes added until its name is not a free symbol name of ``avoid``."""
+    taken = {s.name for s in avoid.free_symbols} | {s.name for s in avoid.atoms(ActionSymbol)}
+    name = like.name
+    while name in taken:
+        name += "'"
+    return ActionSymbol(name, **like.assumptions0)
+
+
+# --------------------------------------------------------------------------- binders
+
+
+def _subscript(text: str) -> str:
+    return text if len(text) == 1 else "{" + text + "}"
+
+
+def _grouped(printer, expr: Basic) -> str:
+    """``expr`` in brackets when it is a sum, a product or a quotient."""
+    group = getattr(printer, "_group", None)
+    if group is not None:
+        return group(expr)
+    text = printer._print(expr)
+    return "(" + text + ")" if expr.is_Add or expr.is_Mul else text
+
+
+class _BoundAction(_Operator):
+    """A body binding one action: ``args[0]`` the body, ``args[1]`` the action, then the rest.
+
+    Equal up to the name of the bound action (alpha-equivalence): the hashable content has
+    the action replaced by a canonical symbol that clashes with no free symbol."""
+
+    #: printed as a prefix: bracketed as the base of a power
+    precedence = PRECEDENCE["Mul"]
+
+    @property
+    def bound_symbols(self) -> list[Basic]:
+        return [self.args[1]]
+
+    @property
+    def free_symbols(self) -> set[Basic]:
+        inside: set[Basic] = set()
+        for arg in (self.args[0], *self.args[2:]):
+            inside |= arg.free_symbols
+        return inside - {self.args[1]}
+
+    def _hashable_content(self) -> tuple:
+        names = self.canonical_variables
+        return tuple(arg.xreplace(names) for arg in self.args)
+
+
+class ActionSum(_BoundAction):
+    """Σ_{a'} f(a'): ``ActionSum(f, a')``, over the finite action set (never empty)."""
+
+    def _eval_is_positive(self) -> bool | None:
+        return True if self.args[0].is_positive else None
+
+    def _eval_is_real(self) -> bool | None:
+        return True if self.args[0].is_real else None
+
+    def _latex(self, printer) -> str:
+        return r"\sum_{%s} %s" % (printer._print(self.args[1]), _wrap(printer, self.args[0]))
+
+    def _sympystr(self, printer) -> str:
+        body = _grouped(printer, self.args[0])
+        return "Σ_%s %s" % (_subscript(printer._print(self.args[1])), body)
+
+
+class ActionExpectation(_BoundAction):
+    """E_{a'∼π_θ(·|s)}[f(a')]: ``ActionExpectation(f, a', π_θ(a'|s))``.
+
+    The third argument is the distribution written at the bound action (the policy, whose
+    action argument is the bound a'); it is printed π_θ(·|s).  Like
+    :class:`.objects.Expectation` it never turns E[c] into c by itself."""
+
+    @property
+    def density(self) -> Basic:
+        return self.args[2]
+
+    def _distribution(self, printer, dot: str) -> str:
+        density = self.args[2].xreplace({self.args[1]: Symbol(dot)})
+        return printer._print(density)
+
+    def _latex(self, printer) -> str:
+        var = printer._print(self.args[1])
+        return r"\mathbb{E}_{%s \sim %s}\left[%s\right]" % (
+            var,
+            self._distribution(printer, r"\cdot"),
+            printer._print(self.args[0]),
+        )
+
+    def _sympystr(self, printer) -> str:
+        var, body = printer._print(self.args[1]), printer._print(self.args[0])
+        return "E_{%s∼%s}[%s]" % (var, self._distribution(printer, "·"), body)
+
+
+# --------------------------------------------------------------------------- vectors
+
+
+class Inner(PGExpr):
+    """x^⊤y: ``Inner(x, y)``, the inner product of two vectors of θ's space (a real number).
+
+    Kept whole: it is never rewritten as the product x·y (see the module docstring)."""
+
+    is_real = True
+
+    def _latex(self, printer) -> str:
+        left, right = self.args
+        return r"%s^{\top} %s" % (_wrap(printer, left), _wrap(printer, right))
+
+    def _sympystr(self, printer) -> str:
+        return "%s^⊤%s" % (_grouped(printer, self.args[0]), _grouped(printer, self.args[1]))
+
+
+class FeatureVector(DeclaredFunction):
+    """φ(s, a): declared features, free of θ, a vector of θ's space (read coordinate by
+    coordinate).  ``FeatureVector(name, Tuple(), *arguments)``."""
+
+    is_real = True
+
+
+class ParametrisedFunction(DeclaredFunction):
+    """μ_θ(s), h_θ(s, a): a declared real function that depends on θ directly, written with
+    θ as its subscript.  ``ParametrisedFunction(name, Tuple(θ), *arguments)``."""
+
+    is_real = True
+
+    @property
+    def theta(self) -> Basic:
+        return self.args[1].args[0]
+
+    def _latex(self, printer) -> str:
+        inside = ", ".join(printer._print(a) for a in self.arguments)
+        return r"%s_{%s}\left(%s\right)" % (
+            printer._print(self.args[0]),
+            printer._print(self.theta),
+            inside,
+        )
+
+    def _sympystr(self, printer) -> str:
+        inside = ", ".join(printer._print(a) for a in self.arguments)
+        return "%s_%s(%s)" % (printer._print(self.args[0]), printer._print(self.theta), inside)
+
+
+def parametrised(name: str, theta: Symbol, *arguments: Basic) -> ParametrisedFunction:
+    return ParametrisedFunction(name, Tuple(theta), *arguments)
+
+
+# --------------------------------------------------------------------------- densities
+
+
+class GaussianDensity(PGExpr):
+    """N(x; μ, v): ``GaussianDensity(x, mean, variance)``, the normal density at x (v > 0).
+
+    Positive when v is known positive and x, μ are real.  ``doit()`` (and the rule
+    ``definition``) gives exp(−(x − μ)²/(2v)) / √(2π v)."""
+
+    @property
+    def point(self) -> Basic:
+        return self.args[0]
+
+    @property
+    def mean(self) -> Basic:
+        return self.args[1]
+
+    @property
+    def variance(self) -> Basic:
+        return self.args[2]
+
+    def _eval_is_positive(self) -> bool | None:
+        x, mean, variance = self.args
+        return fuzzy_and([variance.is_positive, x.is_extended_real, mean.is_extended_real])
+
+    def formula(self) -> Basic:
+        """exp(−(x − μ)²/(2v)) / √(2π v), with SymPy's own operations."""
+        x, mean, variance = self.args
+        return exp(-((x - mean) ** 2) / (2 * variance)) / sqrt(2 * pi * variance)
+
+    def doit(self, **hints) -> Basic:
+        if hints.get("deep", True):
+            return GaussianDensity(*(a.doit(**hints) for a in self.args)).formula()
+        return self.formula()
+
+    def _latex(self, printer) -> str:
+        x, mean, variance = (printer._print(a) for a in self.args)
+        return r"\mathcal{N}\left(%s; %s, %s\right)" % (x, mean, variance)
+
+    def _sympystr(self, printer) -> str:
+        x, mean, variance = (printer._print(a) for a in self.args)
+        return "N(%s; %s, %s)" % (x, mean, variance)
