@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -57,6 +58,9 @@ ACTION_POINTS = 4
 @dataclass(frozen=True, eq=False)
 class StateInstance:
     """States, actions, θ and the policy class's parameters (see the module docstring)."""
+
+    #: no trajectories, so no infinite series to truncate (see :class:`.instance.Instance`)
+    infinite: ClassVar[bool] = False
 
     policy_class: str
     theta: np.ndarray
