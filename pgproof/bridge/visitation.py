@@ -24,6 +24,7 @@ from sympy import Basic
 
 from pgproof.budget import MAX_RANGE
 from pgproof.numeric.policies import softmax
+from pgproof.symbolic.objects import State
 from pgproof.symbolic.state_objects import ActionSum, ActionSymbol, StateSymbol
 from pgproof.symbolic.text import show
 from pgproof.symbolic.visitation import StateProbability, StateSum
@@ -100,6 +101,8 @@ class VisitationValues:
     def _eval_StateProbability(self, expr: StateProbability, env: Env) -> Value:
         step, state, density = expr.args
         self._counts()
+        if not isinstance(step, State):
+            raise NotEvaluable(f"{show(expr)}: the left side is not a state of the trajectory")
         if density != self.notation.density_of(step.trajectory):
             raise NotEvaluable(f"{show(expr)}: the law is that of τ ∼ p_θ only")
         self._check_theta(density.theta)

@@ -145,7 +145,9 @@ class StateHeadsMixin:
             factor = single_factor(part)
             key = None if factor is None else self._plain_key(factor)
             if key is not None and (
-                self.roles.of(key) & {"state", "action"} or self.roles.is_action_name(key)
+                self.roles.of(key) & {"state", "action"}
+                or self.roles.is_action_name(key)
+                or self._plain_index(key) is not None  # s', a' bound in the trajectory scope
             ):
                 return True
         return False

@@ -29,14 +29,27 @@ class VisitationMixin:
     """Σ_s, Σ_a and Pr(s_t = s); mixed into :class:`pgproof.latex.builder.Builder`."""
 
     def _plain_index(self, key: str | None) -> Symbol | None:
-        """The plain state or action a Σ binds in the trajectory scope, if ``key`` names it."""
+        """The plain state or action (s, s', a, a', …) a Σ binds in the trajectory scope, if
+        ``key`` names one."""
         if key is None or self.n.scope == "state":
             return None
-        if self.roles.has(key, "state"):
-            return self.n.state_symbol()
-        if self.roles.has(key, "action"):
-            return self.n.action_symbol()
+        base = key.rstrip("'")
+        primes = len(key) - len(base)
+        if self.roles.has(base, "state"):
+            return StateSymbol(self.n.state + "'" * primes)
+        if self.roles.has(base, "action"):
+            return self.n.action_symbol(primes)
         return None
+
+    def f_named(self, node: Tree) -> Expr:
+        """A primed s', a' in the trajectory scope: bound by \\sum_{s'}, \\sum_{a'} only."""
+        key = self._plain_key(node)
+        variable = self._plain_index(key)
+        if variable is None or key == key.rstrip("'"):
+            return super().f_named(node)
+        if variable not in self.bound:
+            raise self.error(f"{key} is only defined inside a sum over it, \\sum_{{{key}}}", node)
+        return variable
 
     def bigop(self, node: Tree):
         op: Token = node.children[0]

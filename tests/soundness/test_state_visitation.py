@@ -298,6 +298,7 @@ UNREADABLE = [
     (r"\sum_{s=1}^{3} d^{\pi}(s) = 1", "without limits"),
     (r"\sum_{s} \sum_{s} d^{\pi}(s) = 1", "again"),
     (r"\sum_{s} d(s) = 1", r"d^{\pi}(...)"),
+    (r"\sum_{s} d^{\pi}(s') = 1", "only defined inside a sum over it"),
 ]
 
 
@@ -328,3 +329,16 @@ def test_wrong_claims_are_numerically_false(tmp_path, name) -> None:
     without γ, but that series has no tail bound, and is not evaluated)."""
     _, formula, by, _ = next(c for c in REFUSED if c[0] == name)
     assert numeric_verdict(tmp_path, formula, by) == REFUTED
+
+
+def test_a_state_probability_inside_is_a_number_not_a_step(tmp_path) -> None:
+    """In E[Q^π(s_t, a_t) Pr(s_0 = s)] (inside Σ_s), Pr(s_0 = s) is a number: its s_0 is bound
+    there, so the integrand is a function of step t alone, and Pr stays as written."""
+    formula = (
+        rf"\sum_{{s}} {E}\left[{Q_STEP} \Pr(s_0 = s)\right] = \sum_{{s}} \sum_{{s'}} "
+        rf"\Pr(s_t = s') \sum_{{a}} \pi_\theta(a \mid s') Q^{{\pi}}(s', a) \Pr(s_0 = s)"
+    )
+    step = check(tmp_path, formula, MARGINAL)
+    assert step.status == "accepted", step.reasons
+    report = pgproof.check(write(tmp_path, [(formula, MARGINAL)], INFINITE))
+    assert pgproof.verify_steps(report, trials=2, seed=0).steps[0].verdict == CONFIRMED

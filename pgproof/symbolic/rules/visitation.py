@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Basic, Mul, Sum
+from sympy import Basic, Dummy, Mul, Sum
 
 from ..objects import Action, ConditionalExpectation, DeclaredFunction, Expectation, State
 from ..refusal import Refusal
 from ..series import InfiniteSum, require_discounted
 from ..state_objects import ActionSum, StateSymbol, fresh_action
 from ..text import show
-from ..visitation import StateSum
+from ..visitation import StateProbability, StateSum
 from .base import Context, rule
 from .score import footprint
 
@@ -55,7 +55,8 @@ def _one_step(body: Basic, tau: Basic) -> tuple[State | None, Action | None] | N
             "V^π first)",
             condition="conditional_expectation",
         )
-    found = footprint(body, tau)
+    # Pr(s_u = s) inside is a number: its s_u is bound there, not a step of this τ
+    found = footprint(body.xreplace({p: Dummy() for p in body.atoms(StateProbability)}), tau)
     if found.whole is not None:
         raise Refusal(
             body,
@@ -76,11 +77,29 @@ def _one_step(body: Basic, tau: Basic) -> tuple[State | None, Action | None] | N
                 "does not give its mean",
                 condition="not_one_step",
             )
-    states = {a for a in body.atoms(State) if a.trajectory == tau}
-    actions = {a for a in body.atoms(Action) if a.trajectory == tau}
+    states = {a for a in _steps(body, State) if a.trajectory == tau}
+    actions = {a for a in _steps(body, Action) if a.trajectory == tau}
     if len(states) > 1 or len(actions) > 1:  # pragma: no cover - one time, one of each
         return None
     return (next(iter(states), None), next(iter(actions), None))
+
+
+def _steps(expr: Basic, kind: type) -> set[Basic]:
+    """The states (or actions) of ``expr`` outside Pr(s_u = s)."""
+    if isinstance(expr, StateProbability):
+        return set()
+    if isinstance(expr, kind):
+        return {expr}
+    return set().union(*(_steps(arg, kind) for arg in expr.args))
+
+
+def _replace_steps(expr: Basic, changes: dict[Basic, Basic]) -> Basic:
+    """``expr`` with its steps replaced, except inside Pr(s_u = s) (where s_u is bound)."""
+    if isinstance(expr, StateProbability) or not expr.args:
+        return changes.get(expr, expr)
+    if expr in changes:
+        return changes[expr]
+    return expr.func(*(_replace_steps(arg, changes) for arg in expr.args))
 
 
 def _time_dependent_values(body: Basic, ctx: Context) -> None:
@@ -128,10 +147,10 @@ def state_action_marginal(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     if step_action is not None:
         action = fresh_action(n.action_symbol(), node)
         changes[step_action] = action
-        inner = n.policy_at(action, state) * body.xreplace(changes)
+        inner = n.policy_at(action, state) * _replace_steps(body, changes)
         body = ActionSum(inner, action)
     else:
-        body = body.xreplace(changes)
+        body = _replace_steps(body, changes)
     probability = n.state_probability(n.s(time, tau), state)
     return [StateSum(probability * body, state)]
 
