@@ -251,6 +251,8 @@ class Evaluator(VisitationValues):
     def _value_function(self, expr: DeclaredFunction, meaning: str, env) -> Value:
         """V^π_t(s), Q^π_t(s, a), A^π_t(s, a) of the instance's MDP at the current θ, by DP,
         at the step of the argument (finite horizon: they depend on the steps left)."""
+        if getattr(self.instance, "mdp", None) is None:
+            raise NotEvaluable(f"{show(expr)}: a value function has a meaning on an MDP only")
         key = self.theta.tobytes()
         infinite = self.notation.infinite_horizon
         if self._values is None or self._values[0] != key:
