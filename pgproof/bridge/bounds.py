@@ -8,6 +8,8 @@ read from the instance's numbers and the expression's structure, never from comp
     |E_{τ∼p_θ}[h]| ≤ sup |h|,   |∂_k E_{τ∼p_θ}[h]| ≤ sup |h| · n(h) + sup |∂_k h|,
         n(h) = the number of actions up to h's last step (each brings one score ∂_k log π),
     |J(θ)|, |R(τ)| ≤ r_max / (1 − γ),   |∂_k J(θ)| ≤ r_max / (1 − γ)²,
+    V^π, Q^π, A^π, d^π and their gradients likewise (``_value_bound``),
+    0 ≤ Pr(s_t = s) ≤ 1, |∂_k Pr(s_t = s)| ≤ t − first,   |Σ_s f| ≤ S sup |f|, |Σ_a f| ≤ A sup |f|,
     Σ_{t=L}^{∞} γ^{t+c} f_t ≤ Σ_{u≥0} P(u) γ^{g u} for a bound |f_{L+u}| ≤ P(u) γ^{(g−1) u}.
 
 A bound is a :class:`Bound` P(u) γ^{g u} in the offset u ≥ 0 of the series index being
@@ -40,7 +42,9 @@ from pgproof.symbolic.objects import (
     TrajectoryDensity,
 )
 from pgproof.symbolic.series import InfiniteSum, discount_exponent
+from pgproof.symbolic.state_objects import ActionSum
 from pgproof.symbolic.text import show
+from pgproof.symbolic.visitation import StateProbability, StateSum
 
 from .instance import Instance
 from .values import NotEvaluable
@@ -133,6 +137,12 @@ class Bounds:
             return self._power(expr, active)
         if isinstance(expr, Reward):
             return Bound.const(self.r_max)
+        if isinstance(expr, StateProbability):  # a probability
+            return Bound.const(1.0)
+        if isinstance(expr, (StateSum, ActionSum)):
+            return _product([Bound.const(self._count(expr)), self.magnitude(expr.expr, active)])
+        if isinstance(expr, DeclaredFunction) and self._value_bound(expr) is not None:
+            return Bound.const(self._value_bound(expr)[0])
         if isinstance(expr, DeclaredFunction):
             table = self.instance.functions.get(expr.name.name)
             if table is None:
@@ -178,6 +188,12 @@ class Bounds:
             return Bound.const(1.0)
         if isinstance(expr, Objective):
             return Bound.const(self.r_max / (1.0 - self.gamma) ** 2)
+        if isinstance(expr, StateProbability):  # Pr(s_t = s) = E[1{s_t = s}]: one score per action
+            return self._actions(expr.step, active)
+        if isinstance(expr, (StateSum, ActionSum)):
+            return _product([Bound.const(self._count(expr)), self.gradient(expr.expr, active)])
+        if isinstance(expr, DeclaredFunction) and self._value_bound(expr) is not None:
+            return Bound.const(self._value_bound(expr)[1])
         if isinstance(expr, Expectation):
             return _total(self._expectation_gradient(term, active) for term in self._spread(expr))
         if isinstance(expr, Sum):
@@ -185,6 +201,25 @@ class Bounds:
         if isinstance(expr, InfiniteSum):
             return self._series(expr, active, self.gradient)
         raise NotEvaluable(f"no bound is known for ∇_θ {show(expr)} (to bound a tail)")
+
+    def _count(self, expr: Basic) -> int:
+        mdp = self.instance.mdp
+        return mdp.n_states if isinstance(expr, StateSum) else mdp.n_actions
+
+    def _value_bound(self, expr: DeclaredFunction) -> tuple[float, float] | None:
+        """(|f|, |∂_k f|) for V^π, Q^π, A^π and d^π (infinite horizon, tabular softmax):
+        |V|, |Q| ≤ r_max/(1 − γ);  |∂V| ≤ r_max/(1 − γ)² (as J from one state),
+        |∂Q| = γ|∂ E[V(s')]| ≤ γ r_max/(1 − γ)²;  A = Q − V;  d^π = Σ_t γ^t Pr(s_t = s):
+        |d| ≤ 1/(1 − γ), |∂d| ≤ Σ_t γ^t t = γ/(1 − γ)²."""
+        meaning = self.notation.value_meaning(expr.name.name)
+        g, r = self.gamma, self.r_max
+        bounds = {
+            "state_value": (r / (1 - g), r / (1 - g) ** 2),
+            "action_value": (r / (1 - g), g * r / (1 - g) ** 2),
+            "advantage": (2 * r / (1 - g), (1 + g) * r / (1 - g) ** 2),
+            "visitation": (1 / (1 - g), g / (1 - g) ** 2),
+        }
+        return bounds.get(meaning) if self.instance.infinite else None
 
     def _log_bound(self, inner: Basic) -> float:
         """|log π_θ(a|s)| ≤ −log min π_θ + 0.01 (θ moves by at most 1e-3 for ∇, and log

@@ -12,6 +12,7 @@ class's MRO as SymPy's printers find ``_print_<Class>`` (nothing per derivation)
     J(θ)                     Σ_τ p_θ(τ) R(τ)  (pgproof.numeric.enumeration.exact_objective)
     ∫ f dτ, Σ_τ f            Σ over the τ axis (counting measure: ∫ p f dτ = Σ_τ prob·f)
     E_{τ∼q}[f]               Σ_τ q(τ) f(τ)
+    Σ_s, Σ_a, Pr(s_t = s)    :mod:`.visitation` (d^π(s) with the value functions, by DP)
     Σ_{t=a}^{b}, ∏_{t=a}^{b} the concrete terms (empty when b = a − 1; not evaluable when b < a − 1)
     (1/m) Σ_{i=1}^{m} f      with a concrete m: the axes τ^(1) … τ^(m)
     ∇_θ f                    central differences (f(θ+h e_k) − f(θ−h e_k)) / 2h along GRAD
@@ -67,6 +68,7 @@ from . import values as V
 from .infinite import last_term, series_lower
 from .instance import Instance
 from .values import GRAD, NotEvaluable, Value
+from .visitation import VisitationValues
 
 FD_STEP = 1e-5
 NESTED_FD_STEP = 1e-3
@@ -90,7 +92,7 @@ def _integers(expr: Basic, env: Mapping[str, int]) -> dict[Basic, Basic]:
     return {s: Integer(env[s.name]) for s in expr.free_symbols if s.name in env}
 
 
-class Evaluator:
+class Evaluator(VisitationValues):
     """Evaluates expressions of ``notation`` on ``instance`` (θ may be moved for ∇)."""
 
     def __init__(self, instance: Instance, notation: Notation) -> None:
@@ -249,6 +251,8 @@ class Evaluator:
     def _value_function(self, expr: DeclaredFunction, meaning: str, env) -> Value:
         """V^π_t(s), Q^π_t(s, a), A^π_t(s, a) of the instance's MDP at the current θ, by DP,
         at the step of the argument (finite horizon: they depend on the steps left)."""
+        if getattr(self.instance, "mdp", None) is None:
+            raise NotEvaluable(f"{show(expr)}: a value function has a meaning on an MDP only")
         key = self.theta.tobytes()
         infinite = self.notation.infinite_horizon
         if self._values is None or self._values[0] != key:
@@ -256,6 +260,8 @@ class Evaluator:
             solve = infinite_horizon_values if infinite else finite_horizon_values
             self._values = (key, solve(self.instance.mdp, pi))
         values = self._values[1]
+        if meaning == "visitation":  # Σ_t γ^{t−first} Pr(s_t = s), unnormalised
+            return V.take(values.visitation, [self.value(expr.arguments[0], env)], expr)
         tables = {
             "state_value": values.values,
             "action_value": values.q_values,
@@ -264,6 +270,11 @@ class Evaluator:
         arguments = [self.value(arg, env) for arg in expr.arguments]
         if infinite:  # stationary: the same at every step
             return V.take(tables, arguments, expr)
+        if not isinstance(expr.arguments[0], State):
+            raise NotEvaluable(
+                f"{show(expr)}: with a finite horizon it depends on the step, and a plain "
+                "state has none"
+            )
         k = self._time(expr.arguments[0].time, env, self.instance.steps, expr)
         # after the last step (s_{T+1}) nothing is left to earn: V, Q, A are 0 there
         table = tables[k] if k < len(tables) else np.zeros_like(tables[0])

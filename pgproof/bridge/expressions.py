@@ -53,6 +53,7 @@ from .state_expressions import (
     state_expressions,
     state_shapes,
 )
+from .visitation_shapes import visitation_shapes
 
 #: notations the examples are drawn in: seed 000's, a discrete one, one counted from 0
 NOTATIONS = (
@@ -266,6 +267,7 @@ def _shapes(n: Notation, name: str) -> st.SearchStrategy[Basic] | None:
             e,
         ),
         **_score_shapes(n, et, flat),
+        **visitation_shapes(n),
         "chain_rule": chain_shapes(e, positive(n), theta),
         "definition": st.one_of(
             st.sampled_from([n.density_of(), n.R(), n.J()]),

@@ -22,7 +22,9 @@ from sympy import Add, Basic, Mul, Pow, Sum
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Expectation, Grad, Return
 from pgproof.symbolic.series import InfiniteSum
+from pgproof.symbolic.state_objects import ActionSum
 from pgproof.symbolic.text import show
+from pgproof.symbolic.visitation import StateSum
 
 from .bounds import Bounds, term_assignments
 from .infinite import last_term, series_lower
@@ -74,6 +76,8 @@ class _Errors:
             return (size + error) ** int(expr.exp) - size ** int(expr.exp)
         if isinstance(expr, Expectation):
             return self.error(expr.expr)
+        if isinstance(expr, (StateSum, ActionSum)):  # Σ over finitely many: term by term
+            return self.b._count(expr) * self.error(expr.expr)
         if isinstance(expr, Sum):
             return self._each_term(expr, self.error)
         if isinstance(expr, InfiniteSum):
@@ -82,7 +86,7 @@ class _Errors:
             return self.gradient_error(expr.expr)
         raise NotEvaluable(
             f"an infinite sum inside {show(expr)} is truncated, and what that changes is not "
-            "bounded here (only through +, ·, powers, E, ∇ and Σ)"
+            "bounded here (only through +, ·, powers, E, ∇, Σ_t, Σ_s and Σ_a)"
         )
 
     def gradient_error(self, expr: Basic) -> float:
@@ -104,6 +108,8 @@ class _Errors:
             ).value() * self.gradient_error(x)
         if isinstance(expr, Expectation):
             return sum(self._expectation_gradient_error(t) for t in b._spread(expr))
+        if isinstance(expr, (StateSum, ActionSum)):
+            return b._count(expr) * self.gradient_error(expr.expr)
         if isinstance(expr, Sum):
             return self._each_term(expr, self.gradient_error)
         if isinstance(expr, InfiniteSum):

@@ -27,6 +27,7 @@ from .spine import Layer, Spine, absorb_terms
 from .state_heads import StateHeadsMixin
 from .tree import Node, end_of, flatten_product, single_factor, start_of, subtrees
 from .vectors import VectorsMixin, is_top
+from .visitation import VisitationMixin
 
 __all__ = ["Builder", "MAX_EXPONENT"]
 
@@ -36,7 +37,14 @@ MAX_EXPONENT = 1000
 MAX_POWER_BITS = 100_000
 
 
-class Builder(StateHeadsMixin, ActionBindersMixin, VectorsMixin, HeadsMixin, BigOpsMixin):
+class Builder(
+    StateHeadsMixin,
+    VisitationMixin,
+    ActionBindersMixin,
+    VectorsMixin,
+    HeadsMixin,
+    BigOpsMixin,
+):
     """Build one formula's parts from its parse tree."""
 
     def __init__(self, text: str, notation: Notation) -> None:

@@ -37,6 +37,7 @@ KNOWN_COMMANDS = frozenset(
         "log",
         "ln",
         "exp",
+        "Pr",
         "sqrt",
         "top",
         "mathcal",

@@ -95,9 +95,13 @@ class StateHeadsMixin:
         """s, a (free), or a bound a'; in the trajectory scope, the time subscript is needed."""
         n = self.n
         if n.scope != "state":
+            plain = n.state_symbol() if self.roles.has(key, "state") else n.action_symbol()
+            if plain in self.bound:  # bound by Σ_s or Σ_a
+                return plain
             raise self.error(
-                f"{key} needs a time subscript, e.g. {key}_t (for a formula about one state "
-                f'{key} without time, set scope = "state" in the notation)',
+                f"{key} needs a time subscript, e.g. {key}_t, or a sum that binds it, "
+                f"\\sum_{{{key}}} (for a formula about one state {key} without time, set "
+                'scope = "state" in the notation)',
                 node,
             )
         if self.roles.has(key, "state"):
@@ -135,14 +139,15 @@ class StateHeadsMixin:
         return super().apply(key, name, sub, sup, args)
 
     def _plain_arguments(self, args: Tree) -> bool:
-        """Some argument is a bare state or action name (a formula about one state)."""
-        if self.n.scope != "state":
-            return False
+        """Some argument is a bare state or action name (a formula about one state, or a
+        state or action bound by Σ_s, Σ_a in the trajectory scope)."""
         for part in self.arg_parts(args)[0]:
             factor = single_factor(part)
             key = None if factor is None else self._plain_key(factor)
             if key is not None and (
-                self.roles.of(key) & {"state", "action"} or self.roles.is_action_name(key)
+                self.roles.of(key) & {"state", "action"}
+                or self.roles.is_action_name(key)
+                or self._plain_index(key) is not None  # s', a' bound in the trajectory scope
             ):
                 return True
         return False

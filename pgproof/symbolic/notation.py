@@ -50,6 +50,7 @@ from .objects import (
 from .policy_classes import check_choices, class_functions, class_symbols, parameter_functions
 from .series import InfiniteSum
 from .state_objects import ActionSymbol, FeatureVector, ParametrisedFunction, StateSymbol
+from .visitation import StateProbability
 
 TRAJECTORY_SPACES = ("continuous", "discrete")
 EXPECTATION_NAME = "E"
@@ -118,6 +119,9 @@ class Notation:
     state_value: str = ""
     action_value: str = ""
     advantage: str = ""
+    #: the discounted state visitation, written d^π(s) of a state s bound by Σ_s:
+    #: d^π(s) = Σ_{t=first}^{T} γ^{t−first} Pr(s_t = s), unnormalised (see value_definition)
+    visitation: str = ""
     state_action_functions: tuple[str, ...] = ()
     policy_state_functions: tuple[str, ...] = ()
     policy_state_action_functions: tuple[str, ...] = ()
@@ -259,7 +263,7 @@ class Notation:
         """name -> (the kinds of its arguments, whether it depends on θ through π_θ)."""
         out: dict[str, tuple[tuple[str, ...], bool]] = {}
         standard = (
-            ((self.state_value,), ("state",), True),
+            ((self.state_value, self.visitation), ("state",), True),
             ((self.action_value, self.advantage), ("state", "action"), True),
         )
         for names, kinds, policy in (
@@ -283,8 +287,9 @@ class Notation:
         return out
 
     def value_meaning(self, name: str) -> str | None:
-        """"state_value", "action_value" or "advantage" for those functions' names."""
-        for meaning in ("state_value", "action_value", "advantage"):
+        """"state_value", "action_value", "advantage" or "visitation" for those functions'
+        names."""
+        for meaning in ("state_value", "action_value", "advantage", "visitation"):
             if name and getattr(self, meaning) == name:
                 return meaning
         return None
@@ -310,11 +315,18 @@ class Notation:
             Q^π(s_t, a_t) = E_{τ∼p_θ}[Σ_{t'=t}^{T} γ^{t'−t} r(s_{t'}, a_{t'}) | s_t, a_t]
             A^π(s_t, a_t) = Q^π(s_t, a_t) − V^π(s_t)
 
-        (the Markov property makes them functions of s_t and a_t alone); None for others."""
+        (the Markov property makes them functions of s_t and a_t alone), and of the
+        visitation of a plain state s (:meth:`visitation_definition`); None for others, and
+        for V^π(s), Q^π(s, a) of a plain state (stationary with an infinite horizon, but
+        their conditional expectation needs a step to be given)."""
         meaning = self.value_meaning(function.name.name)
         if meaning is None or function != self.function(function.name.name, *function.arguments):
             return None
         state = function.arguments[0]
+        if meaning == "visitation":
+            return self.visitation_definition(state) if isinstance(state, StateSymbol) else None
+        if not isinstance(state, State):
+            return None
         if meaning == "advantage":
             if not (self.action_value and self.state_value):
                 return None
@@ -322,6 +334,20 @@ class Notation:
             return q - self.function(self.state_value, state)
         rewards = self.reward_to_go(state.time, state.trajectory)
         return self.conditional_expectation(rewards, *function.arguments)
+
+    def state_probability(self, step: State, state: Basic) -> StateProbability:
+        """Pr(s_t = s) under τ ∼ p_θ (``step`` is s_t of τ)."""
+        return StateProbability(step, state, self.density_of(step.trajectory))
+
+    def visitation_definition(self, state: Basic) -> Expr:
+        """Σ_{t=first}^{T} γ^{t−first} Pr(s_t = s): the unnormalised discounted visitation of
+        ``state`` (γ only with a discount; T may be ∞).  Its total over the states is
+        Σ_t γ^{t−first}: 1/(1 − γ) with an infinite horizon (Sutton & Barto's μ and the
+        normalised d^π are (1 − γ) times it)."""
+        body = self.discount_factor() * self.state_probability(self.s(self.t), state)
+        if self.infinite_horizon:
+            return InfiniteSum(body, self.t, self.first)
+        return Sum(body, self.time_range())
 
     def parameter_functions(self) -> dict[str, tuple[str, ...]]:
         """name -> the kinds of its arguments, of the functions that depend on θ directly

@@ -29,6 +29,7 @@ from .objects import (
 )
 from .refusal import Refusal
 from .text import show
+from .visitation import StateProbability
 
 __all__ = [
     "INTERCHANGE_EXPECTATION",
@@ -157,6 +158,8 @@ def check_infinite_trajectories(expr: Basic, infinite_horizon: bool) -> None:
         return
     if isinstance(expr, Expectation):
         check_infinite_trajectories(expr.expr, infinite_horizon)
+        return
+    if isinstance(expr, StateProbability):  # Pr(s_t = s): p_θ is the law it is taken under
         return
     if isinstance(expr, TrajectoryAggregate):
         raise Refusal(

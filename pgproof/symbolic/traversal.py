@@ -51,6 +51,7 @@ from .objects import (
 )
 from .series import InfiniteSum
 from .state_objects import ActionExpectation, ActionSum, Inner
+from .visitation import StateProbability, StateSum
 
 Path = tuple[int, ...]
 Children = Callable[[Basic], tuple[int, ...]]
@@ -67,6 +68,7 @@ BINDERS = (
     InfiniteSum,
     ActionSum,
     ActionExpectation,
+    StateSum,
 )
 #: objects that rules rewrite only whole
 LEAVES = (
@@ -81,6 +83,7 @@ LEAVES = (
     TrajectoryDensity,
     Objective,
     Inner,
+    StateProbability,
 )
 #: objects whose arguments (times, trajectories) no mutation enters
 _INDEXED = (State, Action, SampledTrajectory)
@@ -130,7 +133,7 @@ def mutable_children(node: Basic) -> tuple[int, ...]:
     what it depends on), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
     if node.is_Atom or isinstance(node, _INDEXED):
         return ()
-    if isinstance(node, (Sum, Product, InfiniteSum, ActionSum, ActionExpectation)):
+    if isinstance(node, (Sum, Product, InfiniteSum, ActionSum, ActionExpectation, StateSum)):
         return (0,)
     if isinstance(node, ConditionalExpectation):  # the body, not what is given
         return (0,)

@@ -40,6 +40,7 @@ NUMERICALLY_FALSE = [
     "infinite_horizon_discount_exponent",
     "softmax_score_without_expectation",
     "gaussian_score_over_sigma",
+    "visitation_without_policy_weight",
 ]
 #: ... and those that mention a state outside the trajectory (s_0 with T counted from 1)
 OUTSIDE_THE_TRAJECTORY = ["001_literal_initial_state", "wrong_index_range"]
@@ -53,6 +54,7 @@ BEYOND_THE_SEEDS = [
     "007_infinite_horizon_discounted",
     "008_softmax_score",
     "009_gaussian_score",
+    "012_state_visitation",
 ]
 
 

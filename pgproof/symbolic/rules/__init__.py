@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     logs,
     score,
     sums,
+    visitation,
 )
 from .apply import apply_rule
 from .base import REGISTRY, Context, Rule, UnknownRule, all_names, lookup

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Add, Basic
+from sympy import Add, Basic, Sum
 
 from ..canonical import canonical
 from ..objects import (
@@ -24,7 +24,10 @@ from ..objects import (
 )
 from ..policy_classes import fold_normal, fold_policy, normal_density, unfold_policy
 from ..refusal import Refusal
+from ..series import InfiniteSum
+from ..state_objects import StateSymbol
 from ..text import show
+from ..visitation import StateProbability
 from .base import Context, rule
 
 
@@ -78,6 +81,10 @@ def _value_functions_of(node: Basic, n) -> list[Basic]:
         for name in (n.state_value, n.action_value):
             if name and len(node.given) == len(n.declared_functions()[name][0]):
                 out.append(n.function(name, *node.given))
+    elif n.visitation and isinstance(node, (Sum, InfiniteSum)):  # d^π(s) = Σ_t γ^t Pr(s_t = s)
+        for probability in node.atoms(StateProbability):
+            if isinstance(probability.state, StateSymbol):
+                out.append(n.function(n.visitation, probability.state))
     elif isinstance(node, Add) and n.advantage and len(node.args) == 2:
         for arg in node.args:
             if isinstance(arg, DeclaredFunction) and len(arg.arguments) == 2:
@@ -94,7 +101,8 @@ def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """p_θ(τ), R(τ), J(θ), and V^π, Q^π, A^π when the notation names them ↔ their
     definitions in the author's notation (R(τ) = Σ_t γ^{t−first} r(s_t,a_t) with a discount
     γ, up to ∞ with an infinite horizon; V^π(s_t) = E[Σ_{t'=t}^{T} γ^{t'−t} r_{t'} | s_t],
-    Q^π(s_t, a_t) = E[Σ_{t'=t}^{T} γ^{t'−t} r_{t'} | s_t, a_t], A^π = Q^π − V^π);  π_θ(a|s)
+    Q^π(s_t, a_t) = E[Σ_{t'=t}^{T} γ^{t'−t} r_{t'} | s_t, a_t], A^π = Q^π − V^π, the
+    visitation d^π(s) = Σ_{t=first}^{T} γ^{t−first} Pr(s_t = s));  π_θ(a|s)
     ↔ its policy class's formula (linear_softmax: exp(θ^⊤φ(s,a)) / Σ_{a'} exp(θ^⊤φ(s,a'));
     gaussian: N(a; μ_θ(s), σ²));  N(x; μ, v) ↔ exp(−(x − μ)²/(2v)) / √(2π v)."""
     n = ctx.notation
