@@ -12,17 +12,37 @@ sound; each one that needs a side condition checks it:
 
 and it refuses any Σ/∏ whose limits are not provably ordered (:func:`check_ordered_limits`).
 
+Last, it names the bound index of every Σ/∏ canonically (:func:`rename_bound`), so that
+Σ_{t=1}^{T} r(s_t,a_t) and Σ_{t'=1}^{T} r(s_{t'},a_{t'}) have the same canonical form.
+The names stay readable (the canonical forms appear in reports): the index of each Σ/∏,
+outermost first, gets the first of t, t', t'', … (its own name without primes, then
+primed) that is neither free in that Σ/∏ (in its summand or its limits) nor bound inside
+it by another binder (E_τ, Σ_{a'}, …).  So Σ_{t'} r_t, with t free, keeps t' and stays
+different from Σ_t r_t; Σ_{t'=t}^{T} inside Σ_t keeps t'.
+
 It also finds the smallest subterm where two expressions differ, for reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import cache, lru_cache
 
-from sympy import Add, Basic, Mul, Poly, Product, S, Sum
+from sympy import Add, Atom, Basic, Mul, Poly, Product, S, Sum, Symbol
 
-from .objects import Cancelled, Equation, Grad, Ratio, SampleMean
+from .objects import (
+    Cancelled,
+    ConditionalExpectation,
+    Equation,
+    Expectation,
+    Grad,
+    Ratio,
+    SampleMean,
+    TrajectoryAggregate,
+)
 from .refusal import Refusal
+from .series import InfiniteSum
+from .state_objects import ActionExpectation, ActionSum
 from .text import show
 from .traversal import bottom_up
 
@@ -102,7 +122,7 @@ def _settle(node: Basic) -> Basic:
         node = new
         if node.is_Atom:
             break
-        args = tuple(canonical(a) for a in node.args)
+        args = tuple(bottom_up(a, _settle) for a in node.args)
         node = node.func(*args) if args != node.args else node
         new = _canonical_node(node)
     return node
@@ -153,10 +173,220 @@ def check_ordered_limits(expr: Basic, ranges: list | None = None) -> None:
         check_ordered_limits(arg, ranges)
 
 
-def canonical(expr: Basic) -> Basic:
-    """Bottom-up canonical form (raises :class:`Refusal` when a side condition fails)."""
+def _canonical_unnamed(expr: Basic) -> Basic:
+    """The canonical form with the bound indices as written.
+
+    The limits are checked as written, and again once rewritten if a sample mean became a
+    Σ, each time in the context of the enclosing Σ/∏: a subterm checked on its own would
+    refuse Σ_{t'=t}^{T} for want of the range of t."""
     check_ordered_limits(expr)
-    return bottom_up(expr, _settle)
+    out = bottom_up(expr, _settle)
+    if out != expr and expr.has(SampleMean):
+        check_ordered_limits(out)
+    return out
+
+
+#: rounds of renaming and settling again (renaming may make terms alike: Σ_t + Σ_{t'} = 2Σ_t)
+_MAX_ROUNDS = 3
+
+
+def canonical(expr: Basic) -> Basic:
+    """Bottom-up canonical form, bound indices named canonically (raises :class:`Refusal`
+    when a side condition fails)."""
+    out = _canonical_unnamed(expr)
+    for _ in range(_MAX_ROUNDS):
+        renamed = rename_bound(out)
+        if renamed == out:
+            break
+        out = bottom_up(renamed, _settle)
+        if out == renamed:
+            break
+    return out
+
+
+# --------------------------------------------------------------------------- bound indices
+#
+# Renaming a bound index is sound when it is capture-free: the new name is not free in the
+# Σ/∏ (so no free symbol becomes bound) and is not the variable of another binder inside it
+# (E, ∫, Σ_{a'}, …: the index would become theirs).  An expression with a binder whose
+# scopes this module does not know is left as written.  The indices are renamed
+# simultaneously (t ↦ t', t' ↦ t'' at once), each from what is free in its Σ/∏ (and, for
+# a Σ/∏ factor, in its product, so r_t·Σ_{t'=1}^{T} 1 keeps t'), outermost first, so
+# alpha-equivalent expressions are named alike; the renaming is a bijection on each scope,
+# so expressions that are not alpha-equivalent stay apart.
+
+#: how the names of a renamed index are made: its family's base name (then primed)
+Family = Callable[[Symbol], str]
+
+
+def readable(index: Symbol) -> str:
+    """t, t', t'' are one family (base t): the index is renamed within it."""
+    return index.name.rstrip("'") or index.name
+
+
+def anonymous(index: Symbol) -> str:
+    """One family for every index (whatever its name); not a name LaTeX gives."""
+    return "_"
+
+
+class _Foreign(Exception):
+    """A binder this module does not know: names are left as written."""
+
+
+#: the binders whose variable (``args[1]``) is kept, and the arguments in its scope
+_KEPT: tuple[tuple[type, tuple[int, ...] | None], ...] = (
+    (Expectation, (0, 2)),  # E_{τ∼p(τ)}[f]: f and the density
+    (ConditionalExpectation, (0, 2)),  # E_{τ∼p(τ)}[f | s_t]: not what is given
+    (TrajectoryAggregate, (0,)),  # ∫ f dτ, Σ_τ f
+    (SampleMean, (0,)),  # (1/m) Σ_i f: not m
+    (InfiniteSum, (0,)),  # Σ_{t=a}^{∞} f: not a
+    (ActionSum, None),  # Σ_{a'} f, E_{a'∼π(·|s)}[f]: every argument but a'
+    (ActionExpectation, None),
+)
+#: the objects whose bound variables (if any) this module knows: Σ/∏ (renamed), the kept
+#: binders, ∇_θ (θ is free)
+_KNOWN = (Sum, Product, Grad, *(cls for cls, _ in _KEPT))
+
+
+@cache
+def _unknown_binder(cls: type) -> bool:
+    """Whether ``cls`` says itself which of its symbols are free (it may bind some: ∫ dx, λ,
+    d/dx, a binder added to pgproof later) and is not one this module knows: its scopes are
+    unknown, so no index of an expression containing one is renamed."""
+    if issubclass(cls, _KNOWN) or issubclass(cls, Atom):
+        return False
+    owner = next(k for k in cls.__mro__ if "free_symbols" in k.__dict__)
+    return owner is not Basic
+
+
+def _kept_binder(node: Basic) -> tuple[int, ...] | None:
+    """The arguments in the scope of a binder whose variable (``args[1]``) is not renamed."""
+    for cls, scope in _KEPT:
+        if isinstance(node, cls):
+            return scope if scope is not None else (0, *range(2, len(node.args)))
+    return None
+
+
+def _survey(expr: Basic) -> bool:
+    """Whether ``expr`` has a Σ/∏ to rename (raises :class:`_Foreign` for a binder this
+    module does not know)."""
+    found = False
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node.is_Atom:
+            continue
+        if isinstance(node, (Sum, Product)):
+            if any(len(limit) != 3 for limit in node.limits):
+                raise _Foreign
+            found = True
+        elif _unknown_binder(type(node)):
+            raise _Foreign
+        stack.extend(node.args)
+    return found
+
+
+def _kept_inside(node: Basic) -> frozenset[str]:
+    """The names of the variables of the kept binders in ``node``: no index around them may
+    be renamed to one."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if node.is_Atom:
+            continue
+        if _kept_binder(node) is not None:
+            names.add(getattr(node.args[1], "name", str(node.args[1])))
+        stack.extend(node.args)
+    return frozenset(names)
+
+
+def _fresh(index: Symbol, taken: set[str], family: Family) -> Symbol:
+    """The first name of ``index``'s family not in ``taken``, with ``index``'s assumptions."""
+    name = family(index)
+    while name in taken:
+        name += "'"
+    return Symbol(name, **index.assumptions0)
+
+
+class _Renamer:
+    def __init__(self, family: Family) -> None:
+        self.family = family
+
+    def __call__(self, node: Basic, env: Mapping[Basic, Basic]) -> Basic:
+        if node.is_Atom:
+            return env.get(node, node) if isinstance(node, Symbol) else node
+        if isinstance(node, (Sum, Product)):
+            return self.limits(node, env, frozenset())
+        scope = _kept_binder(node)
+        if isinstance(node, Mul) and any(isinstance(a, (Sum, Product)) for a in node.args):
+            beside = frozenset(getattr(env.get(s, s), "name", None) for s in node.free_symbols)
+            args = tuple(
+                self.limits(a, env, beside) if isinstance(a, (Sum, Product)) else self(a, env)
+                for a in node.args
+            )
+        elif scope is None:
+            args = tuple(self(a, env) for a in node.args)
+        else:  # its variable is its own inside its scope
+            var = node.args[1]
+            inner = {k: v for k, v in env.items() if k != var}
+            args = tuple(
+                a if k == 1 else self(a, inner if k in scope else env)
+                for k, a in enumerate(node.args)
+            )
+        return node.func(*args) if args != node.args else node
+
+    def limits(
+        self, node: Sum | Product, env: Mapping[Basic, Basic], beside: frozenset[str]
+    ) -> Basic:
+        """Σ_{t_k} … Σ_{t_0} f (SymPy lists the innermost limit first), outermost first;
+        ``beside``: the names free in the product it is a factor of (avoided too)."""
+        function, limits = node.function, node.limits
+        free = set(function.free_symbols)
+        scopes = []  # free symbols of Σ over limits[0..j] of f, for each j
+        for index, low, high in limits:
+            free.discard(index)
+            free |= low.free_symbols | high.free_symbols
+            scopes.append(set(free))
+        kept = _kept_inside(node) | beside
+        new_limits: list[tuple[Basic, Basic, Basic]] = [None] * len(limits)  # type: ignore[list-item]
+        for j in range(len(limits) - 1, -1, -1):
+            index, low, high = limits[j]
+            visible = {getattr(env.get(s, s), "name", None) for s in scopes[j]}
+            new = _fresh(index, visible | kept, self.family)
+            new_limits[j] = (new, self(low, env), self(high, env))
+            env = {**env, index: new}
+        body = self(function, env)
+        if body == function and tuple(new_limits) == limits:
+            return node
+        return node.func(body, *new_limits)
+
+
+def rename_bound(expr: Basic, family: Family = readable) -> Basic:
+    """``expr`` with the index of every Σ/∏ named canonically (alpha-equivalent expressions
+    give equal results, others do not): outermost first, the first name of the index's
+    ``family`` that is neither free in that Σ/∏ nor the variable of another binder inside
+    it (τ of E, ∫, Σ_τ; i of a sample mean; …), with the index's assumptions.  The variables
+    of the other binders are kept.  Expressions with a binder this module does not know
+    (∫ dx, λ) are returned as they are."""
+    return _rename_bound(expr, family)
+
+
+@lru_cache(maxsize=1024)  # the checker and the search canonicalise the same terms again
+def _rename_bound(expr: Basic, family: Family) -> Basic:
+    try:
+        if not _survey(expr):
+            return expr
+    except _Foreign:
+        return expr
+    return _Renamer(family)(expr, {})
+
+
+def alpha_equal(a: Basic, b: Basic) -> bool:
+    """a and b are equal up to the names of the Σ/∏ indices, whatever their names
+    (Σ_u Σ_v g(u,v) and Σ_t Σ_{t'} g(t,t')); :func:`canonical` renames only within a
+    family of names (t, t', t''), which is all the notation lets an author write."""
+    return a == b or rename_bound(a, anonymous) == rename_bound(b, anonymous)
 
 
 def size(expr: Basic) -> int:
