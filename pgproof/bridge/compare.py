@@ -111,7 +111,7 @@ def undecided_reason(outcome: Outcome) -> str:
 def slack_of(left: Basic, right: Basic, instance: Instance, notation: Notation, env) -> float:
     """What truncating the infinite series of both sides may change (0 on a finite instance,
     and on a problem about one state, which has no series over time)."""
-    if not getattr(instance, "infinite", False):
+    if not instance.infinite:
         return 0.0
     from .tails import truncation_error
 

@@ -25,7 +25,9 @@ It also finds the smallest subterm where two expressions differ, for reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache, lru_cache
 
 from sympy import Add, Atom, Basic, Mul, Poly, Product, S, Sum, Symbol
@@ -131,8 +133,11 @@ def _settle(node: Basic) -> Basic:
 def _nonnegative(d: Basic, ranges: list[tuple[Basic, Basic, Basic]]) -> bool:
     """d ≥ 0 for every value of the enclosing indices (innermost last in ``ranges``).
 
-    Proved from the symbols' assumptions, or, for d linear in an enclosing index, at both
-    ends of its range (recursively outwards)."""
+    Proved from the symbols' assumptions, or, for d linear in an enclosing index, at the end
+    of its range where d is least (recursively outwards): at the lower end when d grows
+    with the index, the upper end when it falls, both when the slope's sign is unknown.  An
+    enclosing range with no values leaves nothing to check, so each range is taken as
+    nonempty there."""
     if d.is_nonnegative:
         return True
     for k in range(len(ranges) - 1, -1, -1):
@@ -141,10 +146,50 @@ def _nonnegative(d: Basic, ranges: list[tuple[Basic, Basic, Basic]]) -> bool:
             if not d.is_polynomial(index) or Poly(d, index).degree() > 1:
                 return False
             outer = ranges[:k]
-            return _nonnegative(d.subs(index, low), outer) and _nonnegative(
-                d.subs(index, high), outer
-            )
+            slope = d.diff(index)
+            ends = [low] if slope.is_nonnegative else [high] if slope.is_nonpositive else []
+            return all(_nonnegative(d.subs(index, end), outer) for end in ends or [low, high])
     return False
+
+
+#: (t, first, T) while a step is checked: the author's free time index is a step of the
+#: trajectory, first ≤ t ≤ T (how pgproof reads a free t, numerically too); see step_range
+_STEP_RANGE: ContextVar[tuple[Basic, Basic, Basic] | None] = ContextVar(
+    "pgproof_step_range", default=None
+)
+_STEP_USED: ContextVar[tuple[list[str], str] | None] = ContextVar(
+    "pgproof_step_range_used", default=None
+)
+
+
+@contextmanager
+def step_range(
+    index: Basic, first: Basic, last: Basic, assumptions: list[str], words: str
+) -> Iterator[None]:
+    """Within the block, a limit that is ordered only because the free time index is a step
+    (``first`` ≤ ``index`` ≤ ``last``) counts as ordered, and ``words`` is added to
+    ``assumptions`` (the step's report says so)."""
+    tokens = (_STEP_RANGE.set((index, first, last)), _STEP_USED.set((assumptions, words)))
+    try:
+        yield
+    finally:
+        _STEP_USED.reset(tokens[1])
+        _STEP_RANGE.reset(tokens[0])
+
+
+def _ordered(d: Basic, ranges: list[tuple[Basic, Basic, Basic]]) -> bool:
+    """d ≥ 0 for every value of the enclosing indices, or for every step t (stated)."""
+    if _nonnegative(d, ranges):
+        return True
+    step = _STEP_RANGE.get()
+    if step is None or step[0] not in d.free_symbols:
+        return False
+    if not _nonnegative(d, [step, *ranges]):
+        return False
+    used = _STEP_USED.get()
+    if used is not None and used[1] not in used[0]:
+        used[0].append(used[1])
+    return True
 
 
 def check_ordered_limits(expr: Basic, ranges: list | None = None) -> None:
@@ -157,7 +202,7 @@ def check_ordered_limits(expr: Basic, ranges: list | None = None) -> None:
     if isinstance(expr, (Sum, Product)):
         inner = list(ranges)
         for index, low, high in reversed(expr.limits):  # SymPy lists the innermost first
-            if not _nonnegative(high - low + 1, inner):
+            if not _ordered(high - low + 1, inner):
                 symbol = "Σ" if isinstance(expr, Sum) else "∏"
                 raise Refusal(
                     expr,
@@ -210,10 +255,10 @@ def canonical(expr: Basic) -> Basic:
 # Σ/∏ (so no free symbol becomes bound) and is not the variable of another binder inside it
 # (E, ∫, Σ_{a'}, …: the index would become theirs).  An expression with a binder whose
 # scopes this module does not know is left as written.  The indices are renamed
-# simultaneously (t ↦ t', t' ↦ t'' at once), each from what is free in its Σ/∏ (and, for
-# a Σ/∏ factor, in its product, so r_t·Σ_{t'=1}^{T} 1 keeps t'), outermost first, so
-# alpha-equivalent expressions are named alike; the renaming is a bijection on each scope,
-# so expressions that are not alpha-equivalent stay apart.
+# simultaneously (t ↦ t', t' ↦ t'' at once), outermost first, each from what is free in
+# its Σ/∏ and around it (:class:`_Renamer`), so alpha-equivalent expressions are named
+# alike; the renaming is a bijection on each scope, so expressions that are not
+# alpha-equivalent stay apart.
 
 #: how the names of a renamed index are made: its family's base name (then primed)
 Family = Callable[[Symbol], str]
@@ -309,38 +354,52 @@ def _fresh(index: Symbol, taken: set[str], family: Family) -> Symbol:
     return Symbol(name, **index.assumptions0)
 
 
+def _names(symbols: set[Basic], env: Mapping[Basic, Basic]) -> frozenset[str]:
+    return frozenset(getattr(env.get(s, s), "name", "") for s in symbols)
+
+
 class _Renamer:
+    """Renames top-down.  ``env`` maps the indices in scope to their new symbols.  ``near``
+    holds names a reader sees around a node: the indices and variables of the binders around
+    it, and what is free in its term (the nearest side of an equation or term of a sum
+    around it).  No index is renamed to one of them either: the renaming is sound without
+    them, they keep the forms readable (r_t·Σ_{t'=1}^{T} 1, Σ_t (g_t + Σ_{t'=1}^{T} r_{t'})
+    and E[Σ_{t'} r_{t'} | s_t] keep t'), and another term or side does not change them."""
+
     def __init__(self, family: Family) -> None:
         self.family = family
 
-    def __call__(self, node: Basic, env: Mapping[Basic, Basic]) -> Basic:
+    def __call__(
+        self, node: Basic, env: Mapping[Basic, Basic], near: frozenset[str], term: bool
+    ) -> Basic:
         if node.is_Atom:
             return env.get(node, node) if isinstance(node, Symbol) else node
+        split = isinstance(node, (Add, Equation))
+        if term and not split:
+            near = near | _names(node.free_symbols, env)
         if isinstance(node, (Sum, Product)):
-            return self.limits(node, env, frozenset())
+            return self.limits(node, env, near)
         scope = _kept_binder(node)
-        if isinstance(node, Mul) and any(isinstance(a, (Sum, Product)) for a in node.args):
-            beside = frozenset(getattr(env.get(s, s), "name", None) for s in node.free_symbols)
-            args = tuple(
-                self.limits(a, env, beside) if isinstance(a, (Sum, Product)) else self(a, env)
-                for a in node.args
-            )
-        elif scope is None:
-            args = tuple(self(a, env) for a in node.args)
+        if scope is None:
+            args = tuple(self(a, env, near, split) for a in node.args)
         else:  # its variable is its own inside its scope
             var = node.args[1]
             inner = {k: v for k, v in env.items() if k != var}
+            near_inner = near | _names({var}, {})
             args = tuple(
-                a if k == 1 else self(a, inner if k in scope else env)
+                a
+                if k == 1
+                else self(a, inner, near_inner, False)
+                if k in scope
+                else self(a, env, near, False)
                 for k, a in enumerate(node.args)
             )
         return node.func(*args) if args != node.args else node
 
     def limits(
-        self, node: Sum | Product, env: Mapping[Basic, Basic], beside: frozenset[str]
+        self, node: Sum | Product, env: Mapping[Basic, Basic], near: frozenset[str]
     ) -> Basic:
-        """Σ_{t_k} … Σ_{t_0} f (SymPy lists the innermost limit first), outermost first;
-        ``beside``: the names free in the product it is a factor of (avoided too)."""
+        """Σ_{t_k} … Σ_{t_0} f (SymPy lists the innermost limit first), outermost first."""
         function, limits = node.function, node.limits
         free = set(function.free_symbols)
         scopes = []  # free symbols of Σ over limits[0..j] of f, for each j
@@ -348,15 +407,15 @@ class _Renamer:
             free.discard(index)
             free |= low.free_symbols | high.free_symbols
             scopes.append(set(free))
-        kept = _kept_inside(node) | beside
+        kept = _kept_inside(node)
         new_limits: list[tuple[Basic, Basic, Basic]] = [None] * len(limits)  # type: ignore[list-item]
         for j in range(len(limits) - 1, -1, -1):
             index, low, high = limits[j]
-            visible = {getattr(env.get(s, s), "name", None) for s in scopes[j]}
-            new = _fresh(index, visible | kept, self.family)
-            new_limits[j] = (new, self(low, env), self(high, env))
+            new = _fresh(index, _names(scopes[j], env) | kept | near, self.family)
+            new_limits[j] = (new, self(low, env, near, False), self(high, env, near, False))
             env = {**env, index: new}
-        body = self(function, env)
+            near = near | {new.name}
+        body = self(function, env, near, False)
         if body == function and tuple(new_limits) == limits:
             return node
         return node.func(body, *new_limits)
@@ -379,7 +438,7 @@ def _rename_bound(expr: Basic, family: Family) -> Basic:
             return expr
     except _Foreign:
         return expr
-    return _Renamer(family)(expr, {})
+    return _Renamer(family)(expr, {}, frozenset(), True)
 
 
 def alpha_equal(a: Basic, b: Basic) -> bool:

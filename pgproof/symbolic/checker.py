@@ -10,11 +10,13 @@ does not hide the next.
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pgproof.budget import DERIVATION_SECONDS, STEP_SECONDS, BudgetExceeded, time_budget
 
+from .canonical import step_range
 from .errors import DerivationError
 from .inference import MAX_DEPTH, search
 from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
@@ -113,9 +115,11 @@ def check_derivation(
             words = f"not checked: the derivation's budget of {total:g} s is spent"
             reports.append(report.reject([Failure(names_of(step), "budget", words)], None))
             continue
+        stepped: list[str] = []  # the free time index read as a step, where that was needed
         try:
-            with time_budget(budget):
+            with time_budget(budget), _as_step(derivation.notation, stepped):
                 report = _check_or_infer(derivation, index, source, claim, claims)
+            report.assumptions += [a for a in stepped if a not in report.assumptions]
         except BudgetExceeded as exceeded:
             words = str(exceeded)
             if by_total:
@@ -129,6 +133,13 @@ def check_derivation(
             claims = [c for _, c in pairs]
     _mark_premises(derivation, reports)
     return DerivationReport(derivation, reports)
+
+
+def _as_step(notation, used: list[str]) -> AbstractContextManager:
+    """A free time index t ranges over the steps first..T (finite horizons), said when used."""
+    if notation.infinite_horizon:
+        return nullcontext()
+    return step_range(notation.t, notation.first, notation.T, used, notation.step_assumption())
 
 
 def _check_or_infer(

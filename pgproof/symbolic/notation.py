@@ -286,6 +286,14 @@ class Notation:
             out[name] = (kinds, False)
         return out
 
+    def step_assumption(self) -> str:
+        """What reading a free time index as a step of the trajectory assumes, in words."""
+        t = self.time_index
+        return (
+            f"{t} is a step of the trajectory: {self.first_index} ≤ {t} ≤ {self.horizon} "
+            f"(how pgproof reads a free {t}, numerically too)"
+        )
+
     def value_meaning(self, name: str) -> str | None:
         """"state_value", "action_value", "advantage" or "visitation" for those functions'
         names."""

@@ -41,6 +41,8 @@ NUMERICALLY_FALSE = [
     "softmax_score_without_expectation",
     "gaussian_score_over_sigma",
     "visitation_without_policy_weight",
+    "value_instead_of_q",
+    "markov_forgets_the_current_reward",
 ]
 #: ... and those that mention a state outside the trajectory (s_0 with T counted from 1)
 OUTSIDE_THE_TRAJECTORY = ["001_literal_initial_state", "wrong_index_range"]
@@ -54,6 +56,8 @@ BEYOND_THE_SEEDS = [
     "007_infinite_horizon_discounted",
     "008_softmax_score",
     "009_gaussian_score",
+    "010_q_and_advantage",
+    "011_bellman_markov",
     "012_state_visitation",
 ]
 

@@ -933,7 +933,6 @@ def test_the_wrong_twin_is_refused_where_expected() -> None:
 # ===================================================================== known limitation
 
 
-@pytest.mark.xfail(strict=True, reason=RANGE_ISSUE)
 @pytest.mark.parametrize(
     ("formula", "by"),
     [
@@ -953,7 +952,6 @@ def test_right_claims_refused_for_their_ranges(tmp_path: Path, formula: str, by:
     assert_accepted(check(tmp_path, formula, by))
 
 
-@pytest.mark.xfail(strict=True, reason=RANGE_ISSUE)
 def test_split_first_term_of_a_step_range_from_step_0(tmp_path: Path) -> None:
     # counted from 0, t a step (0 ≤ t ≤ T): Σ_{t'=t}^{T} has its first term (stated)
     formula = r"\sum_{t'=t}^{T} b(s_{t'}) = b(s_t) + \sum_{t'=t+1}^{T} b(s_{t'})"
@@ -1020,12 +1018,7 @@ RIGHT_BUT_REFUSED = [
 
 @pytest.mark.parametrize(
     ("formula", "by"),
-    [
-        c[1:]
-        if c[0] != "fold Q^pi, index t''"
-        else pytest.param(*c[1:], marks=pytest.mark.xfail(strict=True, reason=RANGE_ISSUE))
-        for c in RIGHT_BUT_REFUSED
-    ],
+    [c[1:] if c[0] != "fold Q^pi, index t''" else pytest.param(*c[1:]) for c in RIGHT_BUT_REFUSED],
     ids=[c[0] for c in RIGHT_BUT_REFUSED],
 )
 def test_right_claims_once_refused_are_accepted(tmp_path: Path, formula: str, by: str) -> None:
@@ -1046,7 +1039,6 @@ SPLIT_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=SPLIT_BUG)
 def test_split_first_term_of_a_step_range(tmp_path: Path) -> None:
     formula = RTG + r" = r(s_t, a_t) + \sum_{t'=t+1}^{T} r(s_{t'}, a_{t'})"
     step = check(tmp_path, formula, SPLIT)
@@ -1075,7 +1067,6 @@ def test_split_first_term_itself_takes_a_step_range_as_non_empty() -> None:
     assert ctx.assumptions
 
 
-@pytest.mark.xfail(strict=True, reason=SPLIT_BUG)
 def test_the_bellman_derivation_is_accepted() -> None:
     path = Path(__file__).resolve().parents[2] / "derivations" / "011_bellman_markov.pgproof.toml"
     report = pgproof.check(path)

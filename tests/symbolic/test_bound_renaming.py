@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import random
 import textwrap
 from pathlib import Path
 
@@ -96,14 +97,28 @@ def test_sums_inside_kept_binders_are_renamed() -> None:
 
 
 def test_sums_inside_a_conditional_expectation_are_renamed() -> None:
-    # E[Σ_{t''=t}^{T} r_{t''} | s_t, a_t]: the Σ is renamed, what is given stays
-    def ce(index):
+    # E[Σ_{t''=1}^{T} r_{t''} | s_t, a_t]: the Σ is renamed, what is given stays
+    def ce(index, body=None):
+        body = r(index) if body is None else body
         given = Tuple(N.s(t), N.a(t))
-        return ConditionalExpectation(Sum(r(index), (index, t, T)), tau, N.density_of(), given)
+        return ConditionalExpectation(Sum(body, (index, 1, T)), tau, N.density_of(), given)
 
     assert same(ce(t2), ce(t1))
-    assert not same(ce(t2), ConditionalExpectation(r(t), tau, N.density_of(), Tuple(N.s(t))))
-    assert t in canonical(ce(t2)).free_symbols
+    assert not same(ce(t2), ce(t1, r(t)))
+    out = canonical(ce(t2))
+    assert t in out.free_symbols
+    assert out.args[0].limits[0][0] == t1  # not t: s_t is given beside it
+
+
+def test_names_around_a_sum_are_not_reused() -> None:
+    # the renaming is sound without it; a reader would misread Σ_t (g_t + Σ_t r_t)
+    inner = Sum(r(t2), (t2, 1, T))
+    nested = canonical(Sum(g(t) + inner, (t, 1, T)))
+    assert show(nested) == show(Sum(g(t) + Sum(r(t1), (t1, 1, T)), (t, 1, T)))
+    # each side of an equation is named on its own: the left keeps t
+    equation = canonical(Equation(Sum(r(t1), (t1, 1, T)), r(t) * Sum(Integer(1), (t2, 1, T))))
+    assert equation.lhs == Sum(r(t), (t, 1, T))
+    assert equation.rhs.has(t1) and not equation.rhs.has(t2)
 
 
 def test_equations_and_the_algebra_rule() -> None:
@@ -243,6 +258,70 @@ def test_the_smallest_difference_is_shown_in_the_authors_letters() -> None:
     ours, theirs = smallest_difference(got, wanted)
     names = {s.name for s in ours.atoms(Symbol) | theirs.atoms(Symbol)}
     assert names <= {"t", "t'", "T", "tau"}
+
+
+# ------------------------------------------------------------------ random nested sums
+
+
+def _value(expr, env: dict) -> int:
+    """expr evaluated with g(a, b) = 7a + b² + ab³, every Σ summed term by term."""
+    if isinstance(expr, Sum):
+        function, *limits = expr.args
+
+        def run(k: int, env: dict) -> int:
+            if k < 0:
+                return _value(function, env)
+            index, low, high = limits[k]
+            values = range(_value(low, env), _value(high, env) + 1)
+            return sum(run(k - 1, {**env, index: v}) for v in values)
+
+        return run(len(limits) - 1, env)
+    if expr.func == g:
+        a, b = (_value(x, env) for x in expr.args)
+        return 7 * a + b**2 + a * b**3
+    if expr.is_Add:
+        return sum(_value(x, env) for x in expr.args)
+    if expr.is_Mul:
+        out = 1
+        for x in expr.args:
+            out *= _value(x, env)
+        return out
+    if expr.is_Pow:
+        return _value(expr.base, env) ** int(expr.exp)
+    return int(expr) if expr.is_Integer else env[expr]
+
+
+def test_random_nested_sums_equal_canonical_forms_have_equal_values() -> None:
+    rng = random.Random(0)
+    indices = [t, t1, t2]
+
+    def term(depth: int):
+        roll = rng.random()
+        if depth == 0 or roll < 0.3:
+            return g(rng.choice([*indices, Integer(1)]), rng.choice([*indices, Integer(2)]))
+        if roll < 0.45:
+            return term(depth - 1) + term(depth - 1)
+        if roll < 0.55:
+            return term(depth - 1) * term(depth - 1)
+        index = rng.choice(indices)
+        low = rng.choice([Integer(1), Integer(1), *(k for k in indices if k != index)])
+        return Sum(term(depth - 1), (index, low, Integer(2)))
+
+    envs = [dict(zip(indices, values, strict=True)) for values in [(1, 2, 1), (2, 1, 2)]]
+    seen: dict = {}
+    renamed = 0  # different expressions with one canonical form
+    for _ in range(1000):
+        expr = term(3)
+        try:
+            out = canonical(expr)
+        except Refusal:  # a lower limit that is a free index: not provably ordered
+            continue
+        values = [_value(expr, env) for env in envs]
+        assert [_value(out, env) for env in envs] == values, (expr, out)
+        first, first_values = seen.setdefault(out, (expr, values))
+        assert first_values == values, (expr, first, out)
+        renamed += first != expr
+    assert len(seen) > 200 and renamed > 20
 
 
 # ------------------------------------------------------------------ end to end

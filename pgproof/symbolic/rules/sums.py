@@ -20,14 +20,6 @@ from ..traversal import substitute_free
 from .base import Context, rule
 
 
-def step_range_assumption(ctx: Context) -> str:
-    n = ctx.notation
-    return (
-        f"{n.time_index} is a step of the trajectory: {n.first_index} ≤ {n.time_index} ≤ "
-        f"{n.horizon} (how pgproof reads a free {n.time_index})"
-    )
-
-
 def nonempty(low: Basic, high: Basic, ctx: Context) -> bool:
     """a ≤ b provably, or provably once the free time index t is a step (stated)."""
     gap = high - low
@@ -41,7 +33,7 @@ def nonempty(low: Basic, high: Basic, ctx: Context) -> bool:
     k = Dummy("k", integer=True, nonnegative=True)
     ends = (gap.xreplace({t: n.first}), gap.xreplace({t: n.T}))
     if all(end.xreplace({n.T: n.first + k}).is_nonnegative for end in ends):
-        ctx.assume(step_range_assumption(ctx))
+        ctx.assume(n.step_assumption())
         return True
     return False
 
