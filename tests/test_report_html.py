@@ -161,7 +161,7 @@ def test_the_report_loads_in_chromium_and_shows_the_steps(
     assert layout["mathml"] and layout["rows"] == _steps_in(DERIVATIONS)
     assert layout["sized"] == layout["rows"]  # every formula laid out as MathML
     assert layout["refusals"] == _refused_in(DERIVATIONS) and layout["marked"] >= 1
-    assert layout["images"] == 4  # the final estimates of 002, 005 and 006, and the estimators
+    assert layout["images"] == 5  # the final estimates of 002, 004, 005 and 006, and the estimators
 
     from PIL import Image
 

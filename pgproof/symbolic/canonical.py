@@ -9,6 +9,7 @@ sound; each one that needs a side condition checks it:
 * ``SampleMean(f, i, m)`` → ``Σ_{i=1}^{m} f / m``;
 * ``Σ_t c·f`` → ``c·Σ_t f`` when c does not contain t (index-free factors);
 * ``∇_θ (c·f)`` → ``c·∇_θ f`` when c does not contain θ;
+* ``E_τ[c·f]`` → ``c·E_τ[f]`` and ``∫ c·f dτ`` → ``c·∫ f dτ`` when c does not contain τ;
 
 and it refuses any Σ/∏ whose limits are not provably ordered (:func:`check_ordered_limits`).
 
@@ -100,6 +101,11 @@ def _canonical_node(node: Basic) -> Basic:
         outside, inside = _split_factors(node.expr, lambda f: theta not in f.free_symbols)
         if outside != S.One and inside != S.One:
             return outside * Grad(inside, theta)
+    if isinstance(node, (Expectation, TrajectoryAggregate)):  # E_τ[c f] = c E_τ[f], ∫ c f dτ
+        tau = node.variable
+        outside, inside = _split_factors(node.expr, lambda f: tau not in f.free_symbols)
+        if outside != S.One and inside != S.One:
+            return outside * node.func(inside, *node.args[1:])
     return node
 
 
