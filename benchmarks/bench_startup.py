@@ -73,13 +73,13 @@ def main() -> None:
     found = shutil.which("pgproof")
     pgproof = [found] if found else [sys.executable, "-m", "pgproof"]
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"cold processes, {args.repeat} runs each (median / best wall time)\n")
-    header = f"{'command':30} {'median s':>9} {'best s':>8} {'× import sympy':>15} {'target':>8}"
-    print(header)
-    print("-" * len(header))
+    print(f"cold processes, {args.repeat} runs each (median / best wall time)")
     root = Path(__file__).resolve().parents[1] / "derivations"
     seeds = seed_files(root)
     print(f"SEEDS: the {len(seeds)} files of 000–002 and their wrong steps\n")
+    header = f"{'command':30} {'median s':>9} {'best s':>8} {'× import sympy':>15} {'target':>8}"
+    print(header)
+    print("-" * len(header))
     with tempfile.TemporaryDirectory() as empty:
         table = commands(pgproof, seeds)
         wall_times(table[2][1], 1, empty)  # warm the grammar cache once

@@ -44,10 +44,15 @@ def _enforceable() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+#: once due, the alarm fires again every REFIRE seconds until the block is left: Python
+#: swallows an exception raised inside a garbage-collection callback (where the first alarm
+#: may land), so one alarm alone could be lost and the block run on past its budget
+REFIRE = 0.05
+
+
 def _on_alarm(signum: int, frame: object) -> None:
     if _deadlines:
         raise BudgetExceeded(_seconds[-1])
-
 
 
 @contextmanager
@@ -63,7 +68,7 @@ def time_budget(seconds: float | None) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     _deadlines.append(deadline)
     _seconds.append(seconds if deadline == now + seconds else _seconds[-1])
-    signal.setitimer(signal.ITIMER_REAL, max(deadline - now, 1e-6))
+    signal.setitimer(signal.ITIMER_REAL, max(deadline - now, 1e-6), REFIRE)
     try:
         yield
     finally:
@@ -71,5 +76,6 @@ def time_budget(seconds: float | None) -> Iterator[None]:
         _deadlines.pop()
         _seconds.pop()
         if _deadlines:  # re-arm the enclosing budget
-            signal.setitimer(signal.ITIMER_REAL, max(_deadlines[-1] - time.monotonic(), 1e-6))
+            left = max(_deadlines[-1] - time.monotonic(), 1e-6)
+            signal.setitimer(signal.ITIMER_REAL, left, REFIRE)
         signal.signal(signal.SIGALRM, previous)

@@ -41,6 +41,9 @@ class Context:
     #: False for a quick look (the search for an alternative to a refused rule): rules
     #: skip their costly attempts (``algebra``'s simplify); what they accept still holds
     thorough: bool = True
+    #: what a rule computes once per step rather than once per position (the canonical
+    #: forms of the sides of a ``using`` step), keyed by the rule
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def theta(self) -> Symbol:

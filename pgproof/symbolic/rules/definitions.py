@@ -59,6 +59,8 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
     for obj in candidates:
         if unfold(obj, ctx) == node:
             return obj
+    if not isinstance(node, (ConditionalExpectation, Sum)):  # no bound index to rename
+        return fold_policy(node, n) or fold_normal(node, n)
     here = _canonical_or_none(node)
     for obj in candidates:  # up to the names of bound indices (Σ_{t''} for Σ_{t'})
         there = unfold(obj, ctx)
@@ -126,10 +128,13 @@ def substitute(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     ref = ctx.reference
     if ref is None:
         return None
+    sides = ctx.memo.get(("substitute", ref))
+    if sides is None:  # once per step, not once per position
+        sides = ctx.memo[("substitute", ref)] = (canonical(ref.lhs), canonical(ref.rhs))
     here = canonical(node)
     out = []
-    if here == canonical(ref.lhs):
+    if here == sides[0]:
         out.append(ref.rhs)
-    if here == canonical(ref.rhs):
+    if here == sides[1]:
         out.append(ref.lhs)
     return out or None
