@@ -159,14 +159,7 @@ class HeadsMixin(ScriptsMixin):
                     "among the policy_ functions of the notation"
                 )
             raise self.error(f"{key} is declared without a superscript{hint}", sup)
-        parts, seps = self.arg_parts(args)
-        shape = ", ".join("s_t" if k == "state" else "a_t" for k in kinds)
-        if len(parts) != len(kinds) or any(sep.type != "COMMA" for sep in seps):
-            raise self.error(
-                f"{key} is declared a function of ({shape}), but here it has "
-                f"{len(parts)} argument(s): {self.src(args)}",
-                args,
-            )
+        parts = self.declared_parts(key, kinds, args, "_t")
         values = []
         for part, kind in zip(parts, kinds, strict=True):
             cls, what = (State, "a state") if kind == "state" else (Action, "an action")
@@ -176,6 +169,18 @@ class HeadsMixin(ScriptsMixin):
             if value.time != first.time or value.trajectory != first.trajectory:
                 raise self.error(f"{key}'s arguments must be of the same step", args)
         return self.n.function(name, *values)
+
+    def declared_parts(self, key: str, kinds: tuple[str, ...], args: Tree, time: str) -> list:
+        """The argument trees of a declared function, as many as declared, comma-separated."""
+        parts, seps = self.arg_parts(args)
+        shape = ", ".join(("s" if k == "state" else "a") + time for k in kinds)
+        if len(parts) != len(kinds) or any(sep.type != "COMMA" for sep in seps):
+            raise self.error(
+                f"{key} is declared a function of ({shape}), but here it has "
+                f"{len(parts)} argument(s): {self.src(args)}",
+                args,
+            )
+        return parts
 
     def _is_policy_mark(self, sup: Tree) -> bool:
         """A superscript naming the policy: π or π_θ."""

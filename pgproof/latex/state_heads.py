@@ -189,14 +189,7 @@ class StateHeadsMixin:
         return self.n.policy_at(action, state)
 
     def _function_arguments(self, key: str, kinds: tuple[str, ...], args: Tree) -> list[Expr]:
-        parts, seps = self.arg_parts(args)
-        shape = ", ".join("s" if k == "state" else "a" for k in kinds)
-        if len(parts) != len(kinds) or any(sep.type != "COMMA" for sep in seps):
-            raise self.error(
-                f"{key} is declared a function of ({shape}), but here it has "
-                f"{len(parts)} argument(s): {self.src(args)}",
-                args,
-            )
+        parts = self.declared_parts(key, kinds, args, "")
         values = []
         for part, kind in zip(parts, kinds, strict=True):
             value = self.sum(part)
