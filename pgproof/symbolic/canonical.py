@@ -33,6 +33,7 @@ from functools import cache, lru_cache
 
 from sympy import Add, Atom, Basic, Mul, Poly, Product, S, Sum, Symbol
 
+from .names import primed
 from .objects import (
     Cancelled,
     ConditionalExpectation,
@@ -181,6 +182,12 @@ def step_range(
     finally:
         _STEP_USED.reset(tokens[1])
         _STEP_RANGE.reset(tokens[0])
+
+
+def nonnegative_for_steps(d: Basic) -> bool:
+    """d ≥ 0 for every value of its symbols, or (within :func:`step_range`, said there) for
+    every step the free time index may be."""
+    return _ordered(d, [])
 
 
 def _ordered(d: Basic, ranges: list[tuple[Basic, Basic, Basic]]) -> bool:
@@ -354,10 +361,7 @@ def _kept_inside(node: Basic) -> frozenset[str]:
 
 def _fresh(index: Symbol, taken: set[str], family: Family) -> Symbol:
     """The first name of ``index``'s family not in ``taken``, with ``index``'s assumptions."""
-    name = family(index)
-    while name in taken:
-        name += "'"
-    return Symbol(name, **index.assumptions0)
+    return Symbol(primed(family(index), taken), **index.assumptions0)
 
 
 def _names(symbols: set[Basic], env: Mapping[Basic, Basic]) -> frozenset[str]:

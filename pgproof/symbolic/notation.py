@@ -26,7 +26,7 @@ from sympy import Basic, Expr, Integer, Product, S, Sum, Symbol, Tuple
 
 from pgproof.safety import UnsafeLatex, check_latex
 
-from .names import canonical
+from .names import canonical, primed
 from .objects import (
     DENSITY_STYLES,
     Action,
@@ -305,10 +305,8 @@ class Notation:
     def reward_to_go(self, t: Basic, traj: Basic | None = None) -> Expr:
         """Σ_{t'=t}^{T} γ^{t'−t} r(s_{t'}, a_{t'}): the rewards from step t on, discounted
         from t (γ only with a discount; T may be ∞)."""
-        name = self.time_index + "'"
-        while any(getattr(x, "name", None) == name for x in t.free_symbols):
-            name += "'"
-        later = Symbol(name, integer=True)
+        taken = {getattr(x, "name", None) for x in t.free_symbols}
+        later = Symbol(primed(self.time_index + "'", taken), integer=True)
         body = self.r(later, traj)
         if self.gamma is not None:
             body = self.gamma ** (later - t) * body

@@ -35,6 +35,7 @@ from sympy import Basic, Symbol, Tuple, exp, pi, sqrt
 from sympy.core.logic import fuzzy_and
 from sympy.printing.precedence import PRECEDENCE
 
+from .names import primed
 from .objects import DeclaredFunction, PGExpr, _Operator, _wrap, as_name
 
 __all__ = [
@@ -70,10 +71,7 @@ class ActionSymbol(Symbol):
 def fresh_action(like: ActionSymbol, avoid: Basic) -> ActionSymbol:
     """``like`` with primes added until its name is not a free symbol name of ``avoid``."""
     taken = {s.name for s in avoid.free_symbols} | {s.name for s in avoid.atoms(ActionSymbol)}
-    name = like.name
-    while name in taken:
-        name += "'"
-    return ActionSymbol(name, **like.assumptions0)
+    return ActionSymbol(primed(like.name, taken), **like.assumptions0)
 
 
 # --------------------------------------------------------------------------- binders

@@ -23,7 +23,7 @@ from ..objects import ConditionalExpectation, Expectation, State
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule
-from .score import footprint
+from .score import footprint, time_sum_layers
 
 #: stands for a conditional expectation, as a function of what it is given
 _GIVEN = Function("given")
@@ -42,9 +42,11 @@ def given_variables(expr: Basic, tau: Basic) -> set[Basic] | None:
 
 def _sums_then(body: Basic, tau: Basic, rewrite: Callable[[Basic], list[Basic]]) -> list[Basic]:
     """``rewrite`` applied to the summand under Σ layers whose limits are free of τ."""
-    if isinstance(body, Sum) and not any(tau in part.free_symbols for part in body.limits[0]):
-        return [Sum(new, *body.limits) for new in _sums_then(body.function, tau, rewrite)]
-    return rewrite(body)
+    summand, layers = time_sum_layers(body, tau)
+    out = rewrite(summand)
+    for layer in reversed(layers):
+        out = [Sum(new, *layer.limits) for new in out]
+    return out
 
 
 def _candidate_givens(factors: list[Basic], ctx: Context, tau: Basic) -> list[tuple[Basic, ...]]:

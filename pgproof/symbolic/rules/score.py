@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from sympy import Basic, Dummy, Mul, Product, S, Sum, Symbol, log
 
+from ..names import primed
 from ..objects import (
     Action,
     Expectation,
@@ -85,13 +86,14 @@ def _split_score(body: Basic, ctx: Context, tau: Basic) -> tuple[Basic, Basic] |
     return when, Mul(*factors)
 
 
-def _strip_time_sums(body: Basic, tau: Basic) -> tuple[Basic, list[tuple]]:
-    """Σ_{t} layers (limits free of τ) around ``body``, peeled off: E[Σ_t f_t] = Σ_t E[f_t]."""
-    limits: list[tuple] = []
-    while isinstance(body, Sum) and not any(tau in lim.free_symbols for lim in body.limits[0]):
-        limits.extend(body.limits)
+def time_sum_layers(body: Basic, tau: Basic) -> tuple[Basic, list[Sum]]:
+    """The summand under the Σ layers around ``body`` whose limits are free of τ, and those
+    layers, outermost first (E[Σ_t f_t] = Σ_t E[f_t] for them)."""
+    layers: list[Sum] = []
+    while isinstance(body, Sum) and not any(tau in lim.free_symbols for lim in body.limits):
+        layers.append(body)
         body = body.function
-    return body, limits
+    return body, layers
 
 
 class Footprint(NamedTuple):
@@ -256,7 +258,7 @@ def _score_redex(node: Basic, ctx: Context, rule_name: str) -> tuple[Basic, Basi
     """(time or τ, the other factors) for E_{τ∼p_θ}[(Σ_t) score · factors], else None."""
     if not isinstance(node, Expectation):
         return None
-    inner, _ = _strip_time_sums(node.expr, node.variable)
+    inner, _ = time_sum_layers(node.expr, node.variable)
     split = _split_score(inner, ctx, node.variable)
     if split is not None:
         _sampling_density(node, ctx, rule_name)
@@ -329,10 +331,8 @@ def _score_sum(expr: Basic, ctx: Context, tau: Basic) -> tuple[Basic, tuple, Bas
 
 
 def _fresh(index: Symbol, avoid: set[Basic]) -> Symbol:
-    name = index.name + "'"
-    while any(getattr(s, "name", None) == name for s in avoid):
-        name += "'"
-    return Symbol(name, **index.assumptions0)
+    taken = {getattr(s, "name", None) for s in avoid}
+    return Symbol(primed(index.name + "'", taken), **index.assumptions0)
 
 
 def _causal(score: Basic, limit: tuple, rewards: Sum, tau: Basic, scale: Basic) -> Basic:

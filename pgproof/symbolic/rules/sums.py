@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Basic, Dummy, Sum
+from sympy import Basic, Sum
 
+from ..canonical import nonnegative_for_steps, step_range
 from ..refusal import Refusal
 from ..text import show
 from ..traversal import substitute_free
@@ -21,21 +22,13 @@ from .base import Context, rule
 
 
 def nonempty(low: Basic, high: Basic, ctx: Context) -> bool:
-    """a ≤ b provably, or provably once the free time index t is a step (stated)."""
-    gap = high - low
-    if gap.is_nonnegative:
-        return True
+    """a ≤ b provably, or provably once the free time index t is a step (stated): the same
+    reading of a free t as the canonical form's check of limits (:func:`.canonical.step_range`)."""
     n = ctx.notation
-    t = n.t
-    if t not in gap.free_symbols or not gap.is_polynomial(t) or gap.diff(t).has(t):
-        return False
-    # t a step means first ≤ t ≤ T, so also T = first + k with k ≥ 0
-    k = Dummy("k", integer=True, nonnegative=True)
-    ends = (gap.xreplace({t: n.first}), gap.xreplace({t: n.T}))
-    if all(end.xreplace({n.T: n.first + k}).is_nonnegative for end in ends):
-        ctx.assume(n.step_assumption())
-        return True
-    return False
+    if n.infinite_horizon:
+        return bool((high - low).is_nonnegative)
+    with step_range(n.t, n.first, n.T, ctx.assumptions, n.step_assumption()):
+        return nonnegative_for_steps(high - low)
 
 
 @rule("split_first_term", aliases=("peel_first_term", "first_term_out"))

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from sympy import Basic, Dummy, Mul, Sum
 
+from ..names import primed
 from ..objects import Action, ConditionalExpectation, DeclaredFunction, Expectation, State
 from ..refusal import Refusal
 from ..series import InfiniteSum, require_discounted
@@ -38,10 +39,7 @@ INTERCHANGE_STATES = (
 def fresh_state(like: StateSymbol, avoid: Basic) -> StateSymbol:
     """``like`` with primes added until its name is not a symbol name of ``avoid``."""
     taken = {s.name for s in avoid.free_symbols} | {s.name for s in avoid.atoms(StateSymbol)}
-    name = like.name
-    while name in taken:
-        name += "'"
-    return StateSymbol(name)
+    return StateSymbol(primed(like.name, taken))
 
 
 def _one_step(body: Basic, tau: Basic) -> tuple[State | None, Action | None] | None:
