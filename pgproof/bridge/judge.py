@@ -177,10 +177,6 @@ def compare_strictly(
 _CACHE: dict[tuple, Judgement] = {}
 
 
-def _draw(rng, notation: Notation, budget: int, label: str, generic: bool) -> Instance:
-    return draw_problem(rng, notation, budget, label, generic)
-
-
 def judge_claim(
     left: Basic,
     right: Basic,
@@ -205,7 +201,7 @@ def judge_claim(
     try:
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
-            inst = _draw(rng, notation, budget, label, trial % 2 == 1)
+            inst = draw_problem(rng, notation, budget, label, trial % 2 == 1)
             verdict, witness, skipped = compare_strictly(left, right, inst, notation, estimate)
             undefined += skipped
             if verdict == WRONG:
