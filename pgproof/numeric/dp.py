@@ -25,7 +25,10 @@ sequences use one chain of powers: with K^b known, rows s..s+b-1 are rows s-b..s
 K^b (resp. (K^b)ᵀ).  b = 1 is the plain loop of 2T matrix-vector products into
 preallocated rows; larger b = 2^L costs L squarings, and pure doubling (rows k..2k-1 from
 rows 0..k-1, ⌈log₂ T⌉ rounds) wins when S is small and the per-call overhead dominates.
-:func:`_doubling_levels` picks L from a measured cost model.
+:func:`_doubling_levels` picks L from a measured cost model.  For S ≥ 16 with
+numba installed (``pgproof[fast]``), :mod:`pgproof.numeric.fused` runs both recursions in
+one compiled sweep that reads K once per step instead (about 1.5× faster at S = 200),
+θ by θ for a batch.
 
 Time-dependent policies run the recursions with M_t, built in blocks of steps
 (``[S, T_b, A] × [S, A, S]`` per block, memory bounded by :data:`KERNEL_BUDGET`), and
@@ -51,6 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgproof.numeric import fused
 from pgproof.numeric.mdp import MDPError, TabularMDP
 from pgproof.numeric.policies import (
     LinearSoftmax,
@@ -64,6 +68,10 @@ from pgproof.numeric.threads import pinned
 #: Most float64 entries of M_t (time-dependent policies) or of the per-θ work arrays
 #: (batches) held at once; larger problems are processed in blocks.
 KERNEL_BUDGET = 1 << 24
+#: Most float64 entries of a batch group's work arrays for time-invariant policies: 2 MB,
+#: the size of this machine's L2 caches.  Groups of 8 θ at S=100, A=5, T=100 take 202
+#: µs/θ and all 64 at once 296 µs/θ (measured); at S = 20 groups of 46 lose nothing.
+CACHE_BUDGET = 1 << 18
 #: Cost model for :func:`_doubling_levels` (seconds; measured on an AMD EPYC, 1 thread):
 #: one NumPy product call, one multiply-add inside a matrix product, and one matrix
 #: entry per row of a [rows, S] × [S, S] product (a matrix-vector product streams S²).
@@ -328,6 +336,8 @@ def _krylov_rows(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Rows [w_t, c_t] = [ρ, 0] K^t and (if ``backward``) rows K^t e = [V_{T-t}, 1], t < steps."""
     n_states, batch = mdp.n_states, kernel.shape[:-2]
+    if backward and fused.use_fused(n_states):
+        return _krylov_rows_fused(mdp, kernel, steps)
     levels = _doubling_levels(n_states, steps, math.prod(batch))
     rows = np.empty((2 if backward else 1, *batch, steps, n_states + 1))
     # the loop for one θ stores the forward rows last-first (rows[0, ::-1] is in time
@@ -345,6 +355,25 @@ def _krylov_rows(
     else:
         _rows_by_loop(forward, values, kernel)
     return forward, values
+
+
+def _krylov_rows_fused(
+    mdp: TabularMDP, kernel: np.ndarray, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of :func:`_krylov_rows`, both from one sweep over K per step (per θ)."""
+    n_states = mdp.n_states
+    rows = np.empty((2, *kernel.shape[:-2], steps, n_states + 1))
+    ahead, behind = rows[0], rows[1]
+    ahead[..., steps - 1, :n_states] = mdp.initial  # [ρ, 0], stored last-first
+    ahead[..., steps - 1, n_states] = 0.0
+    behind[..., 0, :] = 0.0
+    behind[..., 0, n_states] = 1.0  # e = [0, ..., 0, 1]
+    if kernel.ndim == 2:
+        fused.krylov_pair(kernel, ahead, behind)
+    else:
+        for one_kernel, one_ahead, one_behind in zip(kernel, ahead, behind, strict=True):
+            fused.krylov_pair(one_kernel, one_ahead, one_behind)
+    return ahead[..., ::-1, :], behind
 
 
 def _summed_q(mdp: TabularMDP, cross: np.ndarray) -> np.ndarray:
@@ -492,12 +521,13 @@ def _weights(
 
 
 def _group_size(mdp: TabularMDP, policy: Policy) -> int:
-    """θ per group of a batch, so that a group's work arrays stay within KERNEL_BUDGET."""
+    """θ per group of a batch: a group's work arrays stay within :data:`KERNEL_BUDGET`,
+    and for time-invariant policies within :data:`CACHE_BUDGET` (they are swept T times)."""
     n_states, horizon = mdp.n_states, mdp.horizon
     per_theta = 4 * n_states * (n_states + horizon)
     if not policy.time_invariant:
-        per_theta = max(per_theta, n_states * n_states * horizon)
-    return max(1, KERNEL_BUDGET // per_theta)
+        return max(1, KERNEL_BUDGET // max(per_theta, n_states * n_states * horizon))
+    return max(1, CACHE_BUDGET // per_theta)
 
 
 def _batch(

@@ -61,6 +61,8 @@ def test_batch_split_into_groups_and_blocks_of_steps(problem_factory, monkeypatc
     thetas = thetas_around(theta, 3)
     whole = exact_gradient_dp_batch(mdp, policy, thetas)
     monkeypatch.setattr(dp, "KERNEL_BUDGET", 1)
+    monkeypatch.setattr(dp, "CACHE_BUDGET", 1)
+    assert dp._group_size(mdp, policy) == 1
     np.testing.assert_allclose(exact_gradient_dp_batch(mdp, policy, thetas), whole, atol=EXACT)
     assert_rows_match_single(mdp, policy, thetas)
 

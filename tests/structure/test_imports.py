@@ -122,3 +122,12 @@ def test_a_symbolic_check_does_not_import_scipy() -> None:
         "'000_deriving_policy_gradient.pgproof.toml'))"
     )
     assert "sympy" in loaded and "scipy" not in loaded and "scipy.stats" not in loaded
+
+
+def test_a_numeric_check_of_every_bundled_derivation_does_not_import_numba() -> None:
+    """The fused DP sweep is for MDPs of 16 states or more; the step checks draw fewer."""
+    loaded = _imported_by(
+        "import pgproof; [pgproof.verify_steps(path, trials=2) for path in "
+        "sorted(pgproof.examples_path().glob('*.pgproof.toml'))]"
+    )
+    assert "pgproof.numeric.dp" in loaded and "numba" not in loaded
