@@ -161,6 +161,34 @@ class TimeDependentSoftmax(Policy):
         pi = softmax(self.logits(theta, horizon))
         return weights - weights.sum(axis=-1, keepdims=True) * pi
 
+    def score_sum(
+        self,
+        theta: np.ndarray,
+        states: np.ndarray,
+        actions: np.ndarray,
+        weights: np.ndarray,
+    ) -> np.ndarray:
+        """Σ_t w[i, t] ∇_θ log π_θ,t(a_it | s_it), shape [m, T, S, A], written directly.
+
+        Each step t has its own parameters θ[t], so trajectory i's gradient is nonzero only
+        in the rows [t, s_it, :], where it is w[i, t] (e_{a_it} − π_t(·|s_it)): those m·T
+        rows are computed and placed into zeros, instead of scattering the weights into a
+        dense table and forming table − (Σ_a table) π over all m·T·S·A entries.
+        """
+        m, horizon = actions.shape
+        pi = softmax(self.logits(theta, horizon))
+        steps, visited = np.arange(horizon), states[:, :horizon]
+        weights = np.broadcast_to(
+            np.asarray(weights, dtype=np.float64).reshape(m, -1), (m, horizon)
+        )
+        rows = pi[steps, visited]  # π_t(·|s_it), [m, T, A]
+        np.negative(rows, out=rows)
+        rows[np.arange(m)[:, None], steps, actions] += 1.0
+        rows *= weights[..., None]
+        result = np.zeros((m, horizon, self.n_states, self.n_actions))
+        result[np.arange(m)[:, None], steps, visited] = rows
+        return result
+
     def __repr__(self) -> str:
         return (
             f"TimeDependentSoftmax(n_states={self.n_states}, n_actions={self.n_actions}, "

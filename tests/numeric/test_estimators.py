@@ -185,3 +185,25 @@ def test_every_builtin_declares_its_weights_and_their_bounds(problem):
             estimator(batch, mdp, policy, theta),
             policy.score_sum(theta, batch.states, batch.actions, w),
         )
+
+
+@pytest.mark.parametrize("per_step", [False, True])
+@pytest.mark.parametrize("time_major", [False, True])
+def test_time_dependent_score_sum_equals_the_general_scatter(per_step, time_major):
+    """The direct rows [t, s_it, :] of θ_t's score equal the general bincount route."""
+    from pgproof.numeric.policies import Policy, TimeDependentSoftmax
+
+    rng = np.random.default_rng(17)
+    m, horizon = 300, 6
+    policy = TimeDependentSoftmax(4, 3, horizon)
+    theta = policy.random_theta(rng, scale=2.0)
+    states = rng.integers(0, 4, (m, horizon + 1))
+    actions = rng.integers(0, 3, (m, horizon))
+    weights = rng.standard_normal((m, horizon) if per_step else m)
+    expected = Policy.score_sum(policy, theta, states, actions, weights)
+    if time_major:
+        states, actions = np.asfortranarray(states), np.asfortranarray(actions)
+    direct = policy.score_sum(theta, states, actions, weights)
+    assert direct.shape == (m, *policy.param_shape)
+    np.testing.assert_allclose(direct, expected, rtol=0, atol=1e-14)
+    assert np.count_nonzero(np.abs(expected).sum(axis=-1)) == m * horizon
