@@ -2,7 +2,8 @@
 
 Prints, in one run:
 
-1. ∇J by dynamic programming (``exact_gradient_dp``) against a textbook NumPy DP (Q_t by
+1. ∇J by dynamic programming (``exact_gradient_dp``; with numba installed, and again as
+   it runs without numba: the BLAS loop) against a textbook NumPy DP (Q_t by
    an [S, A, S] contraction at every step) and, only when JAX is importable, against
    ``jax.jit(jax.grad(J))`` of the same DP value (J by the backward recursion);
    plus the batched API (``exact_gradient_dp_batch``) per θ;
@@ -12,7 +13,9 @@ Prints, in one run:
    the sampler's own construction;
 4. sampling m trajectories plus the REINFORCE estimate (trajectory-steps per second)
    against a plain Python loop using Generator.choice;
-5. the measured false-alarm rate of the sampled test for the unbiased estimators.
+5. the measured false-alarm rate of the sampled test for the unbiased estimators;
+6. streaming bias tests at S=100, A=10, T=100 (trajectory-steps per second, peak memory);
+   ``--long`` adds 10⁸ REINFORCE trajectories (10¹⁰ steps, several minutes).
 
 Settings (printed with the machine): float64 everywhere (JAX with jax_enable_x64).  The
 process is pinned to one CPU with os.sched_setaffinity before JAX is imported, and
@@ -22,7 +25,7 @@ the affinity does not, and the printed CPU/wall ratio of the JAX runs shows it. 
 pins BLAS to one thread itself (pgproof.numeric.threads); nothing is set for it here.
 Times are the best of several runs, alternating between the contenders.
 
-Usage: python benchmarks/bench_numeric.py [--quick]
+Usage: python benchmarks/bench_numeric.py [--quick] [--long]
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from pgproof.numeric import fused
+from pgproof.numeric.bias_test import test_estimator_bias
 from pgproof.numeric.dp import exact_gradient_dp, exact_gradient_dp_batch
 from pgproof.numeric.enumeration import exact_gradient_enumeration, trajectory_count
 from pgproof.numeric.estimators import ESTIMATORS
@@ -100,6 +105,15 @@ def print_settings(pinning: str, has_jax: bool) -> None:
     print(f"machine: {cpu_model()}, nproc = {os.cpu_count()}; process {pinning}")
     print(f"numpy {np.__version__}, BLAS {blas_description()}; dtype float64 throughout")
     print("threads: pgproof pins BLAS to 1 thread (threadpoolctl, inside pgproof)")
+    if fused.available():
+        import numba
+
+        print(
+            f"DP kernel: one fused sweep per step compiled by numba {numba.__version__} "
+            f"(S ≥ {fused.MIN_STATES}, single-threaded); 'BLAS ms' is the DP without it"
+        )
+    else:
+        print("DP kernel: BLAS matrix-vector products (numba not installed: pgproof[fast])")
     if has_jax:
         print(f"JAX {jax.__version__}: jax_enable_x64, XLA_FLAGS='{XLA_SINGLE_THREAD}'")
     else:
@@ -275,11 +289,20 @@ def jax_row(mdp: TabularMDP, theta, dp_seconds: float, budget: float) -> list[st
     return [f"{seconds * 1e3:.3f}", f"{dp_seconds / seconds:.2f}", f"{load:.2f}", f"{gap:.0e}"]
 
 
+def without_fused_sweep(mdp: TabularMDP, policy, theta) -> np.ndarray:
+    """exact_gradient_dp as it runs when numba is not installed (the BLAS loop)."""
+    available, fused._available = fused.available(), False
+    try:
+        return exact_gradient_dp(mdp, policy, theta)
+    finally:
+        fused._available = available
+
+
 def bench_dp(quick: bool, has_jax: bool) -> None:
     sizes = [(20, 4, 50), (200, 10, 100)]
     if not quick:
         sizes = [(20, 4, 50), (50, 5, 50), (200, 10, 100), (500, 10, 200), (1000, 10, 100)]
-    header = ["SxAxT", "DP ms", "naive ms", "naive/DP", "max |DP-naive|"]
+    header = ["SxAxT", "DP ms", "BLAS ms", "naive ms", "naive/DP", "max |DP-naive|"]
     if has_jax:
         header += ["jax ms", "DP/jax", "jax cpu/wall", "max |DP-jax|"]
     rows = []
@@ -289,6 +312,7 @@ def bench_dp(quick: bool, has_jax: bool) -> None:
         times = race(
             {
                 "dp": lambda a=(mdp, policy, theta): exact_gradient_dp(*a),
+                "blas": lambda a=(mdp, policy, theta): without_fused_sweep(*a),
                 "naive": lambda a=(mdp, policy, theta): naive_dp_gradient(*a),
             },
             budget,
@@ -299,6 +323,7 @@ def bench_dp(quick: bool, has_jax: bool) -> None:
         row = [
             shape_name(shape),
             f"{times['dp'] * 1e3:.3f}",
+            f"{times['blas'] * 1e3:.3f}",
             f"{times['naive'] * 1e3:.2f}",
             f"{times['naive'] / times['dp']:.1f}x",
             f"{gap:.0e}",
@@ -477,9 +502,68 @@ def bench_false_alarms(quick: bool) -> None:
     )
 
 
+def streamed_run(name: str, count: int) -> tuple[float, str, float]:
+    """One streaming bias test in this (fresh) process: (seconds, verdict, peak RSS in MB).
+
+    The peak is VmHWM of /proc/self/status, which starts afresh at exec (getrusage's
+    ru_maxrss would carry over the parent's peak from the fork).
+    """
+    mdp, policy, theta = problem(100, 10, 100, seed=7)
+    gradient = exact_gradient_dp(mdp, policy, theta)
+    start = time.perf_counter()
+    result = test_estimator_bias(
+        ESTIMATORS[name], mdp, policy, theta, gradient, m=count, seed=3, exact=False
+    )
+    seconds = time.perf_counter() - start
+    return seconds, result.verdict, peak_resident_mb()
+
+
+def peak_resident_mb() -> float:
+    """This process's peak resident memory in MB (Linux; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def bench_streaming(quick: bool, long: bool) -> None:
+    """Streaming bias tests (estimate reduced per batch) at S=100, A=10, T=100, one core.
+
+    Each run is a fresh process (inheriting this one's CPU pinning), so that its peak
+    resident memory is its own; the time is measured inside it.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    m = 20_000 if quick else 2_000_000  # steady batches from about 10⁶ on
+    names = [name for name, estimator in ESTIMATORS.items() if estimator.expected_unbiased]
+    runs = [(name, m) for name in names] + ([("reinforce", 10**8)] if long else [])
+    rows = []
+    context = multiprocessing.get_context("spawn")
+    for name, count in runs:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            seconds, verdict, memory = pool.submit(streamed_run, name, count).result()
+        steps = count * 100 / seconds
+        rows.append(
+            [name, f"{count:,}", f"{seconds:.1f}", f"{steps / 1e6:.1f} M", verdict, f"{memory:.0f}"]
+        )
+    table(
+        "6. Streaming bias test, 100x10x100 (estimate reduced per batch; one core)",
+        ["estimator", "m", "s", "steps/s", "verdict", "peak RSS MB"],
+        rows,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, finishes in seconds")
+    parser.add_argument(
+        "--long", action="store_true", help="also stream 10^8 REINFORCE trajectories (minutes)"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     pinning = pin_process()
@@ -491,6 +575,7 @@ def main() -> None:
     bench_alias(args.quick)
     bench_sampling(args.quick)
     bench_false_alarms(args.quick)
+    bench_streaming(args.quick, args.long)
     print(f"\ntotal {time.perf_counter() - start:.1f} s")
 
 
