@@ -178,9 +178,8 @@ class TimeDependentSoftmax(Policy):
         m, horizon = actions.shape
         pi = softmax(self.logits(theta, horizon))
         steps, visited = np.arange(horizon), states[:, :horizon]
-        weights = np.broadcast_to(
-            np.asarray(weights, dtype=np.float64).reshape(m, -1), (m, horizon)
-        )
+        weights = np.asarray(weights, dtype=np.float64)  # [m] per trajectory, else → [m, T]
+        weights = np.broadcast_to(weights[:, None] if weights.ndim == 1 else weights, (m, horizon))
         rows = pi[steps, visited]  # π_t(·|s_it), [m, T, A]
         np.negative(rows, out=rows)
         rows[np.arange(m)[:, None], steps, actions] += 1.0

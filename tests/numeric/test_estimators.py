@@ -207,3 +207,10 @@ def test_time_dependent_score_sum_equals_the_general_scatter(per_step, time_majo
     assert direct.shape == (m, *policy.param_shape)
     np.testing.assert_allclose(direct, expected, rtol=0, atol=1e-14)
     assert np.count_nonzero(np.abs(expected).sum(axis=-1)) == m * horizon
+    for broadcast in (2.5, rng.standard_normal(horizon)[None], weights.reshape(m, -1)[:, :1]):
+        np.testing.assert_allclose(
+            policy.score_sum(theta, states, actions, broadcast),
+            Policy.score_sum(policy, theta, states, actions, broadcast),
+            rtol=0,
+            atol=1e-14,
+        )
