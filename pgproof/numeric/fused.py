@@ -52,8 +52,20 @@ def available() -> bool:
 
 
 def use_fused(n_states: int) -> bool:
-    """Whether the DP on ``n_states`` states should run :func:`krylov_pair`."""
-    return n_states >= MIN_STATES and available()
+    """Whether the DP on ``n_states`` states should run :func:`krylov_pair`.
+
+    The first time this says yes, numba is imported and the sweep compiled; a numba that
+    is installed but fails to import (say, built for another NumPy) counts as absent.
+    """
+    global _available
+    if n_states < MIN_STATES or not available():
+        return False
+    try:
+        _compile()
+    except ImportError:
+        _available = False
+        return False
+    return True
 
 
 def _sweep(kernel: np.ndarray, ahead: np.ndarray, behind: np.ndarray) -> None:
@@ -131,6 +143,11 @@ def krylov_pair(kernel: np.ndarray, ahead: np.ndarray, behind: np.ndarray) -> No
     for name, array in (("kernel", kernel), ("ahead", ahead), ("behind", behind)):
         if array.dtype != np.float64 or not array.flags.c_contiguous:
             raise ValueError(f"{name} must be a C-contiguous float64 array")
+    if not (ahead.flags.writeable and behind.flags.writeable):
+        raise ValueError("ahead and behind must be writeable")
+    pairs = ((ahead, behind), (ahead, kernel), (behind, kernel))
+    if any(np.may_share_memory(a, b) for a, b in pairs):
+        raise ValueError("kernel, ahead and behind must not overlap in memory")
     n = kernel.shape[0]
     if kernel.shape != (n, n) or ahead.shape != behind.shape or ahead.shape[1:] != (n,):
         raise ValueError(

@@ -178,6 +178,11 @@ class TimeDependentSoftmax(Policy):
         m, horizon = actions.shape
         pi = softmax(self.logits(theta, horizon))
         steps, visited = np.arange(horizon), states[:, :horizon]
+        if m and not (
+            0 <= visited.min() <= visited.max() < self.n_states
+            and 0 <= actions.min() <= actions.max() < self.n_actions
+        ):
+            raise ValueError("states and actions must be indices into the policy's table")
         weights = np.asarray(weights, dtype=np.float64)  # [m] per trajectory, else → [m, T]
         weights = np.broadcast_to(weights[:, None] if weights.ndim == 1 else weights, (m, horizon))
         rows = pi[steps, visited]  # π_t(·|s_it), [m, T, A]

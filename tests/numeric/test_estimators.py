@@ -214,3 +214,16 @@ def test_time_dependent_score_sum_equals_the_general_scatter(per_step, time_majo
             rtol=0,
             atol=1e-14,
         )
+
+
+def test_time_dependent_score_sum_refuses_indices_outside_the_table():
+    from pgproof.numeric.policies import TimeDependentSoftmax
+
+    policy = TimeDependentSoftmax(3, 2, 2)
+    theta = np.zeros(policy.param_shape)
+    states, actions, weights = np.zeros((2, 3), int), np.zeros((2, 2), int), np.ones(2)
+    for bad_states, bad_actions in [(-1, 0), (3, 0), (0, -1), (0, 2)]:
+        s, a = states.copy(), actions.copy()
+        s[1, 1], a[0, 1] = bad_states, bad_actions
+        with pytest.raises(ValueError, match="indices"):
+            policy.score_sum(theta, s, a, weights)

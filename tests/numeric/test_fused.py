@@ -49,6 +49,12 @@ def test_the_sweep_refuses_arrays_it_would_misread():
         fused.krylov_pair(square, rows, np.zeros((2, 4)))
     with pytest.raises(ValueError, match="do not match"):
         fused.krylov_pair(np.zeros((4, 5)), rows, rows.copy())
+    with pytest.raises(ValueError, match="overlap"):
+        fused.krylov_pair(square, rows, rows)
+    frozen = rows.copy()
+    frozen.setflags(write=False)
+    with pytest.raises(ValueError, match="writeable"):
+        fused.krylov_pair(square, frozen, rows)
 
 
 @pytest.fixture
@@ -138,3 +144,24 @@ def test_without_a_writable_cache_the_sweep_is_compiled_in_the_process(monkeypat
     assert asked == [True, False]
     np.testing.assert_array_equal(ahead[0], 4.0)
     np.testing.assert_array_equal(behind[2], 4.0)
+
+
+def test_a_numba_that_fails_to_import_counts_as_absent(monkeypatch, sweeps):
+    """Installed but broken (built for another NumPy, say): the DP keeps its BLAS loop."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def refuse_numba(name, *args, **kwargs):
+        if name == "numba":
+            raise ImportError("Numba needs NumPy 2.2 or less")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", refuse_numba)
+    monkeypatch.setattr(fused, "_compiled", None)
+    monkeypatch.setattr(fused, "_available", True)
+    mdp, policy, theta = make_problem("tabular", seed=6, shape=(20, 2, 5), discount=0.9)
+    gradient = dp.exact_gradient_dp(mdp, policy, theta)
+    assert sweeps == [] and fused._available is False
+    monkeypatch.undo()
+    np.testing.assert_allclose(gradient, dp.exact_gradient_dp(mdp, policy, theta), atol=1e-13)
