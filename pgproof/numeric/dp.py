@@ -68,9 +68,10 @@ from pgproof.numeric.threads import pinned
 #: Most float64 entries of M_t (time-dependent policies) or of the per-θ work arrays
 #: (batches) held at once; larger problems are processed in blocks.
 KERNEL_BUDGET = 1 << 24
-#: Most float64 entries of a batch group's work arrays for time-invariant policies: 2 MB,
-#: the size of this machine's L2 caches.  Groups of 8 θ at S=100, A=5, T=100 take 202
-#: µs/θ and all 64 at once 296 µs/θ (measured); at S = 20 groups of 46 lose nothing.
+#: Most float64 entries of a batch group's work arrays for time-invariant policies (2 MB;
+#: the development machine has 1 MB of L2 per core and 32 MB of L3).  Measured there:
+#: groups of 8 θ at S=100, A=5, T=100 take 202 µs/θ and all 64 at once 296 µs/θ; at
+#: S = 20 groups of 46 lose nothing against 64.
 CACHE_BUDGET = 1 << 18
 #: Cost model for :func:`_doubling_levels` (seconds; measured on an AMD EPYC, 1 thread):
 #: one NumPy product call, one multiply-add inside a matrix product, and one matrix
@@ -336,13 +337,14 @@ def _krylov_rows(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Rows [w_t, c_t] = [ρ, 0] K^t and (if ``backward``) rows K^t e = [V_{T-t}, 1], t < steps."""
     n_states, batch = mdp.n_states, kernel.shape[:-2]
-    if backward and fused.use_fused(n_states):
-        return _krylov_rows_fused(mdp, kernel, steps)
-    levels = _doubling_levels(n_states, steps, math.prod(batch))
+    sweep = backward and fused.use_fused(n_states)
+    levels = 0 if sweep else _doubling_levels(n_states, steps, math.prod(batch))
     rows = np.empty((2 if backward else 1, *batch, steps, n_states + 1))
-    # the loop for one θ stores the forward rows last-first (rows[0, ::-1] is in time
-    # order), so that :func:`_invariant` pairs them with the backward rows without a copy
-    forward = rows[0, ::-1] if not (levels or batch) else rows[0]
+    # the loop for one θ and the fused sweep store the forward rows last-first (rows[0]
+    # reversed along time is in time order), so that :func:`_invariant` pairs them with
+    # the backward rows without a copy
+    last_first = sweep or not (levels or batch)
+    forward = rows[0, ..., ::-1, :] if last_first else rows[0]
     forward[..., 0, :n_states] = mdp.initial  # [ρ, 0]
     forward[..., 0, n_states] = 0.0
     values = None
@@ -350,30 +352,16 @@ def _krylov_rows(
         values = rows[1]
         values[..., 0, :] = 0.0
         values[..., 0, n_states] = 1.0  # e = [0, ..., 0, 1]
-    if levels:
+    if sweep:  # both recursions, K read once per step, θ by θ
+        width = n_states + 1
+        flat = (kernel.reshape(-1, width, width), rows.reshape(2, -1, steps, width))
+        for one_kernel, ahead, behind in zip(flat[0], *flat[1], strict=True):
+            fused.krylov_pair(one_kernel, ahead, behind)
+    elif levels:
         _rows_by_blocks(forward, values, kernel, levels)
     else:
         _rows_by_loop(forward, values, kernel)
     return forward, values
-
-
-def _krylov_rows_fused(
-    mdp: TabularMDP, kernel: np.ndarray, steps: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of :func:`_krylov_rows`, both from one sweep over K per step (per θ)."""
-    n_states = mdp.n_states
-    rows = np.empty((2, *kernel.shape[:-2], steps, n_states + 1))
-    ahead, behind = rows[0], rows[1]
-    ahead[..., steps - 1, :n_states] = mdp.initial  # [ρ, 0], stored last-first
-    ahead[..., steps - 1, n_states] = 0.0
-    behind[..., 0, :] = 0.0
-    behind[..., 0, n_states] = 1.0  # e = [0, ..., 0, 1]
-    if kernel.ndim == 2:
-        fused.krylov_pair(kernel, ahead, behind)
-    else:
-        for one_kernel, one_ahead, one_behind in zip(kernel, ahead, behind, strict=True):
-            fused.krylov_pair(one_kernel, one_ahead, one_behind)
-    return ahead[..., ::-1, :], behind
 
 
 def _summed_q(mdp: TabularMDP, cross: np.ndarray) -> np.ndarray:

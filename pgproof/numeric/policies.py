@@ -177,7 +177,8 @@ class TimeDependentSoftmax(Policy):
         """
         m, horizon = actions.shape
         pi = softmax(self.logits(theta, horizon))
-        steps, visited = np.arange(horizon), states[:, :horizon]
+        visited = states[:, :horizon]
+        trajectories, steps = np.arange(m)[:, None], np.arange(horizon)
         if m and not (
             0 <= visited.min() <= visited.max() < self.n_states
             and 0 <= actions.min() <= actions.max() < self.n_actions
@@ -187,10 +188,10 @@ class TimeDependentSoftmax(Policy):
         weights = np.broadcast_to(weights[:, None] if weights.ndim == 1 else weights, (m, horizon))
         rows = pi[steps, visited]  # π_t(·|s_it), [m, T, A]
         np.negative(rows, out=rows)
-        rows[np.arange(m)[:, None], steps, actions] += 1.0
+        rows[trajectories, steps, actions] += 1.0
         rows *= weights[..., None]
         result = np.zeros((m, horizon, self.n_states, self.n_actions))
-        result[np.arange(m)[:, None], steps, visited] = rows
+        result[trajectories, steps, visited] = rows
         return result
 
     def __repr__(self) -> str:
