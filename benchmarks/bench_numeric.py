@@ -502,13 +502,16 @@ def bench_false_alarms(quick: bool) -> None:
     )
 
 
+STREAM_SHAPE = (100, 10, 100)
+
+
 def streamed_run(name: str, count: int) -> tuple[float, str, float]:
     """One streaming bias test in this (fresh) process: (seconds, verdict, peak RSS in MB).
 
     The peak is VmHWM of /proc/self/status, which starts afresh at exec (getrusage's
     ru_maxrss would carry over the parent's peak from the fork).
     """
-    mdp, policy, theta = problem(100, 10, 100, seed=7)
+    mdp, policy, theta = problem(*STREAM_SHAPE, seed=7)
     gradient = exact_gradient_dp(mdp, policy, theta)
     start = time.perf_counter()
     result = test_estimator_bias(
@@ -547,12 +550,13 @@ def bench_streaming(quick: bool, long: bool) -> None:
     for name, count in runs:
         with ProcessPoolExecutor(1, mp_context=context) as pool:
             seconds, verdict, memory = pool.submit(streamed_run, name, count).result()
-        steps = count * 100 / seconds
+        steps = count * STREAM_SHAPE[2] / seconds
         rows.append(
             [name, f"{count:,}", f"{seconds:.1f}", f"{steps / 1e6:.1f} M", verdict, f"{memory:.0f}"]
         )
     table(
-        "6. Streaming bias test, 100x10x100 (estimate reduced per batch; one core)",
+        f"6. Streaming bias test, {shape_name(STREAM_SHAPE)} "
+        "(estimate reduced per batch; one core)",
         ["estimator", "m", "s", "steps/s", "verdict", "peak RSS MB"],
         rows,
     )
