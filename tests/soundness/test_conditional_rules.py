@@ -20,7 +20,6 @@ tests: a crash, and right claims refused for a reason that is not the mathematic
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,8 @@ from sympy import Sum
 
 import pgproof
 from pgproof import DerivationFileError
+
+from .conftest import failures, first_verdict, only_step, write_steps
 
 NOTATION = r"""
 [notation]
@@ -84,28 +85,14 @@ def scored(lhs: str, rhs: str) -> str:
 
 def write(tmp_path: Path, steps: list[tuple[str, str | tuple[str, ...]]], notation: str) -> Path:
     """A derivation file: the first step ``from = "self"``, the others continuing it."""
-    text = 'title = "conditional rules"\nsource = "test"\n' + notation
-    for k, (formula, by) in enumerate(steps):
-        assert "'''" not in formula
-        rules = json.dumps(by if isinstance(by, str) else list(by))
-        text += "\n[[step]]\nformula = '''" + formula + "'''\nby = " + rules + "\n"
-        text += 'from = "self"\n' if k == 0 else ""
-    path = tmp_path / "case.pgproof.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_steps(tmp_path, steps, notation, "conditional rules")
 
 
 def check(
     tmp_path: Path, formula: str, by: str | tuple[str, ...], notation: str = NOTATION
 ) -> pgproof.StepReport:
     """The checker's report on the one step ``formula``, justified by ``by``."""
-    report = pgproof.check(write(tmp_path, [(formula, by)], notation))
-    assert len(report.steps) == 1
-    return report.steps[0]
-
-
-def failures(step: pgproof.StepReport) -> list[tuple[str, str]]:
-    return [(f.rule, f.condition) for f in step.failures]
+    return only_step(write(tmp_path, [(formula, by)], notation))
 
 
 def assert_accepted(step: pgproof.StepReport) -> None:
@@ -126,8 +113,7 @@ def assert_refused(
 
 def numeric_verdict(tmp_path: Path, formula: str, by: str, notation: str = NOTATION) -> str:
     """The numeric verdict on the step (3 random MDPs, seeded)."""
-    report = pgproof.check(write(tmp_path, [(formula, by)], notation))
-    return pgproof.verify_steps(report, trials=3, seed=0).steps[0].verdict
+    return first_verdict(write(tmp_path, [(formula, by)], notation))
 
 
 # ===================================================================== correct forms

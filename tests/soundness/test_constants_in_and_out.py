@@ -9,16 +9,14 @@ import pytest
 
 import pgproof
 
+from .conftest import write_steps
+
 NOTATION = '[notation]\nstate = "s"\naction = "a"\nconstants = ["b"]\n'
 E = r"E_{\tau \sim p_\theta(\tau)}"
 
 
 def check(tmp_path: Path, formula: str, by: str = "algebra") -> pgproof.StepReport:
-    text = 'title = "t"\nsource = "test"\n' + NOTATION
-    text += f"\n[[step]]\nformula = '''{formula}'''\nby = \"{by}\"\nfrom = \"self\"\n"
-    path = tmp_path / "case.pgproof.toml"
-    path.write_text(text, encoding="utf-8")
-    report = pgproof.check(path)
+    report = pgproof.check(write_steps(tmp_path, [(formula, by)], NOTATION, "t"))
     return report.steps[0]
 
 

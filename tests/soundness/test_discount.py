@@ -16,7 +16,6 @@ Every case is a derivation file checked through the public API (``pgproof.check`
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,6 +37,8 @@ from pgproof.numeric.policies import softmax
 from pgproof.numeric.value_functions import finite_horizon_values, infinite_horizon_values
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Approximation
+
+from .conftest import failures, write_steps
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,25 +74,13 @@ G = r"\nabla_\theta \log \pi_\theta(a_t|s_t)"
 
 
 def write(tmp_path: Path, steps: list[tuple[str, str | list[str]]], notation: str) -> Path:
-    text = 'title = "discount"\nsource = "test"\n' + notation
-    for k, (formula, by) in enumerate(steps):
-        assert "'''" not in formula
-        text += "\n[[step]]\nformula = '''" + formula + "'''\nby = " + json.dumps(by) + "\n"
-        if k == 0:
-            text += 'from = "self"\n'
-    path = tmp_path / "case.pgproof.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_steps(tmp_path, steps, notation, "discount")
 
 
 def check(tmp_path: Path, formula: str, by, notation: str = CS285) -> pgproof.StepReport:
     """The report on the last step of ``formula`` (one step, or several)."""
     steps = [(formula, by)] if isinstance(formula, str) else list(zip(formula, by, strict=True))
     return pgproof.check(write(tmp_path, steps, notation)).steps[-1]
-
-
-def failures(step: pgproof.StepReport) -> list[tuple[str, str]]:
-    return [(f.rule, f.condition) for f in step.failures]
 
 
 def assert_accepted(step: pgproof.StepReport) -> None:

@@ -12,13 +12,14 @@ here is false and what is accepted is true.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 import pgproof
 from pgproof import DerivationFileError
+
+from .conftest import failures, first_verdict, only_step, write_steps
 
 SOFTMAX = r"""
 [notation]
@@ -47,32 +48,11 @@ D = r"(a - \mu_\theta(s))"
 
 
 def write(tmp_path: Path, formula: str, by, notation: str, terms: tuple[str, ...] = ()) -> Path:
-    rules = json.dumps(by if isinstance(by, str) else list(by))
-    assert "'''" not in formula
-    text = (
-        'title = "policy scores"\nsource = "test"\n'
-        + notation
-        + "\n[[step]]\nformula = '''"
-        + formula
-        + "'''\nby = "
-        + rules
-        + '\nfrom = "self"\n'
-    )
-    if terms:
-        text += "terms = [" + ", ".join("'''" + t + "'''" for t in terms) + "]\n"
-    path = tmp_path / "case.pgproof.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_steps(tmp_path, [(formula, by)], notation, "policy scores", terms)
 
 
 def check(tmp_path: Path, formula: str, by, notation: str = SOFTMAX, terms=()):
-    report = pgproof.check(write(tmp_path, formula, by, notation, terms))
-    assert len(report.steps) == 1
-    return report.steps[0]
-
-
-def failures(step) -> list[tuple[str, str]]:
-    return [(f.rule, f.condition) for f in step.failures]
+    return only_step(write(tmp_path, formula, by, notation, terms))
 
 
 def assert_accepted(step) -> None:
@@ -85,8 +65,7 @@ def assert_refused(step, rule: str, condition: str) -> None:
 
 
 def numeric(tmp_path: Path, formula: str, by, notation: str = SOFTMAX) -> str:
-    report = pgproof.check(write(tmp_path, formula, by, notation))
-    return pgproof.verify_steps(report, trials=3, seed=0).steps[0].verdict
+    return first_verdict(write(tmp_path, formula, by, notation))
 
 
 # ===================================================================== the chain rule

@@ -14,13 +14,14 @@ the mathematics), fixed since: they stay here so that none comes back.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 import pgproof
 from pgproof import DerivationFileError
+
+from .conftest import failures, first_verdict, only_step, write_steps
 
 NOTATION = r"""
 [notation]
@@ -65,33 +66,14 @@ def to_go(h: str = R, low: str = "t", high: str = "T", before: str = "", index: 
 
 
 def write(tmp_path: Path, formula: str, by: str | tuple[str, ...], notation: str) -> Path:
-    rules = json.dumps(by if isinstance(by, str) else list(by))
-    assert "'''" not in formula
-    text = (
-        'title = "score rules"\nsource = "test"\n'
-        + notation
-        + "\n[[step]]\nformula = '''"
-        + formula
-        + "'''\nby = "
-        + rules
-        + '\nfrom = "self"\n'
-    )
-    path = tmp_path / "case.pgproof.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_steps(tmp_path, [(formula, by)], notation, "score rules")
 
 
 def check(
     tmp_path: Path, formula: str, by: str | tuple[str, ...], notation: str = NOTATION
 ) -> pgproof.StepReport:
     """The checker's report on the one step ``formula``, justified by ``by``."""
-    report = pgproof.check(write(tmp_path, formula, by, notation))
-    assert len(report.steps) == 1
-    return report.steps[0]
-
-
-def failures(step: pgproof.StepReport) -> list[tuple[str, str]]:
-    return [(f.rule, f.condition) for f in step.failures]
+    return only_step(write(tmp_path, formula, by, notation))
 
 
 def assert_accepted(step: pgproof.StepReport) -> None:
@@ -108,8 +90,7 @@ def assert_refused(step: pgproof.StepReport, rule: str | None, condition: str | 
 
 def numeric_verdict(tmp_path: Path, formula: str, by: str) -> str:
     """The numeric verdict on the step (3 random MDPs, seeded)."""
-    report = pgproof.check(write(tmp_path, formula, by, NOTATION))
-    return pgproof.verify_steps(report, trials=3, seed=0).steps[0].verdict
+    return first_verdict(write(tmp_path, formula, by, NOTATION))
 
 
 INTERCHANGE = "∇_θ and Σ_a (or ∫ dτ) may be interchanged"

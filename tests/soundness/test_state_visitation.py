@@ -10,7 +10,6 @@ Every case is a derivation file written to ``tmp_path`` and checked through the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,8 @@ import pytest
 import pgproof
 from pgproof import DerivationFileError
 from pgproof.bridge.report import CONFIRMED, REFUTED, TRUE_NOT_PROVED
+
+from .conftest import failures, first_verdict, only_step, write_steps
 
 #: infinite horizon, discounted, Spinning Up's notation (t = 0..∞)
 INFINITE = r"""
@@ -63,30 +64,15 @@ DEFINITION = "definition"
 
 
 def write(tmp_path: Path, steps: list[tuple[str, str | tuple[str, ...]]], notation: str) -> Path:
-    text = 'title = "state visitation"\nsource = "test"\n' + notation
-    for k, (formula, by) in enumerate(steps):
-        assert "'''" not in formula
-        rules = json.dumps(by if isinstance(by, str) else list(by))
-        text += "\n[[step]]\nformula = '''" + formula + "'''\nby = " + rules + "\n"
-        text += 'from = "self"\n' if k == 0 else ""
-    path = tmp_path / "case.pgproof.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_steps(tmp_path, steps, notation, "state visitation")
 
 
 def check(tmp_path: Path, formula: str, by: str, notation: str = INFINITE):
-    report = pgproof.check(write(tmp_path, [(formula, by)], notation))
-    assert len(report.steps) == 1
-    return report.steps[0]
-
-
-def failures(step) -> list[tuple[str, str]]:
-    return [(f.rule, f.condition) for f in step.failures]
+    return only_step(write(tmp_path, [(formula, by)], notation))
 
 
 def numeric_verdict(tmp_path: Path, formula: str, by: str, notation: str = INFINITE) -> str:
-    report = pgproof.check(write(tmp_path, [(formula, by)], notation))
-    return pgproof.verify_steps(report, trials=3, seed=0).steps[0].verdict
+    return first_verdict(write(tmp_path, [(formula, by)], notation))
 
 
 def marginal(f_step: str, f_plain: str, time: str = "t") -> str:
