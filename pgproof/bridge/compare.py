@@ -162,6 +162,23 @@ def assignments(free: list[str], instance: Instance, notation: Notation) -> Iter
         yield dict(zip(free, combo, strict=True))
 
 
+def compare_sides(
+    a: Value,
+    b: Value,
+    sides: tuple[Basic, Basic],
+    instance: Instance,
+    notation: Notation,
+    env: dict,
+    estimate: bool,
+) -> Outcome:
+    """Values ``a`` and ``b`` of the two ``sides`` at ``env``, compared within the slack the
+    truncated series of the sides allow (in expectation over the samples if ``estimate``)."""
+    if estimate:
+        prob = instance.probabilities()
+        a, b = expected_over_samples(a, prob), expected_over_samples(b, prob)
+    return compare_values(a, b, slack_of(*sides, instance, notation, env))
+
+
 def compare_on(
     left: Basic,
     right: Basic,
@@ -195,10 +212,7 @@ def compare_on(
         if isinstance(a, Undefined) or isinstance(b, Undefined):
             which, exc = ("left", a) if isinstance(a, Undefined) else ("right", b)
             return Outcome(False, env, undefined=f"the {which} side: {exc}", skipped=skipped)
-        if estimate:
-            prob = instance.probabilities()
-            a, b = expected_over_samples(a, prob), expected_over_samples(b, prob)
-        outcome = compare_values(a, b, slack_of(left, right, instance, notation, env))
+        outcome = compare_sides(a, b, (left, right), instance, notation, env, estimate)
         outcome.assignment = env
         outcome.skipped = skipped
         if undecided(outcome):

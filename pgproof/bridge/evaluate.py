@@ -79,17 +79,13 @@ def trajectory_axis(traj: Basic, env: Mapping[str, int]) -> str:
     if isinstance(traj, Symbol):
         return show(traj)
     if isinstance(traj, SampledTrajectory):
-        index = traj.sample_index.xreplace(_integers(traj.sample_index, env))
+        index = traj.sample_index.xreplace(V.integer_values(traj.sample_index, env))
         return "%s^(%s)" % (show(traj.trajectory), show(index))
     raise NotEvaluable(f"{show(traj)} is not a trajectory")
 
 
 def is_sample_axis(axis: str) -> bool:
     return "^(" in axis
-
-
-def _integers(expr: Basic, env: Mapping[str, int]) -> dict[Basic, Basic]:
-    return {s: Integer(env[s.name]) for s in expr.free_symbols if s.name in env}
 
 
 class Evaluator(VisitationValues):
@@ -109,7 +105,7 @@ class Evaluator(VisitationValues):
     # ------------------------------------------------------------------ helpers
 
     def integer(self, expr: Basic, env: Mapping[str, int]) -> int:
-        got = expr.xreplace(_integers(expr, env))
+        got = expr.xreplace(V.integer_values(expr, env))
         if not isinstance(got, Integer):
             raise NotEvaluable(f"{show(expr)} has no concrete value (free: {show(got)})")
         return int(got)

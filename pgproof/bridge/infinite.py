@@ -24,16 +24,21 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
-from sympy import Basic, Integer, Sum
+from sympy import Basic, Sum
 
-from pgproof.numeric.mdp import random_mdp
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Action, State
 from pgproof.symbolic.series import InfiniteSum
 from pgproof.symbolic.text import show
 
-from .instance import Instance, draw_discount, draw_instance, enumerate_instance
-from .values import NotEvaluable
+from .instance import (
+    Instance,
+    draw_discount,
+    draw_instance,
+    draw_parameters,
+    enumerate_instance,
+)
+from .values import NotEvaluable, integer_values
 
 #: largest enumeration of prefixes (a trajectory axis of this many entries)
 TRAJECTORIES = 2**15
@@ -72,11 +77,9 @@ def draw_infinite_instance(
     n_actions = int(rng.integers(low, 3))
     budget = TRAJECTORIES if max_trajectories >= SMALL_BUDGET else max_trajectories
     steps = steps_within(n_states, n_actions, budget)
-    mdp = random_mdp(n_states, n_actions, steps, rng, min_reward=-1.0, max_reward=1.0)
-    theta = rng.standard_normal((n_states, n_actions))
-    values = {name: float(rng.uniform(-1.0, 1.0)) for name in constants}
-    shapes = {1: (n_states,), 2: (n_states, n_actions)}
-    tables = {name: rng.uniform(-1.0, 1.0, shapes[arity]) for name, arity in functions}
+    mdp, theta, values, tables = draw_parameters(
+        rng, n_states, n_actions, steps, constants, functions
+    )
     mdp = replace(mdp, discount=draw_discount(rng, DISCOUNT_MAX))
     if discount:
         values[discount] = mdp.discount
@@ -115,7 +118,7 @@ def last_term(series: InfiniteSum, instance: Instance, env: Mapping[str, int]) -
     a_{t+d} of f_t at most first + K − 1, every state s_{t+d} at most first + K."""
     index = series.index
     last_action = instance.first + instance.steps - 1
-    values = {s: Integer(env[s.name]) for s in series.free_symbols if s.name in env}
+    values = integer_values(series, env)
     last = series_lower(series, env) + instance.steps - 1
     for atom, time in _times(series.function, {}):
         if index not in time.free_symbols:  # a fixed step (s_0): the same in every term
@@ -132,7 +135,7 @@ def last_term(series: InfiniteSum, instance: Instance, env: Mapping[str, int]) -
 
 
 def series_lower(series: InfiniteSum, env: Mapping[str, int]) -> int:
-    values = {s: Integer(env[s.name]) for s in series.lower.free_symbols if s.name in env}
+    values = integer_values(series.lower, env)
     lower = series.lower.xreplace(values)
     if not lower.is_Integer:
         raise NotEvaluable(f"{show(series)}: the lower limit {show(lower)} has no value")

@@ -160,16 +160,33 @@ def draw_instance(
         count = n_states ** (steps + 1) * n_actions**steps
         if count <= max_trajectories:
             break
-    mdp = random_mdp(n_states, n_actions, steps, rng, min_reward=-1.0, max_reward=1.0)
-    theta = rng.standard_normal((n_states, n_actions))
-    values = {name: float(rng.uniform(-1.0, 1.0)) for name in constants}
-    shapes = {1: (n_states,), 2: (n_states, n_actions)}
-    tables = {name: rng.uniform(-1.0, 1.0, shapes[arity]) for name, arity in functions}
+    mdp, theta, values, tables = draw_parameters(
+        rng, n_states, n_actions, steps, constants, functions
+    )
     if discount:
         mdp = replace(mdp, discount=draw_discount(rng, 1.0))
         values[discount] = mdp.discount
     assert trajectory_count(mdp) == count
     return enumerate_instance(mdp, theta, first, label, values, tables)
+
+
+def draw_parameters(
+    rng: np.random.Generator,
+    n_states: int,
+    n_actions: int,
+    steps: int,
+    constants: tuple[str, ...],
+    functions: tuple[tuple[str, int], ...],
+) -> tuple[TabularMDP, np.ndarray, dict[str, float], dict[str, np.ndarray]]:
+    """The random numbers of a problem of these shapes, in this order: the MDP (γ = 1,
+    rewards uniform in [−1, 1)), θ ~ N(0, 1), each constant uniform in [−1, 1), then a table
+    for each declared function (b(s) [S], φ(s, a) [S, A]) with entries uniform in [−1, 1)."""
+    mdp = random_mdp(n_states, n_actions, steps, rng, min_reward=-1.0, max_reward=1.0)
+    theta = rng.standard_normal((n_states, n_actions))
+    values = {name: float(rng.uniform(-1.0, 1.0)) for name in constants}
+    shapes = {1: (n_states,), 2: (n_states, n_actions)}
+    tables = {name: rng.uniform(-1.0, 1.0, shapes[arity]) for name, arity in functions}
+    return mdp, theta, values, tables
 
 
 def draw_discount(rng: np.random.Generator, upper: float) -> float:

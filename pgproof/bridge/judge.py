@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from sympy import Basic, Integer, Pow, Product, S, Sum
+from sympy import Basic, Pow, Product, S, Sum
 
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Ratio, SampleMean
@@ -39,10 +39,8 @@ from pgproof.symbolic.traversal import bottom_up
 
 from .compare import (
     assignments,
-    compare_values,
-    expected_over_samples,
+    compare_sides,
     free_integers,
-    slack_of,
     undecided,
 )
 from .evaluate import Evaluator
@@ -50,7 +48,7 @@ from .instance import Instance
 from .state_evaluate import evaluator_for
 from .state_problem import draw_problem
 from .steps import MAX_TRAJECTORIES, MAX_TRAJECTORIES_PAIRS
-from .values import NotEvaluable, Undefined, Value
+from .values import NotEvaluable, Undefined, Value, integer_values
 
 WRONG = "wrong"
 EQUAL = "equal"
@@ -76,8 +74,8 @@ def empty_reversed(expr: Basic, values: Mapping[str, int]) -> Basic:
         inner = {k: v for k, v in values.items() if k not in bound}
         limits = []
         for index, low, high in expr.limits:
-            a = low.xreplace(_integers(low, inner))
-            b = high.xreplace(_integers(high, inner))
+            a = low.xreplace(integer_values(low, inner))
+            b = high.xreplace(integer_values(high, inner))
             if a.is_Integer and b.is_Integer and b < a - 1:
                 return S.Zero if isinstance(expr, Sum) else S.One
             limits.append((index, a, b))
@@ -113,10 +111,6 @@ def exact_exponents(expr: Basic) -> Basic:
         return Pow(node.base, exponent) if exponent.is_Integer else node
 
     return bottom_up(expr, settle)
-
-
-def _integers(expr: Basic, values: Mapping[str, int]) -> dict[Basic, Basic]:
-    return {s: Integer(values[s.name]) for s in expr.free_symbols if s.name in values}
 
 
 def _value(evaluator: Evaluator, expr: Basic, env: dict[str, int]) -> Value | Undefined:
@@ -155,10 +149,7 @@ def compare_strictly(
         if isinstance(a, Undefined) or isinstance(b, Undefined):
             side, exc = ("left", a) if isinstance(a, Undefined) else ("right", b)
             return WRONG, f"{where}: only the {side} side is undefined ({exc})", undefined
-        if estimate:
-            prob = instance.probabilities()
-            a, b = expected_over_samples(a, prob), expected_over_samples(b, prob)
-        outcome = compare_values(a, b, slack_of(left, right, instance, notation, env))
+        outcome = compare_sides(a, b, (left, right), instance, notation, env, estimate)
         if undecided(outcome):  # within what truncated series may change: not compared
             undefined += 1
             continue

@@ -24,16 +24,21 @@ meaning here: an unknown constant, a state outside the trajectory) and :class:`U
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sympy import Basic
+from sympy import Basic, Integer
 
 from pgproof.symbolic.text import show
 
 #: Name of the axis over the coordinates θ_k of θ.
 GRAD = "∂θ"
+
+
+def integer_values(expr: Basic, env: Mapping[str, int]) -> dict[Basic, Basic]:
+    """The integers ``env`` gives the free symbols of ``expr`` (by name), for ``xreplace``."""
+    return {s: Integer(env[s.name]) for s in expr.free_symbols if s.name in env}
 
 
 class NotEvaluable(ValueError):
