@@ -26,7 +26,7 @@ INTERCHANGE = (
 )
 
 
-def _policy_of(node: ActionExpectation | ActionSum, ctx: Context, density: Basic) -> bool:
+def policy_of(node: ActionExpectation | ActionSum, ctx: Context, density: Basic) -> bool:
     """``density`` is the notation's π_θ(a'|s) at the bound action a' (of a state free of a')."""
     action = node.variable
     if not isinstance(density, Policy):
@@ -37,19 +37,19 @@ def _policy_of(node: ActionExpectation | ActionSum, ctx: Context, density: Basic
 
 def normalization_over_actions(node: Basic, ctx: Context) -> list[Basic] | None:
     """Σ_{a'} π_θ(a'|s) = 1 (finitely many actions) and E_{a'∼π_θ(·|s)}[1] = 1."""
-    if isinstance(node, ActionSum) and _policy_of(node, ctx, node.expr):
+    if isinstance(node, ActionSum) and policy_of(node, ctx, node.expr):
         if ctx.notation.policy_class not in FINITE_ACTIONS:
             return None
         return [S.One]
     if isinstance(node, ActionExpectation) and node.expr == S.One:
-        return [S.One] if _policy_of(node, ctx, node.density) else None
+        return [S.One] if policy_of(node, ctx, node.density) else None
     return None
 
 
 def zero_mean_over_actions(node: Basic, ctx: Context, rule_name: str) -> list[Basic] | None:
     """0 for E_{a'∼π_θ(·|s)}[∇_θ log π_θ(a'|s) · b] with b as ``rule_name`` allows; None
     when ``node`` is not of that form."""
-    if not isinstance(node, ActionExpectation) or not _policy_of(node, ctx, node.density):
+    if not isinstance(node, ActionExpectation) or not policy_of(node, ctx, node.density):
         return None
     score = Grad(log(node.density), ctx.theta)
     factors = list(Mul.make_args(node.expr))

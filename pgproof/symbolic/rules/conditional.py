@@ -75,7 +75,7 @@ def _tower(node: Expectation, ctx: Context) -> list[Basic]:
         factors = list(Mul.make_args(body))
         out: list[Basic] = []
         for given in _candidate_givens(factors, ctx, tau):
-            known = [f for f in factors if _known(f, given, tau)]
+            known = [f for f in factors if known_given(f, given, tau)]
             rest = [f for f in factors if f not in known]
             if not rest or not Mul(*rest).has(tau):
                 continue
@@ -100,8 +100,7 @@ def _tower(node: Expectation, ctx: Context) -> list[Basic]:
             if ce.variable != tau or ce.density != density:
                 continue
             others = [f for f in factors if f != ce]
-            variables = given_variables(Mul(*others), tau)
-            if variables is None or not variables <= set(ce.given):
+            if not known_given(Mul(*others), ce.given, tau):
                 outside.append((Mul(*others), ce.given))
                 continue
             out.append(Mul(*others) * ce.expr)
@@ -131,7 +130,8 @@ def _tower(node: Expectation, ctx: Context) -> list[Basic]:
     return out
 
 
-def _known(factor: Basic, given: tuple[Basic, ...], tau: Basic) -> bool:
+def known_given(factor: Basic, given: tuple[Basic, ...], tau: Basic) -> bool:
+    """Whether ``factor`` is a function of the conditioning variables ``given`` only."""
     variables = given_variables(factor, tau)
     return variables is not None and variables <= set(given)
 

@@ -56,14 +56,16 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
     for traj in node.atoms(SampledTrajectory):
         candidates += [n.density_of(traj), n.R(traj)]
     candidates += _value_functions_of(node, n)
+    unfolded = []
     for obj in candidates:
-        if unfold(obj, ctx) == node:
+        definition = unfold(obj, ctx)
+        if definition == node:
             return obj
+        unfolded.append((obj, definition))
     if not isinstance(node, (ConditionalExpectation, Sum)):  # no bound index to rename
         return fold_policy(node, n) or fold_normal(node, n)
     here = _canonical_or_none(node)
-    for obj in candidates:  # up to the names of bound indices (Σ_{t''} for Σ_{t'})
-        there = unfold(obj, ctx)
+    for obj, there in unfolded:  # up to the names of bound indices (Σ_{t''} for Σ_{t'})
         if here is not None and there is not None and _canonical_or_none(there) == here:
             return obj
     return fold_policy(node, n) or fold_normal(node, n)

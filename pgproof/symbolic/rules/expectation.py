@@ -15,7 +15,6 @@ from sympy import Add, Basic, Mul, S, Sum
 from ..objects import (
     ConditionalExpectation,
     Expectation,
-    Policy,
     SampledTrajectory,
     SampleMean,
     TrajectoryAggregate,
@@ -33,8 +32,9 @@ from ..series import (
 )
 from ..state_objects import ActionExpectation, ActionSum
 from ..text import show
+from .actions import policy_of
 from .base import Context, rule
-from .logs import split_sum
+from .logs import distribute, split_sum
 
 
 def _require_space(ctx: Context, space: str, what: str) -> None:
@@ -114,11 +114,9 @@ def _action_sum_to_expectation(node: ActionSum, ctx: Context) -> list[Basic]:
     factors = list(Mul.make_args(node.expr))
     out = []
     for factor in factors:
-        if factor in out or not isinstance(factor, Policy):
+        if factor in out:
             continue
-        if factor == ctx.notation.policy_at(action, factor.args[2]) and action not in (
-            factor.args[2].free_symbols
-        ):
+        if policy_of(node, ctx, factor):
             rest = list(factors)
             rest.remove(factor)
             out.append(ActionExpectation(Mul(*rest), action, factor))
@@ -168,9 +166,7 @@ def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | Non
         if split:
             return [_expectations_of_terms(split[0], tau, density)]
     if isinstance(body, Mul):
-        expanded = body.expand(
-            deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
-        )
+        expanded = distribute(body)
         if isinstance(expanded, Add):  # E[(f + g) h] = E[f h] + E[g h]
             return [Add(*(cls(term, tau, density) for term in expanded.args))]
         constant = [f for f in body.args if tau not in f.free_symbols]
@@ -210,7 +206,7 @@ def _expectations_of_terms(total: Basic, tau: Basic, density: Basic) -> Basic:
 
 
 def _conditional_linearity(node: ConditionalExpectation) -> list[Basic] | None:
-    from .conditional import given_variables
+    from .conditional import known_given
 
     body, tau, density, given = node.args
 
@@ -218,17 +214,13 @@ def _conditional_linearity(node: ConditionalExpectation) -> list[Basic] | None:
         return ConditionalExpectation(expr, tau, density, given)
 
     if isinstance(body, Mul):
-        expanded = body.expand(
-            deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
-        )
+        expanded = distribute(body)
         body = expanded if isinstance(expanded, Add) else body
     if isinstance(body, Add):
         return [Add(*(conditional(term) for term in body.args))]
     known, rest = [], []
     for factor in Mul.make_args(body):
-        variables = given_variables(factor, tau)
-        fixed = variables is not None and variables <= set(given.args)
-        (known if fixed else rest).append(factor)
+        (known if known_given(factor, given.args, tau) else rest).append(factor)
     if known and rest:
         return [Mul(*known) * conditional(Mul(*rest))]
     if known:  # E[f(G) | G] = f(G)

@@ -104,6 +104,13 @@ def log_of_product(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return None
 
 
+def distribute(product: Mul) -> Basic:
+    """(f + g) h → f h + g h at the top level only: no powers, logs or nested sums opened."""
+    return product.expand(
+        deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
+    )
+
+
 @rule("split_sum", aliases=("linearity_of_sum", "sum_of_sums"))
 def split_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """Σ_t (f_t + g_t) = Σ_t f_t + Σ_t g_t   (also Σ_t f_t (g_t + h_t), expanded)."""
@@ -111,9 +118,7 @@ def split_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         return None
     body = node.function
     if isinstance(body, Mul):
-        body = body.expand(
-            deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False
-        )
+        body = distribute(body)
     if isinstance(body, Add):
         terms = (term.as_coeff_Mul() for term in body.args)  # numbers stay outside: −Σ_t f_t
         return [Add(*(coeff * Sum(rest, *node.limits) for coeff, rest in terms))]
