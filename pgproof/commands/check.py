@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import add_timeout_option
+from .common import add_timeout_option, non_negative_integer, positive_integer
 
 EXAMPLES = """examples:
   pgproof check                          # derivations/ here, else the bundled seeds
@@ -115,24 +115,6 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if all(r.as_expected for r in reports) and not bugs else 1
 
 
-def _integer(text: str, smallest: int, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
-    if value < smallest:
-        raise argparse.ArgumentTypeError(f"must be {what}, not {text}")
-    return value
-
-
-def _positive(text: str) -> int:
-    return _integer(text, 1, "a positive integer")
-
-
-def _seed(text: str) -> int:
-    return _integer(text, 0, "a non-negative integer")
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "check",
@@ -161,12 +143,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--trials",
-        type=_positive,
+        type=positive_integer,
         default=5,
         metavar="N",
         help="random MDPs per step for --numeric (default 5)",
     )
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the random MDPs (default 0)")
+    p.add_argument(
+        "--seed", type=non_negative_integer, default=0, help="seed of the random MDPs (default 0)"
+    )
     p.add_argument(
         "--witness-dir",
         metavar="DIR",

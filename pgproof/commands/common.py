@@ -134,6 +134,26 @@ def print_errors(errors: list[str]) -> None:
 # --------------------------------------------------------------------------- options
 
 
+def _integer(text: str, smallest: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+    if value < smallest:
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text}")
+    return value
+
+
+def positive_integer(text: str) -> int:
+    """An argparse type: an integer ≥ 1 (a count of trials)."""
+    return _integer(text, 1, "a positive integer")
+
+
+def non_negative_integer(text: str) -> int:
+    """An argparse type: an integer ≥ 0 (a seed)."""
+    return _integer(text, 0, "a non-negative integer")
+
+
 def positive_seconds(text: str) -> float:
     """An argparse type: a finite number of seconds > 0."""
     try:

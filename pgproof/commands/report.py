@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from .common import add_timeout_option
+from .common import add_timeout_option, non_negative_integer, positive_integer
 
 EXAMPLES = """examples:
   pgproof report derivations/ -o report.html
@@ -105,28 +105,8 @@ def run_report(args: argparse.Namespace) -> int:
     return 0 if expected == len(entries) and not bugs and not biased else 1
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, not {text}")
-    return value
-
-
 def _samples(text: str) -> int:
-    value = _positive(text)
+    value = positive_integer(text)
     if value < 10:
         raise argparse.ArgumentTypeError(f"must be at least 10, not {value}")
     return value
@@ -149,9 +129,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--no-numeric", action="store_true", help="the symbolic check only (no MDPs, no plots)"
     )
     p.add_argument(
-        "--trials", type=_positive, default=5, metavar="N", help="random MDPs per step (5)"
+        "--trials", type=positive_integer, default=5, metavar="N", help="random MDPs per step (5)"
     )
-    p.add_argument("--seed", type=_seed, default=0, help="seed of MDPs and samples (0)")
+    p.add_argument(
+        "--seed", type=non_negative_integer, default=0, help="seed of MDPs and samples (0)"
+    )
     p.add_argument("--no-plots", action="store_true", help="leave the estimator plots out")
     p.add_argument(
         "--samples",

@@ -12,11 +12,18 @@ left to :mod:`.bigops` and :mod:`.heads`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lark import Token, Tree
 from sympy import Expr, Symbol
 
 from pgproof.symbolic.policy_classes import FINITE_ACTIONS
-from pgproof.symbolic.state_objects import ActionExpectation, ActionSum, ActionSymbol
+from pgproof.symbolic.state_objects import (
+    ActionExpectation,
+    ActionSum,
+    ActionSymbol,
+    StateSymbol,
+)
 
 from .spine import Layer
 from .tree import single_factor, subtrees
@@ -49,27 +56,41 @@ class ActionBindersMixin:
             )
 
     def bigop(self, node: Tree):
+        found = self.unlimited_sum(node, self._action_index, "actions")
+        if found is None:
+            return super().bigop(node)
+        action, key, sub = found
+        self._check_binds(action, sub, f"\\sum_{{{key}}}")
+        return Layer(lambda e, a=action: ActionSum(e, a), action), action
+
+    def unlimited_sum(
+        self, node: Tree, index_of: Callable[[str | None], Symbol | None], what: str
+    ) -> tuple[Symbol, str, Tree] | None:
+        """(the variable, its key, the subscript) of ``\\sum_{x}`` when ``index_of`` reads x
+        as a bound state or action (Σ_{a'}, Σ_s), else None.  Such a sum has no limits:
+        ``\\sum_{x = …}`` is refused as a sum over the ``what``, and so are a superscript
+        and \\prod."""
         op: Token = node.children[0]
         scripts = subtrees(node)
         sub, sup = self.scripts(scripts[0] if scripts else None)
         key = self.arg_key(sub) if sub is not None else None
         inner = self.arg_node(sub) if sub is not None else None
-        if key is None and isinstance(inner, Tree) and len(inner.children) == 3:
+        if key is None and isinstance(inner, Tree) and len(inner.children) == 3:  # a = 1
             factor = single_factor(inner.children[0])
-            key = None if factor is None else self._plain_key(factor)
-            if self._action_index(key) is not None:
+            lower = None if factor is None else self._plain_key(factor)
+            if index_of(lower) is not None:
                 raise self.error(
-                    f"a sum over the actions is written \\sum_{{{key}}}, without limits", sub
+                    f"a sum over the {what} is written \\sum_{{{lower}}}, without limits", sub
                 )
-        action = self._action_index(key)
-        if action is None:
-            return super().bigop(node)
+        variable = index_of(key)
+        if variable is None:
+            return None
+        over = "states" if isinstance(variable, StateSymbol) else "actions"
         if op.type != "SUM" or sup is not None:
             raise self.error(
-                f"a sum over the actions is written \\sum_{{{key}}}, without limits", sub
+                f"a sum over the {over} is written \\sum_{{{key}}}, without limits", sub
             )
-        self._check_binds(action, sub, f"\\sum_{{{key}}}")
-        return Layer(lambda e, a=action: ActionSum(e, a), action), action
+        return variable, key, sub
 
     def expectation(self, sub: Tree | None, args: Tree) -> Expr:
         spec = self._action_distribution(sub)

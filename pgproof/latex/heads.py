@@ -144,13 +144,7 @@ class HeadsMixin(ScriptsMixin):
         if sub is not None:
             raise self.error(f"{key} takes no subscript", sub)
         if policy:
-            if sup is None or not self._is_policy_mark(sup):
-                raise self.error(
-                    f"{key} is declared a function of the policy: write it "
-                    f"{key}^{{{self.n.policy}}}(...), as it depends on {self._param_tex()} "
-                    "through the policy",
-                    args,
-                )
+            self._check_policy_mark(key, sup, args)
         elif sup is not None:
             hint = ""
             if self._is_policy_mark(sup):
@@ -181,6 +175,16 @@ class HeadsMixin(ScriptsMixin):
                 args,
             )
         return parts
+
+    def _check_policy_mark(self, key: str, sup, args: Tree) -> None:
+        """A function declared of the policy is written with the policy as superscript: V^π."""
+        if sup is None or not self._is_policy_mark(sup):
+            raise self.error(
+                f"{key} is declared a function of the policy: write it "
+                f"{key}^{{{self.n.policy}}}(...), as it depends on {self._param_tex()} "
+                "through the policy",
+                args,
+            )
 
     def _is_policy_mark(self, sup: Tree) -> bool:
         """A superscript naming the policy: π or π_θ."""

@@ -215,14 +215,9 @@ class StateHeadsMixin:
         kinds, policy = self.n.declared_functions()[name]
         if sub is not None:
             raise self.error(f"{key} takes no subscript", sub)
-        if policy and (sup is None or not self._is_policy_mark(sup)):
-            raise self.error(
-                f"{key} is declared a function of the policy: write it "
-                f"{key}^{{{self.n.policy}}}(...), as it depends on {self._param_tex()} "
-                "through the policy",
-                args,
-            )
-        if not policy and sup is not None:
+        if policy:
+            self._check_policy_mark(key, sup, args)
+        elif sup is not None:
             raise self.error(f"{key} is declared without a superscript", sup)
         return self.n.function(name, *self._function_arguments(key, kinds, args))
 

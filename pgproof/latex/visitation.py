@@ -12,7 +12,7 @@ on the left, a plain state on the right.
 
 from __future__ import annotations
 
-from lark import Token, Tree
+from lark import Tree
 from sympy import Expr, Symbol
 
 from pgproof.symbolic.objects import State
@@ -20,7 +20,6 @@ from pgproof.symbolic.state_objects import ActionSum, StateSymbol
 from pgproof.symbolic.visitation import StateSum
 
 from .spine import Layer
-from .tree import single_factor, subtrees
 
 __all__ = ["VisitationMixin"]
 
@@ -52,28 +51,10 @@ class VisitationMixin:
         return variable
 
     def bigop(self, node: Tree):
-        op: Token = node.children[0]
-        scripts = subtrees(node)
-        sub, sup = self.scripts(scripts[0] if scripts else None)
-        key = self.arg_key(sub) if sub is not None else None
-        inner = self.arg_node(sub) if sub is not None else None
-        if key is None and isinstance(inner, Tree) and len(inner.children) == 3:  # s = 1
-            factor = single_factor(inner.children[0])
-            lower = None if factor is None else self._plain_key(factor)
-            if self._plain_index(lower) is not None:
-                raise self.error(
-                    f"a sum over the states or actions is written \\sum_{{{lower}}}, "
-                    "without limits",
-                    sub,
-                )
-        variable = self._plain_index(key)
-        if variable is None:
+        found = self.unlimited_sum(node, self._plain_index, "states or actions")
+        if found is None:
             return super().bigop(node)
-        what = "states" if isinstance(variable, StateSymbol) else "actions"
-        if op.type != "SUM" or sup is not None:
-            raise self.error(
-                f"a sum over the {what} is written \\sum_{{{key}}}, without limits", sub
-            )
+        variable, key, sub = found
         if variable in self.bound:
             raise self.error(f"\\sum_{{{key}}} binds {key} again inside a sum over it", sub)
         cls = StateSum if isinstance(variable, StateSymbol) else ActionSum

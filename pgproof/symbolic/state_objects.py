@@ -115,11 +115,9 @@ class _BoundAction(_Operator):
         return tuple(arg.xreplace(names) for arg in self.args)
 
 
-class ActionSum(_BoundAction):
-    """Σ_{a'} f(a'): ``ActionSum(f, a')``, over the finite action set (never empty)."""
-
-    def _eval_is_positive(self) -> bool | None:
-        return True if self.args[0].is_positive else None
+class _BoundSum(_BoundAction):
+    """Σ_x f(x): ``args[0]`` summed over the finitely many values of the bound ``args[1]``,
+    written without limits (Σ_{a'} here, Σ_s in :mod:`.visitation`)."""
 
     def _eval_is_real(self) -> bool | None:
         return True if self.args[0].is_real else None
@@ -130,6 +128,13 @@ class ActionSum(_BoundAction):
     def _sympystr(self, printer) -> str:
         body = _grouped(printer, self.args[0])
         return "Σ_%s %s" % (_subscript(printer._print(self.args[1])), body)
+
+
+class ActionSum(_BoundSum):
+    """Σ_{a'} f(a'): ``ActionSum(f, a')``, over the finite action set (never empty)."""
+
+    def _eval_is_positive(self) -> bool | None:
+        return True if self.args[0].is_positive else None
 
 
 class ActionExpectation(_BoundAction):

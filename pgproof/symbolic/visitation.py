@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from sympy import Basic
 
-from .objects import PGExpr, State, _wrap
-from .state_objects import _BoundAction, _grouped, _subscript
+from .objects import PGExpr, State
+from .state_objects import _BoundSum
 
 __all__ = ["StateProbability", "StateSum"]
 
@@ -67,15 +67,5 @@ class StateProbability(PGExpr):
         return "Pr(%s = %s)" % (step, state)
 
 
-class StateSum(_BoundAction):
+class StateSum(_BoundSum):
     """Σ_s f(s): ``StateSum(f, s)``, over the finite state set; s is bound."""
-
-    def _eval_is_real(self) -> bool | None:
-        return True if self.args[0].is_real else None
-
-    def _latex(self, printer) -> str:
-        return r"\sum_{%s} %s" % (printer._print(self.args[1]), _wrap(printer, self.args[0]))
-
-    def _sympystr(self, printer) -> str:
-        body = _grouped(printer, self.args[0])
-        return "Σ_%s %s" % (_subscript(printer._print(self.args[1])), body)
