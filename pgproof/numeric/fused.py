@@ -36,8 +36,6 @@ import numpy as np
 #: cache load (≈0.4 s once per process) would then fall on the small problems of every
 #: numeric step check; those draw at most a handful of states.
 MIN_STATES = 16
-#: Rows of K per pass over the columns (eight running sums of the backward product).
-ROWS = 8
 
 _compiled: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None
 _available: bool | None = None

@@ -90,7 +90,11 @@ def discount_weights(gamma: float, horizon: int) -> np.ndarray:
 
 def state_distributions(mdp: TabularMDP, pi: object) -> np.ndarray:
     """d_k(s) = Pr(s_k = s) for k = 0..T-1 (row k; each row sums to 1), shape [T, S]."""
-    table = _policy_table(mdp, pi)
+    return _distributions(mdp, _policy_table(mdp, pi))
+
+
+def _distributions(mdp: TabularMDP, table: np.ndarray) -> np.ndarray:
+    """:func:`state_distributions` of a checked policy table [T, S, A]."""
     kernels = np.einsum("ksa,sat->kst", table, mdp.transition)  # P_k[s, s']
     rows = np.empty((mdp.horizon, mdp.n_states))
     rows[0] = mdp.initial
@@ -169,7 +173,7 @@ def finite_horizon_values(
         values[k] = np.einsum("sa,sa->s", table[k], q_values[k])
         following = values[k]
     advantages = q_values - values[..., None]
-    distributions = state_distributions(mdp, table)
+    distributions = _distributions(mdp, table)
     return FiniteHorizonValues(values, q_values, advantages, distributions, gamma)
 
 

@@ -388,12 +388,6 @@ def katex_to_latex(formula: str) -> str:
     return formula.strip().rstrip(".,").strip()
 
 
-_katex_to_latex = katex_to_latex  # the old private name
-
-#: relations at which the author's formula is split into its two sides
-_RELATIONS = (r"\approx", "=")
-
-
 def split_relation(formula: str) -> tuple[str, str, str]:
     """Split the author's formula at its first top-level ``=`` or ``\\approx``:
     (left side, relation, right side); ("", "=", formula) when there is none."""
@@ -416,11 +410,6 @@ def split_relation(formula: str) -> tuple[str, str, str]:
             return formula[:i].strip(), "=", formula[i + 1 :].strip()
         i += 1
     return "", "=", formula
-
-
-def _split_at_equals(formula: str) -> tuple[str, str]:
-    lhs, _, rhs = split_relation(formula)
-    return lhs, rhs
 
 
 def _braced(text: str, start: int) -> int:
@@ -560,14 +549,6 @@ class StepView:
         if self.source is not None:
             head += f", from ({self.source})"
         return head
-
-    @property
-    def mark_text(self) -> str:
-        """The mark in Unicode: ✓, (✓), ✗, with ≈ for an estimate and "inferred"."""
-        mark = {"accepted": "✓", "conditional": "(✓)", "rejected": "✗"}[self.verdict]
-        if self.estimate and self.accepted:
-            mark = "≈ " + mark
-        return mark + (" inferred" if self.inferred else "")
 
 
 def _labels(rules: tuple[str, ...]) -> tuple[str, ...]:
