@@ -46,6 +46,7 @@ def test_the_traces_tell_biased_from_unbiased(traces) -> None:
 FORMATS = [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")]
 
 
+@pytest.mark.extra("plots")
 @pytest.mark.parametrize(("suffix", "magic"), FORMATS)
 def test_plots_are_written_in_each_format(traces, tmp_path: Path, suffix: str, magic: bytes):
     path = save_plot(traces, tmp_path / f"plot.{suffix}")

@@ -67,6 +67,7 @@ def _steps_in(folder: Path) -> int:
     return total
 
 
+@pytest.mark.extra("plots")  # the report's plots
 def test_the_report_is_one_self_contained_file(report_file: Path) -> None:
     page = report_file.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
@@ -129,6 +130,7 @@ def test_hostile_strings_are_text(tmp_path: Path, browser: Browser) -> None:
     assert [e for e in browser.console() if e["level"] in ("SEVERE", "WARNING")] == []
 
 
+@pytest.mark.extra("plots")  # the report's plots (and Pillow, to read the screenshot)
 def test_the_report_loads_in_chromium_and_shows_the_steps(
     report_file: Path, browser: Browser, tmp_path: Path
 ) -> None:

@@ -38,6 +38,7 @@ def test_time_dependent_parameters_get_one_table_per_step(capsys: pytest.Capture
     assert out.count("t=1:") == 2 and out.count("t=2:") == 2  # ∇J and the estimator
 
 
+@pytest.mark.extra("plots")
 @pytest.mark.parametrize(
     ("suffix", "magic"), [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")]
 )
@@ -50,6 +51,7 @@ def test_plot_is_written(tmp_path: Path, suffix: str, magic: bytes, capsys) -> N
     assert "tr Cov(ĝ)" in out and "action_baseline" in out.split("plot written")[1]
 
 
+@pytest.mark.extra("plots")
 def test_plot_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "estimators.png"
     main([*PROBLEM, *ESTIMATORS, "--plot", str(path), "--json"])

@@ -19,15 +19,20 @@ units in the last place; the tests hold it to 1e-13 relative).
 
 The loop is compiled by numba (the optional extra ``pgproof[fast]``), only for the
 additions' reassociation and contraction into FMAs (no other fast-math assumption).
-numba is imported, and the kernel compiled or loaded from numba's on-disk cache, on the
-first call that needs it: a DP with fewer than :data:`MIN_STATES` states, and every
-process that runs none, never pays for it.  Without numba the DP keeps its BLAS loop.
+numba is imported, and the kernel compiled or loaded from an on-disk cache, on the first
+call that needs it: a DP with fewer than :data:`MIN_STATES` states, and every process
+that runs none, never pays for it.  Without numba the DP keeps its BLAS loop.  The cache
+is the user's (:func:`cache_folder`), never the folder pgproof is installed in or its
+source tree; where it cannot be written the sweep is compiled in the process.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -108,26 +113,65 @@ def _sweep(kernel: np.ndarray, ahead: np.ndarray, behind: np.ndarray) -> None:
             b_new[i] = s
 
 
+def cache_folder() -> Path | None:
+    """Where numba caches the compiled sweep, or None if no such folder can be written.
+
+    ``NUMBA_CACHE_DIR`` if the user set it, else ``$XDG_CACHE_HOME/pgproof/numba`` (an
+    absolute ``XDG_CACHE_HOME``), else ``~/.cache/pgproof/numba``; created if needed, and
+    tried with a temporary file as numba itself does.
+    """
+    chosen = os.environ.get("NUMBA_CACHE_DIR")
+    if not chosen:
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):
+            try:
+                base = str(Path.home() / ".cache")
+            except (RuntimeError, KeyError):  # no home folder to be found
+                return None
+        chosen = os.path.join(base, "pgproof", "numba")
+    try:
+        os.makedirs(chosen, exist_ok=True)
+        tempfile.TemporaryFile(dir=chosen).close()
+    except OSError:
+        return None
+    return Path(chosen)
+
+
 def _compile() -> Callable[[np.ndarray, np.ndarray, np.ndarray], None]:
     """The numba-compiled :func:`_sweep`, compiled once per process.
 
-    numba caches the machine code on disk beside this module or, where that is not
-    writable, in the user's cache directory; with neither (numba then refuses ``cache``
-    with a RuntimeError) each process compiles it afresh (about 1 s).
+    numba keeps the machine code in :func:`cache_folder`.  numba picks a function's cache
+    location when the function is decorated, from ``numba.config.CACHE_DIR`` (which it
+    reads from ``NUMBA_CACHE_DIR`` when it is imported), and would fall back on the
+    ``__pycache__`` beside this module; so that setting points at the user's folder for
+    this one decoration and is restored at once (the user's own numba functions cache
+    where they did), and without a writable folder, or where numba refuses ``cache``
+    (a RuntimeError), each process compiles the sweep afresh (about 1 s).
     """
     global _compiled
     if _compiled is None:
         import numba
+        from numba.core import config
 
         options = {
             "boundscheck": False,
             "fastmath": {"reassoc", "contract"},
             "error_model": "numpy",
         }
-        try:
-            _compiled = numba.njit(cache=True, **options)(_sweep)
-        except RuntimeError:  # no writable cache location
-            _compiled = numba.njit(cache=False, **options)(_sweep)
+        folder = cache_folder()
+        compiled = None
+        if folder is not None:
+            saved = config.CACHE_DIR
+            config.CACHE_DIR = str(folder)
+            try:
+                compiled = numba.njit(cache=True, **options)(_sweep)
+            except RuntimeError:  # numba found no cache location after all
+                compiled = None
+            finally:
+                config.CACHE_DIR = saved
+        if compiled is None:
+            compiled = numba.njit(cache=False, **options)(_sweep)
+        _compiled = compiled
     return _compiled
 
 

@@ -5,6 +5,8 @@ numba is in the test extra, so these run (never skip) wherever the test suite ru
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -125,9 +127,74 @@ def test_small_problems_objectives_and_time_dependent_policies_keep_blas(sweeps)
     assert sweeps == []
 
 
-def test_without_a_writable_cache_the_sweep_is_compiled_in_the_process(monkeypatch):
+def _user_cache(monkeypatch, folder: Path) -> None:
+    """The user's cache folder is ``folder`` (and no NUMBA_CACHE_DIR of theirs)."""
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+
+
+def _small_sweep() -> None:
+    kernel, ahead, behind = np.eye(9) * 2.0, np.zeros((3, 9)), np.zeros((3, 9))
+    ahead[-1], behind[0] = 1.0, 1.0
+    fused.krylov_pair(kernel, ahead, behind)
+    np.testing.assert_array_equal(ahead[0], 4.0)
+    np.testing.assert_array_equal(behind[2], 4.0)
+
+
+def test_the_compiled_sweep_is_cached_in_the_user_cache_folder(monkeypatch, tmp_path: Path):
+    """Never beside the module (the source tree, or site-packages)."""
+    from numba.core import config
+
+    _user_cache(monkeypatch, tmp_path)
+    assert fused.cache_folder() == tmp_path / "pgproof" / "numba"
+    in_tree = Path(fused.__file__).parent / "__pycache__"
+
+    def beside_the_module() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in in_tree.glob("fused._sweep*")}
+
+    setting, there = config.CACHE_DIR, beside_the_module()
+    monkeypatch.setattr(fused, "_compiled", None)
+    _small_sweep()
+    assert setting == config.CACHE_DIR  # the user's numba setting is left as it was
+    cached = sorted(p.name for p in (tmp_path / "pgproof" / "numba").rglob("*"))
+    assert any(n.startswith("fused._sweep") and n.endswith(".nbi") for n in cached), cached
+    assert any(n.startswith("fused._sweep") and n.endswith(".nbc") for n in cached), cached
+    assert beside_the_module() == there  # nothing written (or rewritten) beside the module
+
+
+def test_numba_cache_dir_set_by_the_user_is_respected(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert fused.cache_folder() == tmp_path / "mine"
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    assert fused.cache_folder() == tmp_path / "xdg" / "pgproof" / "numba"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # not absolute: ignored, as XDG says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert fused.cache_folder() == tmp_path / "home" / ".cache" / "pgproof" / "numba"
+
+
+def test_an_unwritable_cache_folder_means_compiling_in_the_process(monkeypatch, tmp_path: Path):
     import numba
 
+    (tmp_path / "a file").write_text("not a folder", encoding="utf-8")
+    _user_cache(monkeypatch, tmp_path / "a file")
+    assert fused.cache_folder() is None
+    real_njit, asked = numba.njit, []
+
+    def njit(cache: bool, **options):
+        asked.append(cache)
+        return real_njit(cache=cache, **options)
+
+    monkeypatch.setattr(numba, "njit", njit)
+    monkeypatch.setattr(fused, "_compiled", None)
+    _small_sweep()
+    assert asked == [False]
+
+
+def test_without_a_writable_cache_the_sweep_is_compiled_in_the_process(monkeypatch, tmp_path):
+    import numba
+
+    _user_cache(monkeypatch, tmp_path)
     real_njit, asked = numba.njit, []
 
     def njit(cache: bool, **options):
