@@ -4,7 +4,11 @@ One top-level handler for every command: input pgproof cannot use is one line on
 and exit status 2; an unexpected exception is one line saying it is a pgproof bug (exit
 status 70, EX_SOFTWARE; ``--debug`` shows the traceback).  Everything printed goes through
 :func:`pgproof.output.safe_streams`: control characters from users' files are shown, not
-obeyed, and the output degrades to ASCII on a terminal that cannot encode UTF-8.
+obeyed, the command's arguments and the names of the files it reads are shown with every
+control character escaped (a newline in a file name too), and the output degrades to
+ASCII on a terminal that cannot encode UTF-8.  An integer option has at most
+:data:`~pgproof.commands.common.MAX_DIGITS` digits.  A Python warning (numpy's overflow,
+say) is one line ``pgproof: note: …``, not a source path and a line of pgproof's code.
 """
 
 from __future__ import annotations
@@ -12,10 +16,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
 
 from . import __version__
 from .commands import check, render, report, rules, verify
-from .output import safe_streams
+from .commands.common import integer
+from .output import guard_names, guarded, safe_streams
+from .safety import terminal_name
 
 #: subcommand registrars, in the order --help lists them
 COMMANDS = (
@@ -62,15 +71,22 @@ MAX_MESSAGE = 2000
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line (and exit status 2)."""
+    """An argument parser whose usage errors are one line (and exit status 2), and whose
+    ``type=int`` options read at most :data:`~pgproof.commands.common.MAX_DIGITS` digits
+    (:func:`~pgproof.commands.common.integer`; its subcommands' parsers are Parsers too)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("type", int, integer)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line, shortened to :data:`MAX_MESSAGE` characters."""
-    text = " ".join(text.split())
+    """``text`` on one line, shortened to :data:`MAX_MESSAGE` characters (the names of
+    :func:`~pgproof.output.guard_names` escaped first, so that they stay recognisable)."""
+    text = " ".join(guarded(text).split())
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
@@ -112,7 +128,7 @@ def input_error_message(exc: BaseException) -> str | None:
     if isinstance(exc, _input_error_types()):
         return one_line(str(exc))
     if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{terminal_name(str(exc.filename))}: " if exc.filename else ""
         return one_line(where + (exc.strerror or str(exc)))
     if isinstance(exc, MemoryError):
         return "out of memory: the input is too large"
@@ -135,8 +151,40 @@ def report_exception(exc: BaseException, debug: bool) -> int:
     return EXIT_BUG
 
 
+def _files_read(args: argparse.Namespace) -> Iterator[str]:
+    """The derivation files a command with PATH arguments reads from folders (the files
+    it is given by name are among its arguments)."""
+    paths = getattr(args, "paths", None)
+    if not isinstance(paths, list):
+        return
+    from .commands.common import default_paths
+    from .files import derivation_files
+
+    folders = [Path(p) for p in paths] if paths else default_paths()
+    for path in derivation_files([p for p in folders if p.is_dir()]):
+        yield str(path)
+
+
+class _WarningNotes:
+    """``warnings.showwarning`` for a command: each warning once, as one line
+    ``pgproof: note: MESSAGE (CATEGORY)`` on stderr, without the source file, line and
+    code that Python's own format shows."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+
+    def __call__(self, message, category, filename, lineno, file=None, line=None) -> None:
+        name = getattr(category, "__name__", "Warning")
+        note = f"pgproof: note: {one_line(str(message))} ({name})"
+        if note not in self.shown:
+            self.shown.add(note)
+            print(note, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
-    with safe_streams():
+    with safe_streams(), warnings.catch_warnings():
+        warnings.showwarning = _WarningNotes()
+        guard_names(sys.argv[1:] if argv is None else argv)
         parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
@@ -144,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         debug = bool(getattr(args, "debug", False) or os.environ.get("PGPROOF_DEBUG"))
         try:
+            guard_names(_files_read(args))
             return int(args.func(args))
         except BrokenPipeError:  # e.g. `pgproof check | head`: stop quietly, like other tools
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -5,6 +5,10 @@
 * every control character a user's file could smuggle into the output (an ANSI escape in
   a title, a carriage return in a file name, a bidirectional override) is shown as a
   visible escape (``\\x1b``) instead of being obeyed (:func:`pgproof.safety.terminal_text`);
+* the names given to :func:`guard_names` (the command's arguments and the files it reads)
+  are shown with *every* control character escaped, newlines and tabs too, wherever they
+  appear in the output (:func:`pgproof.safety.terminal_name`): a file name cannot print a
+  line of its own, such as a fake ``verdict: ACCEPTED``;
 * on a stream whose encoding cannot hold pgproof's symbols (``PYTHONIOENCODING=ascii``, a
   Latin-1 terminal) the text degrades to ASCII: ``θ`` → ``theta``, ``✓`` → ``[ok]``,
   ``∇`` → ``grad`` …, and anything else to a ``\\u`` escape, instead of a traceback.
@@ -14,14 +18,22 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import os
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from .safety import terminal_text
+from .safety import terminal_name, terminal_text
 
-__all__ = ["SafeStream", "ascii_degrade", "is_unicode_stream", "safe_streams"]
+__all__ = [
+    "SafeStream",
+    "ascii_degrade",
+    "guard_names",
+    "guarded",
+    "is_unicode_stream",
+    "safe_streams",
+]
 
 #: ASCII spellings of the symbols pgproof prints
 ASCII = {
@@ -76,6 +88,45 @@ def ascii_degrade(text: str, encoding: str = "ascii") -> str:
     return text.encode(encoding, _HANDLER).decode(encoding)
 
 
+#: names shown escaped wherever they are printed: each raw string → its escaped form
+_GUARDED: dict[str, str] = {}
+
+#: what a derivation file's name loses on its way into other names (``a.pgproof.toml`` →
+#: the stem ``a`` of the witness ``a.step3.json``)
+_SUFFIXES = (".pgproof.toml", ".toml", ".json", ".tex", ".md", ".rst", ".ipynb")
+
+
+def _pieces(name: str) -> set[str]:
+    """``name``, each of its path components, and each component without its suffix."""
+    pieces = {name}
+    for part in name.replace(os.sep, "/").split("/"):
+        pieces.add(part)
+        for suffix in _SUFFIXES:
+            if part.endswith(suffix):
+                pieces.add(part.removesuffix(suffix))
+    return pieces
+
+
+def guard_names(names: Iterable[str]) -> None:
+    """Show each of ``names`` with every control character escaped (newlines and tabs too)
+    wherever it, a path component of it, or such a component without its suffix is
+    printed, until the outermost :func:`safe_streams` block ends.  Names without control
+    characters (nearly all) cost nothing."""
+    for name in names:
+        for piece in _pieces(str(name)):
+            shown = terminal_name(piece)
+            if shown != piece:
+                _GUARDED[piece] = shown
+
+
+def guarded(text: str) -> str:
+    """``text`` with every name given to :func:`guard_names` in its escaped form."""
+    for raw in sorted(_GUARDED, key=len, reverse=True):
+        if raw in text:
+            text = text.replace(raw, _GUARDED[raw])
+    return text
+
+
 class SafeStream:
     """A text stream that neutralises control characters and degrades to ASCII if needed."""
 
@@ -89,6 +140,8 @@ class SafeStream:
         return self._stream
 
     def write(self, text: str) -> int:
+        if _GUARDED:
+            text = guarded(text)
         # a progress bar redraws its line with a leading carriage return: let that one pass
         text = terminal_text(text, leading_return=True)
         if self._encoding is not None:
@@ -108,9 +161,11 @@ class SafeStream:
 
 @contextlib.contextmanager
 def safe_streams() -> Iterator[None]:
-    """Wrap ``sys.stdout`` and ``sys.stderr`` in :class:`SafeStream` for a block."""
+    """Wrap ``sys.stdout`` and ``sys.stderr`` in :class:`SafeStream` for a block (the
+    outermost block also forgets the names of :func:`guard_names` when it ends)."""
     saved = sys.stdout, sys.stderr
-    if not isinstance(sys.stdout, SafeStream):
+    outermost = not isinstance(sys.stdout, SafeStream)
+    if outermost:
         sys.stdout = SafeStream(sys.stdout)  # type: ignore[assignment]
     if not isinstance(sys.stderr, SafeStream):
         sys.stderr = SafeStream(sys.stderr)  # type: ignore[assignment]
@@ -118,3 +173,5 @@ def safe_streams() -> Iterator[None]:
         yield
     finally:
         sys.stdout, sys.stderr = saved
+        if outermost:
+            _GUARDED.clear()

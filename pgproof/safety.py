@@ -16,6 +16,8 @@ string reaches LaTeX or a terminal through one of these functions, and nothing e
   becomes a space.
 * :func:`terminal_text` — control characters (ANSI escape sequences, carriage returns,
   bidirectional overrides) shown as visible escapes instead of being obeyed.
+* :func:`terminal_name` — the same for a file name (or any other one-line string a user
+  gave), newlines and tabs included: a name cannot start a line of its own.
 
 This module imports nothing heavy: the command line uses it before SymPy is loaded.
 """
@@ -33,6 +35,7 @@ __all__ = [
     "is_safe_latex",
     "latex_comment",
     "latex_text",
+    "terminal_name",
     "terminal_text",
 ]
 
@@ -244,12 +247,16 @@ def _visible(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _needs_escape(ch: str) -> bool:
-    if ch in "\n\t":
-        return False
+def _is_control(ch: str) -> bool:
+    """A C0 or C1 control character (newline and tab too), a line or paragraph separator,
+    or a bidirectional override."""
     if ch < " " or "\x7f" <= ch <= "\x9f":
         return True
     return ch in _BIDI or ch in "\u2028\u2029"
+
+
+def _needs_escape(ch: str) -> bool:
+    return ch not in "\n\t" and _is_control(ch)
 
 
 def terminal_text(text: str, *, leading_return: bool = False) -> str:
@@ -262,6 +269,19 @@ def terminal_text(text: str, *, leading_return: bool = False) -> str:
         return text
     start = 1 if leading_return and text.startswith("\r") else 0
     return text[:start] + "".join(_visible(ch) if _needs_escape(ch) else ch for ch in text[start:])
+
+
+def terminal_name(text: str) -> str:
+    r"""``text`` with every control character shown as :func:`terminal_text` shows them
+    (``\x1b``), newlines and tabs too: for a file name or another string that must stay
+    on its line.
+
+    >>> terminal_name("a\n  verdict: ACCEPTED\tb.toml")
+    'a\\x0a  verdict: ACCEPTED\\x09b.toml'
+    """
+    if not any(_is_control(ch) for ch in text):
+        return text
+    return "".join(_visible(ch) if _is_control(ch) else ch for ch in text)
 
 
 def control_character(text: str, *, allow_newlines: bool = False) -> str | None:

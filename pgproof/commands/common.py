@@ -134,14 +134,38 @@ def print_errors(errors: list[str]) -> None:
 # --------------------------------------------------------------------------- options
 
 
-def _integer(text: str, smallest: int, what: str) -> int:
+#: most digits of an integer given on the command line (a seed of 2**128 has 39): Python
+#: refuses to convert more than 4300, and the conversion's cost grows with their square
+MAX_DIGITS = 40
+
+
+def _quoted(text: str) -> str:
+    """``text`` quoted for an error line: escaped, and only its start if it is long."""
+    if len(text) <= MAX_DIGITS:
+        return repr(text)
+    return f"{text[:20]!r}… ({len(text):,} characters)"
+
+
+def _integer(text: str, smallest: int | None, what: str) -> int:
+    """``int(text)`` for an argparse type, its digits counted before the conversion."""
+    digits = text.strip().lstrip("+-").replace("_", "")
+    if len(digits) > MAX_DIGITS:
+        raise argparse.ArgumentTypeError(
+            f"must be {what} of at most {MAX_DIGITS} digits, not {_quoted(text)}"
+        )
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
-    if value < smallest:
-        raise argparse.ArgumentTypeError(f"must be {what}, not {text}")
+        raise argparse.ArgumentTypeError(f"must be {what}, not {_quoted(text)}") from None
+    if smallest is not None and value < smallest:
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text.strip()}")
     return value
+
+
+def integer(text: str) -> int:
+    """An argparse type: an integer of at most :data:`MAX_DIGITS` digits (what the command
+    line reads for every ``type=int`` option; the command checks its range)."""
+    return _integer(text, None, "an integer")
 
 
 def positive_integer(text: str) -> int:
