@@ -44,6 +44,7 @@ from pgproof.numeric.confidence import (
 )
 from pgproof.numeric.enumeration import MAX_TRAJECTORIES, trajectory_count
 from pgproof.numeric.estimators import Estimator, EstimatorError
+from pgproof.numeric.figures import roundoff_figure
 from pgproof.numeric.mdp import TabularMDP
 from pgproof.numeric.moments import bias_tolerance, exact_summaries
 from pgproof.numeric.policies import Policy
@@ -172,7 +173,7 @@ class BiasTestResult:
     def text_lines(self) -> list[str]:
         """A table row (see ``TABLE_HEADER``), the verdict in words, then mean and stderr."""
         result = self.comparison
-        bias = "n/a" if self.max_exact_bias is None else f"{self.max_exact_bias:.2e}"
+        bias = "n/a" if self.max_exact_bias is None else roundoff_figure(self.max_exact_bias)
         delta = f"{result.excluded_bias:.3g}" if math.isfinite(result.excluded_bias) else "—"
         needed = "—" if self.required_samples is None else _count(self.required_samples)
         mark = "ok" if self.as_expected else ("FAIL" if self.contradicts else "undecided")
@@ -209,7 +210,7 @@ class BiasTestResult:
         exact = (
             "exact |bias| not computed (too many trajectories)"
             if self.max_exact_bias is None
-            else f"exact |bias| = {self.max_exact_bias:.2g} (by enumeration)"
+            else f"exact |bias| = {roundoff_figure(self.max_exact_bias, '.2g')} (by enumeration)"
         )
         p = "n/a" if math.isnan(result.p_value) else f"{result.p_value:.3g}"
         return (

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from pgproof.numeric.bias_test import AUTO_BUDGET, BiasRun, BiasTestResult, format_array
+from pgproof.numeric.figures import roundoff_figure
 from pgproof.numeric.mdp import MDPError, TabularMDP
 from pgproof.numeric.policies import Policy, TabularSoftmax, TimeDependentSoftmax
 from pgproof.numeric.resources import Estimate, Request
@@ -152,7 +153,7 @@ class VerifyReport:
         ]
         if self.enumerable:
             difference = float(np.max(np.abs(self.grad_exact - self.grad_dp)))
-            lines.append(f"max |enumeration - DP| = {difference:.2e}")
+            lines.append(f"max |enumeration - DP| = {roundoff_figure(difference)}")
         test = {
             "bernstein": "empirical-Bernstein confidence sequence (finite-sample, anytime-valid)",
             "hotelling": "Hotelling's T² where its diagnostics hold (asymptotic)",

@@ -277,3 +277,22 @@ def test_help_has_examples(capsys):
     out = capsys.readouterr().out
     assert "examples:" in out and "pgproof verify --mdp problem.json" in out
     assert "reward_to_go_skip_current" in out and "--max-memory" in out
+
+
+def test_round_off_level_figures_print_the_same_on_every_machine(capsys):
+    # |exact bias| of an unbiased estimator and |enumeration - DP| are sums of rounding
+    # errors (4.09e-16 on one CPU, 4.30e-16 on another): they print as "< 1e-12"
+    from pgproof.numeric.figures import roundoff_figure
+
+    assert roundoff_figure(4.09e-16) == roundoff_figure(-4.3e-16) == "< 1e-12"
+    assert roundoff_figure(0.0) == "< 1e-12"
+    assert roundoff_figure(1.51e-2) == "1.51e-02" and roundoff_figure(2e-12, ".2g") == "2e-12"
+    code = run(*RANDOM, "--estimator", "reinforce", "action_baseline", "--samples", "2000")
+    out = capsys.readouterr().out
+    assert "max |enumeration - DP| = < 1e-12" in out
+    assert "exact: |bias| = < 1e-12," in out
+    reinforce = next(line for line in out.splitlines() if line.startswith("reinforce"))
+    assert "< 1e-12" in reinforce and "e-16" not in out and "e-17" not in out
+    biased = next(line for line in out.splitlines() if line.startswith("action_baseline"))
+    assert re.search(r"\d\.\d\de-0\d", biased)  # a real bias is printed as a number
+    assert code in (0, 1)
