@@ -17,7 +17,9 @@ with their witnesses (the MDP, θ, where, and the two numbers).
 Configuration (``pytest.ini`` / ``pyproject.toml``)::
 
     pgproof_paths = derivations   # only collect derivation files under these
-    pgproof_timeout = 10          # the checker's time budget per step, in seconds
+    pgproof_work_budget = 4000000 # the checker's work budget per step, in units of work
+                                  # (the old pgproof_timeout = SECONDS is read as
+                                  # SECONDS × 50,000 units)
     pgproof_numeric = true        # also the numeric check (as --pgproof-numeric)
     pgproof_numeric_trials = 5    # random MDPs per step
     pgproof_numeric_seed = 0      # their seed
@@ -89,11 +91,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="collect *.pgproof.toml derivation files only under these paths (default: anywhere)",
     )
     parser.addini(
+        "pgproof_work_budget",
+        type="string",
+        default="",
+        help="the checker's work budget per step, in units of work (never the clock): a step "
+        "it cannot decide within it is undecided, and the item fails (default: the checker's "
+        "own)",
+    )
+    parser.addini(
         "pgproof_timeout",
         type="string",
         default="",
-        help="the checker's time budget per step in seconds: a step it cannot decide within "
-        "it is refused (default: the checker's own)",
+        help="the old name of pgproof_work_budget: SECONDS, read as SECONDS × 50,000 units",
     )
 
 
@@ -105,20 +114,35 @@ def _wanted(config: pytest.Config, file_path: Path) -> bool:
     return any(resolved.is_relative_to(Path(root).resolve()) for root in roots)
 
 
-def timeout_of(config: pytest.Config) -> float | None:
-    """The ``pgproof_timeout`` ini value in seconds (None when unset)."""
-    text = str(config.getini("pgproof_timeout")).strip()
-    if not text:
+def work_of(config: pytest.Config) -> int | None:
+    """The step work budget of the ini file, in units (None when unset): from
+    ``pgproof_work_budget``, or the old ``pgproof_timeout`` converted as the command line's
+    ``--timeout`` is (:data:`pgproof.commands.common.UNITS_PER_SECOND`)."""
+    from .commands.common import UNITS_PER_SECOND
+
+    text = str(config.getini("pgproof_work_budget")).strip()
+    old = str(config.getini("pgproof_timeout")).strip()
+    if text and old:
+        raise pytest.UsageError(
+            "give pgproof_work_budget or its old name pgproof_timeout, not both"
+        )
+    if text:
+        if not (text.isdigit() and len(text) <= 15 and int(text) > 0):
+            raise pytest.UsageError(
+                f"pgproof_work_budget must be a positive whole number of units, not {text!r}"
+            )
+        return int(text)
+    if not old:
         return None
     try:
-        value = float(text)
+        value = float(old)
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise pytest.UsageError(
-            f"pgproof_timeout must be a positive number of seconds, not {text!r}"
+            f"pgproof_timeout must be a positive number of seconds, not {old!r}"
         )
-    return value
+    return max(1, round(value * UNITS_PER_SECOND))
 
 
 def numeric_settings(config: pytest.Config) -> tuple[int, int] | None:
@@ -144,7 +168,7 @@ def numeric_settings(config: pytest.Config) -> tuple[int, int] | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Refuse bad ini values at start (a usage error), not once per derivation file."""
-    timeout_of(config)
+    work_of(config)
     numeric_settings(config)
 
 
@@ -169,13 +193,13 @@ class DerivationItem(pytest.Item):
 
     def runtest(self) -> None:
         """Check the derivation (and verify it numerically when asked)."""
-        from .commands.common import budget_keywords
+        from .commands.common import budget_keywords, numeric_keywords
         from .files import load_derivation
         from .symbolic.checker import check_derivation
 
         derivation = load_derivation(self.path)
-        budget = budget_keywords(check_derivation, timeout_of(self.config))
-        report = check_derivation(derivation, **budget)
+        work = work_of(self.config)
+        report = check_derivation(derivation, **budget_keywords(check_derivation, work))
         numeric = final = None
         settings = numeric_settings(self.config)
         if settings is not None:
@@ -183,7 +207,7 @@ class DerivationItem(pytest.Item):
             from .bridge.steps import verify_steps_numerically
 
             trials, seed = settings
-            numeric = verify_steps_numerically(report, trials, seed)
+            numeric = verify_steps_numerically(report, trials, seed, **numeric_keywords(work))
             final = test_final_estimate(report, seed)
         bug = (numeric is not None and numeric.checker_bugs) or (final is not None and final.biased)
         if not report.as_expected or bug:

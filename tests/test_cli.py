@@ -238,35 +238,79 @@ def test_a_witness_dir_that_is_a_file_is_refused_before_any_work(
 # --------------------------------------------------------------------------- --timeout
 
 
-def test_timeout_is_passed_to_the_checker_as_a_keyword(
+def test_the_work_budget_is_passed_to_the_checker_as_a_keyword(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import pgproof.symbolic.checker as checker
 
     real = checker.check_derivation
-    seen: list[float | None] = []
+    seen: list[int | None] = []
 
-    def with_budget(derivation, *, timeout=None):
-        seen.append(timeout)
-        return real(derivation)
+    def with_budget(derivation, *, work=None):
+        seen.append(work)
+        return real(derivation, work=work)
 
     monkeypatch.setattr(checker, "check_derivation", with_budget)
-    assert main(["check", "--timeout", "2.5", str(SEEDS[0])]) == 0
-    assert main(["render", "--timeout", "7", str(SEEDS[0])]) == 0
+    assert main(["check", "--work-budget", "300000", str(SEEDS[0])]) == 0
+    assert main(["render", "--work-budget", "700000", str(SEEDS[0])]) == 0
     assert main(["check", str(SEEDS[0])]) == 0  # no option: the checker's own default
-    assert seen == [2.5, 7.0, None]
+    assert seen == [300_000, 700_000, None]
     capsys.readouterr()
 
 
-def test_timeout_is_refused_when_the_checker_has_no_budget(
+def test_timeout_is_the_old_name_read_as_units_of_work_and_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pgproof.symbolic.checker as checker
+
+    real = checker.check_derivation
+    seen: list[int | None] = []
+
+    def with_budget(derivation, *, work=None):
+        seen.append(work)
+        return real(derivation, work=work)
+
+    monkeypatch.setattr(checker, "check_derivation", with_budget)
+    assert main(["check", "--timeout", "2.5", str(SEEDS[0])]) == 0
+    assert seen == [125_000]
+    err = capsys.readouterr().err
+    assert "--timeout 2.5 is read as --work-budget 125000 (units of work, not seconds" in err
+    assert main(["check", "--timeout", "2", "--work-budget", "9", str(SEEDS[0])]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_a_step_out_of_work_is_undecided_with_its_own_exit_status(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "--work-budget", "1", str(SEEDS[0])]) == 3
+    out = capsys.readouterr().out
+    assert "? step 1" in out and "✗" not in out
+    assert "within 1 units of work" in out
+    assert "verdict: UNDECIDED" in out and ", 1 undecided" in out
+    assert main(["check", "--json", "--work-budget", "1", str(SEEDS[0])]) == 3
+    data = json.loads(capsys.readouterr().out)["derivations"][0]
+    assert data["verdict"] == "undecided" and data["outcome"] == "undecided"
+    assert {s["status"] for s in data["steps"]} == {"undecided"}
+
+
+def test_work_budget_is_refused_when_the_checker_has_no_budget(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import pgproof.symbolic.checker as checker
 
     real = checker.check_derivation
     monkeypatch.setattr(checker, "check_derivation", lambda derivation: real(derivation))
-    assert main(["check", "--timeout", "1", str(SEEDS[0])]) == 2
-    assert "a time budget was asked for" in capsys.readouterr().err
+    assert main(["check", "--work-budget", "1000", str(SEEDS[0])]) == 2
+    assert "a work budget was asked for" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "2.5", "soon", "9" * 5000])
+def test_work_budget_must_be_a_positive_whole_number(value: str, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["check", "--work-budget", value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --work-budget: must be a" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
@@ -277,20 +321,21 @@ def test_timeout_must_be_a_positive_number(value: str, capsys: pytest.CaptureFix
     assert "argument --timeout: must be a" in capsys.readouterr().err
 
 
-def test_timeout_also_bounds_the_numeric_check(
+def test_the_work_budget_also_bounds_the_numeric_check(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import pgproof.bridge.steps as steps
+    from pgproof.budget import STEP_WORK
 
     real = steps.verify_steps_numerically
-    seen: list[float] = []
+    seen: list[int] = []
 
-    def with_budget(report, trials, seed, witness_dir, *, timeout):
-        seen.append(timeout)
-        return real(report, 1, seed, witness_dir, timeout=timeout)
+    def with_budget(report, trials, seed, witness_dir, *, work):
+        seen.append(work)
+        return real(report, 1, seed, witness_dir, work=work)
 
     monkeypatch.setattr(steps, "verify_steps_numerically", with_budget)
     path = ROOT / "derivations" / "wrong_steps" / "sign_error.pgproof.toml"
-    assert main(["check", "--numeric", "--timeout", "30", str(path)]) == 0
-    assert seen == [30.0]
+    assert main(["check", "--numeric", "--work-budget", str(STEP_WORK), str(path)]) == 0
+    assert seen == [steps.NUMERIC_WORK]  # the same share of the numeric check's default
     capsys.readouterr()

@@ -83,23 +83,44 @@ def test_control_characters_in_a_failure_are_shown_not_obeyed(pytester: pytest.P
     assert "\x1b" not in failure
 
 
-def test_pgproof_timeout_is_passed_to_the_checker(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("ini", "units"),
+    [("pgproof_work_budget = 300000", 300_000), ("pgproof_timeout = 2.5", 125_000)],
+)
+def test_the_work_budget_is_passed_to_the_checker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ini: str, units: int
 ) -> None:
     import pgproof.symbolic.checker as checker
 
     real = checker.check_derivation
-    seen: list[float | None] = []
+    seen: list[int | None] = []
 
-    def with_budget(derivation, *, timeout=None):
-        seen.append(timeout)
-        return real(derivation)
+    def with_budget(derivation, *, work=None):
+        seen.append(work)
+        return real(derivation, work=work)
 
     monkeypatch.setattr(checker, "check_derivation", with_budget)
     pytester.makefile(".pgproof.toml", good=GOOD)
-    pytester.makeini("[pytest]\npgproof_timeout = 2.5\n")
+    pytester.makeini(f"[pytest]\n{ini}\n")
     pytester.runpytest_inprocess().assert_outcomes(passed=1)
-    assert seen == [2.5]
+    assert seen == [units]
+
+
+def test_an_undecided_derivation_fails_its_item(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".pgproof.toml", good=GOOD)
+    pytester.makeini("[pytest]\npgproof_work_budget = 1\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    assert "? step 1" in result.stdout.str() and "units of work" in result.stdout.str()
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "2.5", "9" * 40])
+def test_a_bad_pgproof_work_budget_is_a_usage_error(pytester: pytest.Pytester, value: str):
+    pytester.makefile(".pgproof.toml", good=GOOD)
+    pytester.makeini(f"[pytest]\npgproof_work_budget = {value}\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "pgproof_work_budget must be a positive whole number of units" in result.stderr.str()
 
 
 def test_a_bad_pgproof_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None:

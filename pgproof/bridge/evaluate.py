@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from sympy import Add, Basic, Integer, Mul, Number, Pow, Product, Sum, Symbol, exp, log
 
-from pgproof.budget import MAX_RANGE
+from pgproof.budget import MAX_RANGE, charge
 from pgproof.numeric.enumeration import exact_objective
 from pgproof.numeric.policies import softmax
 from pgproof.numeric.value_functions import (
@@ -193,7 +193,8 @@ class Evaluator(VisitationValues):
     def value(self, expr: Basic, env: Mapping[str, int]) -> Value:
         """Dispatch on the class, the way SymPy's printers do: the first ``_eval_<Class>``
         along the method resolution order (so ``Mul`` finds ``_eval_Mul`` and a subclass of
-        ``Number`` finds ``_eval_Number``)."""
+        ``Number`` finds ``_eval_Number``); a unit of work each (:mod:`pgproof.budget`)."""
+        charge()
         kind = type(expr)
         method = _DISPATCH.get(kind)
         if method is None:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 from sympy import Basic, NumberSymbol
 
+from pgproof.budget import charge
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Policy
 from pgproof.symbolic.state_objects import (
@@ -86,6 +87,7 @@ class StateEvaluator(Evaluator):
             method = _DISPATCH[kind] = _method_for(kind)
         if method is None:
             return super().value(expr, env)
+        charge()  # a unit of work, as the parent's dispatch charges
         return method(self, expr, env)
 
     # ------------------------------------------------------------------ variables

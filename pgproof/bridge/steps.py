@@ -34,7 +34,13 @@ from pathlib import Path
 import numpy as np
 from sympy import Basic, S
 
-from pgproof.budget import STEP_SECONDS, BudgetExceeded, time_budget
+from pgproof.budget import (
+    STEP_SECONDS,
+    BudgetExceeded,
+    WorkExhausted,
+    time_budget,
+    work_budget,
+)
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Grad
 from pgproof.symbolic.report import DerivationReport, StepReport
@@ -61,6 +67,9 @@ from .witness import Witness, write_witness
 
 #: largest enumeration for one trajectory axis, and when two sample axes τ^(1), τ^(2) occur
 MAX_TRAJECTORIES = 3_000
+#: the work budget of one step's numeric check, per trial: a unit for each node evaluated
+#: (:mod:`pgproof.budget`); the bundled derivations need at most a few per cent of it
+NUMERIC_WORK = 200_000
 MAX_TRAJECTORIES_PAIRS = 300
 
 
@@ -180,18 +189,23 @@ def verify_steps_numerically(
     seed: int = 0,
     witness_dir: str | Path | None = None,
     *,
+    work: int | None = NUMERIC_WORK,
     timeout: float | None = STEP_SECONDS,
 ) -> NumericReport:
     """Numeric verdicts for every step of ``report`` (witness MDPs written on request), each
-    step within ``timeout`` seconds per trial (None: no limit; past it, the step is not
-    evaluated)."""
+    step within ``work`` units of work per trial (:mod:`pgproof.budget`; None: no limit),
+    and ``timeout`` seconds per trial as a safety net; past either, the step is not
+    evaluated."""
     notation = report.derivation.notation
     steps = []
     for step in report.steps:
         try:
-            with time_budget(None if timeout is None else timeout * trials):
+            with (
+                time_budget(None if timeout is None else timeout * trials),
+                work_budget(None if work is None else work * trials),
+            ):
                 steps.append(verify_step_numerically(step, notation, trials, seed))
-        except BudgetExceeded as exceeded:
+        except (BudgetExceeded, WorkExhausted) as exceeded:
             left, right, _ = compared_sides(step.source, step.claim)
             result = NumericStep(step.index, step.accepted, NOT_EVALUATED, (left, right))
             result.reason, result.requested = str(exceeded), trials

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import add_timeout_option, non_negative_integer, positive_integer
+from .common import add_budget_options, non_negative_integer, positive_integer
 
 EXAMPLES = """examples:
   pgproof check                          # derivations/ here, else the bundled seeds
@@ -28,37 +28,39 @@ with --witness-dir for `pgproof verify --mdp`), and an accepted step whose sides
 is reported as a CHECKER BUG.
 
 exit status: 0 every verdict is as its file expects, 1 one is not (or --numeric found a
-checker bug), 2 unusable input, 70 a pgproof bug
+checker bug), 2 unusable input, 3 undecided (a step's work budget was spent before it could
+be accepted or refused, and nothing else is wrong), 70 a pgproof bug
 """
 
 
 def run_check(args: argparse.Namespace) -> int:
     from ..output import is_unicode_stream
     from .common import (
-        budget_keywords,
         check_output_folder,
         is_document,
         load_and_check,
+        numeric_keywords,
         print_errors,
+        work_budget_of,
     )
 
     if args.numeric and args.witness_dir is not None:
         check_output_folder(args.witness_dir, "--witness-dir")
-    timeout = getattr(args, "timeout", None)
+    work = work_budget_of(args)
     preamble = getattr(args, "preamble", None)
     if preamble is not None:
         from .common import CommandError
 
         if not Path(preamble).exists():
             raise CommandError(f"--preamble {preamble}: no such file")
-    reports, errors = load_and_check(args.paths, timeout, preamble)
+    reports, errors = load_and_check(args.paths, work, preamble)
     numeric: list = [None] * len(reports)
     finals: list = [None] * len(reports)
     if args.numeric:
         from ..bridge.final_estimate import test_final_estimate
         from ..bridge.steps import verify_steps_numerically
 
-        budget = budget_keywords(verify_steps_numerically, timeout)
+        budget = numeric_keywords(work)
         numeric = [
             verify_steps_numerically(r, args.trials, args.seed, args.witness_dir, **budget)
             for r in reports
@@ -90,9 +92,11 @@ def run_check(args: argparse.Namespace) -> int:
                 print(f.text())
             print()
         good = sum(r.as_expected for r in reports)
+        open_ = sum(r.outcome == "undecided" for r in reports)
         unusable = getattr(errors, "files", len(errors))
         print(
             f"{good} of {len(reports)} derivations as expected"
+            + (f", {open_} undecided" if open_ else "")
             + (f", {unusable} unusable" if errors else "")
         )
     bugs = [
@@ -110,16 +114,30 @@ def run_check(args: argparse.Namespace) -> int:
     print_errors(errors)
     for bug in bugs:
         print(f"pgproof: CHECKER BUG: {bug} (accepted but numerically false)", file=sys.stderr)
-    if errors:
+    return exit_status(reports, bool(errors), bool(bugs))
+
+
+#: the exit status when no verdict contradicts an expectation but a step is undecided
+UNDECIDED = 3
+
+
+def exit_status(reports: list, unusable: bool = False, bugs: bool = False) -> int:
+    """2 unusable input; 1 a verdict not as expected (or a checker bug); 3 undecided (a
+    budget was spent before a step could be decided, and nothing else is wrong); 0 all as
+    expected."""
+    if unusable:
         return 2
-    return 0 if all(r.as_expected for r in reports) and not bugs else 1
+    if bugs or any(r.outcome == "NOT as expected" for r in reports):
+        return 1
+    return UNDECIDED if any(r.outcome == "undecided" for r in reports) else 0
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "check",
         help="check derivation files step by step",
-        description="Check each step of each derivation: ✓ accepted, ✗ refused with the reason.",
+        description="Check each step of each derivation: ✓ accepted, ✗ refused with the reason, "
+        "? undecided (its work budget was spent first).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -156,5 +174,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="with --numeric: write each witness MDP as DIR/<file>.step<k>.json",
     )
-    add_timeout_option(p)
+    add_budget_options(p)
     p.set_defaults(func=run_check)

@@ -71,33 +71,44 @@ def load_all(paths: list[str], preamble: str | None = None) -> tuple[list[Deriva
     return derivations, errors
 
 
-def _accepts_timeout(function: Any) -> bool:
+def _accepts(function: Any, keyword: str) -> bool:
     import inspect
 
     try:
-        return "timeout" in inspect.signature(function).parameters
+        return keyword in inspect.signature(function).parameters
     except (TypeError, ValueError):
         return False
 
 
-def budget_keywords(function: Any, timeout: float | None) -> dict[str, float]:
-    """``{"timeout": seconds}`` for ``function`` when a budget is asked for.
+def budget_keywords(function: Any, work: int | None) -> dict[str, int]:
+    """``{"work": units}`` for ``function`` when a work budget is asked for.
 
     The budget itself is the checker's (a step that cannot be decided within it is
-    refused); this only passes it on, and refuses the option if the library has no budget.
+    undecided); this only passes it on, and refuses the option if the library has none.
     """
-    if timeout is None:
+    if work is None:
         return {}
-    if not _accepts_timeout(function):
+    if not _accepts(function, "work"):
         name = getattr(function, "__qualname__", repr(function))
         raise CommandError(
-            f"a time budget was asked for, but {name} has none in this version of pgproof"
+            f"a work budget was asked for, but {name} has none in this version of pgproof"
         )
-    return {"timeout": timeout}
+    return {"work": work}
+
+
+def numeric_keywords(work: int | None) -> dict[str, int]:
+    """The numeric check's budget for a symbolic step budget of ``work`` units: the same
+    share of its own default (:data:`pgproof.bridge.steps.NUMERIC_WORK`)."""
+    if work is None:
+        return {}
+    from ..bridge.steps import NUMERIC_WORK, verify_steps_numerically
+    from ..budget import STEP_WORK
+
+    return budget_keywords(verify_steps_numerically, max(1, work * NUMERIC_WORK // STEP_WORK))
 
 
 def load_and_check(
-    paths: list[str], timeout: float | None = None, preamble: str | None = None
+    paths: list[str], work: int | None = None, preamble: str | None = None
 ) -> tuple[list[DerivationReport], list[str]]:
     """Load and check every derivation; unusable input becomes an error line (file:line)."""
     from ..files import DerivationFileError
@@ -106,7 +117,7 @@ def load_and_check(
 
     derivations, errors = load_all(paths, preamble)
     reports: list[DerivationReport] = []
-    budget = budget_keywords(check_derivation, timeout)
+    budget = budget_keywords(check_derivation, work)
     for d in derivations:
         try:
             reports.append(check_derivation(d, **budget))
@@ -189,14 +200,51 @@ def positive_seconds(text: str) -> float:
     return value
 
 
-def add_timeout_option(parser: argparse.ArgumentParser) -> None:
+#: how many units of work ``--timeout SECONDS`` (the old name of ``--work-budget``) buys
+#: per second: about what one second of an idle machine of CI's kind does.  Only a
+#: conversion of the old option: no verdict ever reads the clock
+UNITS_PER_SECOND = 50_000
+
+
+def work_units(text: str) -> int:
+    """An argparse type: a work budget, a whole number of units ≥ 1."""
+    return positive_integer(text)
+
+
+def add_budget_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--work-budget",
+        type=work_units,
+        metavar="UNITS",
+        dest="work",
+        help="work budget of the checker for each step, in units of work (nodes visited, "
+        "rules tried, terms expanded; never the clock): a step it cannot decide within "
+        "UNITS is undecided (?), never refused; default: the checker's own (2,000,000)",
+    )
     parser.add_argument(
         "--timeout",
         type=positive_seconds,
         metavar="SECONDS",
-        help="time budget of the checker for each step: a step it cannot decide within "
-        "SECONDS is refused ('could not be decided within N s'); default: the checker's own",
+        help=f"the old name of --work-budget: SECONDS are read as SECONDS × "
+        f"{UNITS_PER_SECOND:,} units of work (said on stderr)",
     )
+
+
+def work_budget_of(args: argparse.Namespace) -> int | None:
+    """The step work budget the options ask for (None: the checker's default); the old
+    ``--timeout`` is converted, and the conversion said on stderr."""
+    work, seconds = getattr(args, "work", None), getattr(args, "timeout", None)
+    if seconds is None:
+        return work
+    if work is not None:
+        raise CommandError("give --work-budget or its old name --timeout, not both")
+    units = max(1, round(seconds * UNITS_PER_SECOND))
+    print(
+        f"pgproof: note: --timeout {seconds:g} is read as --work-budget {units} (units of "
+        "work, not seconds: no verdict depends on the clock)",
+        file=sys.stderr,
+    )
+    return units
 
 
 # --------------------------------------------------------------------------- output paths

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_timeout_option
+from .common import add_budget_options
 
 EXAMPLES = """examples:
   pgproof render derivations/000_deriving_policy_gradient.pgproof.toml
@@ -31,10 +31,16 @@ exit status: 0 rendered, 2 unusable input (nothing is written), 70 a pgproof bug
 
 def run_render(args: argparse.Namespace) -> int:
     from ..symbolic.render import RenderError, render, render_document
-    from .common import CommandError, check_output_file, load_and_check, print_errors
+    from .common import (
+        CommandError,
+        check_output_file,
+        load_and_check,
+        print_errors,
+        work_budget_of,
+    )
 
     output = check_output_file(args.output) if args.output else None
-    reports, errors = load_and_check(args.paths, getattr(args, "timeout", None))
+    reports, errors = load_and_check(args.paths, work_budget_of(args))
     if errors:
         print_errors(errors)
         return 2
@@ -83,5 +89,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="what pgproof read, printed by SymPy, instead of the author's LaTeX",
     )
-    add_timeout_option(p)
+    add_budget_options(p)
     p.set_defaults(func=run_render)

@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from .common import add_timeout_option, non_negative_integer, positive_integer
+from .common import add_budget_options, non_negative_integer, positive_integer
 
 EXAMPLES = """examples:
   pgproof report derivations/ -o report.html
@@ -33,10 +33,11 @@ def run_report(args: argparse.Namespace) -> int:
     from ..symbolic.render import RenderError
     from .common import (
         CommandError,
-        budget_keywords,
         check_output_file,
         load_and_check,
+        numeric_keywords,
         print_errors,
+        work_budget_of,
     )
 
     output = check_output_file(args.output)
@@ -51,15 +52,12 @@ def run_report(args: argparse.Namespace) -> int:
         except PlotError as exc:
             plots = False
             notes.append(f"plots left out: {exc}")
-    reports, errors = load_and_check(args.paths, getattr(args, "timeout", None))
+    work = work_budget_of(args)
+    reports, errors = load_and_check(args.paths, work)
     if not reports and errors:
         print_errors(errors)
         return 2
-    budget = {}
-    if args.timeout is not None:
-        from ..bridge.steps import verify_steps_numerically
-
-        budget = budget_keywords(verify_steps_numerically, args.timeout)
+    budget = numeric_keywords(work)
     entries = report_entries(
         reports,
         numeric=not args.no_numeric,
@@ -152,5 +150,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--as-read", action="store_true", help="formulas as pgproof read them (SymPy's order)"
     )
-    add_timeout_option(p)
+    add_budget_options(p)
     p.set_defaults(func=run_report)

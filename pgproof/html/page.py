@@ -55,11 +55,12 @@ __all__ = [
 #: the page's Content-Security-Policy: nothing is fetched, nothing runs
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
-_MARKS = {"accepted": "✓", "conditional": "(✓)", "rejected": "✗"}
+_MARKS = {"accepted": "✓", "conditional": "(✓)", "rejected": "✗", "undecided": "?"}
 _VERDICT_WORDS = {
     "accepted": "accepted",
-    "conditional": "accepted by its rule, but rests on a refused step",
+    "conditional": "accepted by its rule, but rests on a refused or undecided step",
     "rejected": "refused",
+    "undecided": "undecided: its work budget was spent first",
 }
 #: numeric verdicts (pgproof.bridge.report) → mark and CSS class
 _NUMERIC = {
@@ -174,6 +175,10 @@ def _details(view: StepView, numeric: Any | None) -> str:
                 "<p>The claim as pgproof read it, the differing part marked: "
                 f"{_math(f'{lhs} {view.relation_latex} {rhs}' if lhs else rhs)}</p>"
             )
+        parts.append('<div class="pg-refusal">' + "".join(box) + "</div>")
+    if view.verdict == "undecided":
+        box = ["<p><strong>? Undecided.</strong></p>"]
+        box += [f"<p>{message_html(reason)}</p>" for reason in view.reasons]
         parts.append('<div class="pg-refusal">' + "".join(box) + "</div>")
     if view.verdict == "conditional":
         which = ", ".join(f"({k})" for k in view.rests_on)
@@ -306,7 +311,7 @@ def _summary_table(entries: Sequence[Entry]) -> str:
     ]
     for i, entry in enumerate(entries, 1):
         report = entry.report
-        refused = [s.index for s in report.steps if not s.accepted]
+        refused = [s.index for s in report.steps if s.rejected or s.undecided]
         verdict = report.verdict + (f" at step {refused[0]}" if refused else "")
         numeric = ""
         if entry.numeric is not None:
@@ -315,7 +320,7 @@ def _summary_table(entries: Sequence[Entry]) -> str:
         rows.append(
             f'<tr><td><a href="#d{i}">{esc(report.derivation.title)}</a></td>'
             f"<td>{esc(verdict)}</td>"
-            f"<td>{'yes' if report.as_expected else 'NO'}</td>"
+            f"<td>{ {'as expected': 'yes', 'undecided': 'undecided'}.get(report.outcome, 'NO')}</td>"
             f"<td>{len(report.steps)}</td><td>{esc(numeric)}</td></tr>"
         )
     rows.append("</tbody></table>")
@@ -324,6 +329,7 @@ def _summary_table(entries: Sequence[Entry]) -> str:
 
 _LEGEND = (
     "✓ accepted · (✓) accepted by its rule but resting on a refused step · ✗ refused · "
+    "? undecided (the step's work budget was spent first) · "
     "≈ an estimate (the right side estimates the left) · numeric: ✓ equal on random MDPs, "
     "✗ numerically false (with a witness), ≟ true but not proved by the cited rule, "
     "? not evaluated"

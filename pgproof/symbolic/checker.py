@@ -2,8 +2,10 @@
 
 Resolves each step's source and claim (continuations, ``from``, the relation = or ≈),
 checks each step (:mod:`.step_check`, or :mod:`.inference` when the author names no
-rule), within a time budget per step and per derivation, and marks the steps that rest on
-a refused one.  Every step is checked against its own claimed source, so one wrong step
+rule), within a work budget per step (:mod:`pgproof.budget`: units of work, never the
+clock; a step that cannot be decided within it is *undecided*, never refused), with
+wall-clock safety nets per step and per derivation, and marks the steps that rest on a
+refused or undecided one.  Every step is checked against its own claimed source, so one wrong step
 does not hide the next.
 """
 
@@ -14,11 +16,19 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pgproof.budget import DERIVATION_SECONDS, STEP_SECONDS, BudgetExceeded, time_budget
+from pgproof.budget import (
+    DERIVATION_SECONDS,
+    STEP_SECONDS,
+    STEP_WORK,
+    BudgetExceeded,
+    WorkExhausted,
+    time_budget,
+    work_budget,
+)
 
 from .canonical import step_range
 from .errors import DerivationError
-from .inference import MAX_DEPTH, search
+from .inference import MAX_DEPTH, SEARCH_WORK, search
 from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
 from .report import DerivationReport, Failure, StepReport
@@ -91,12 +101,15 @@ def _source(step: Step, k: int, claims: list[Equation], claim: Equation) -> Equa
 def check_derivation(
     derivation: Derivation,
     *,
+    work: int | None = STEP_WORK,
     timeout: float | None = STEP_SECONDS,
     total: float | None = DERIVATION_SECONDS,
 ) -> DerivationReport:
-    """Check every step of ``derivation``, each within ``timeout`` seconds and all within
-    ``total`` (None: no limit); a step that cannot be decided in time is refused, with that
-    reason, and once ``total`` is spent the remaining steps are refused unchecked."""
+    """Check every step of ``derivation``, each within ``work`` units of work (None: no
+    limit; :mod:`pgproof.budget`).  A step that cannot be decided within its budget is
+    *undecided*, with that reason; so is a step that runs past the safety nets, ``timeout``
+    seconds of wall-clock time per step and ``total`` per derivation (None: none), after
+    which the remaining steps are left unchecked (undecided)."""
     found: dict[int, Derivation] = {}
     pairs = _resolve(derivation)
     claims = [claim for _, claim in pairs]
@@ -105,27 +118,31 @@ def check_derivation(
     for index in range(1, len(pairs) + 1):
         source, claim = pairs[index - 1]
         step = derivation.steps[index - 1]
-        budget, by_total = timeout, False
+        seconds, by_total = timeout, False
         if deadline is not None:
             left = deadline - time.monotonic()
-            by_total = budget is None or left < budget
-            budget = left if by_total else budget
-        if budget is not None and budget <= 0:
+            by_total = seconds is None or left < seconds
+            seconds = left if by_total else seconds
+        if seconds is not None and seconds <= 0:
             report = StepReport(index=index, step=step, claim=claim, source=source)
-            words = f"not checked: the derivation's budget of {total:g} s is spent"
-            reports.append(report.reject([Failure(names_of(step), "budget", words)], None))
+            words = f"not checked: the derivation's safety net of {total:g} s is spent"
+            reports.append(report.undecide([Failure(names_of(step), "budget", words)]))
             continue
         stepped: list[str] = []  # the free time index read as a step, where that was needed
         try:
-            with time_budget(budget), _as_step(derivation.notation, stepped):
-                report = _check_or_infer(derivation, index, source, claim, claims)
+            with time_budget(seconds), work_budget(work), _as_step(derivation.notation, stepped):
+                report = _check_or_infer(derivation, index, source, claim, claims, work)
             report.assumptions += [a for a in stepped if a not in report.assumptions]
+        except WorkExhausted as exhausted:
+            words = f"{exhausted} (the step's work budget; raise it with --work-budget)"
+            report = StepReport(index=index, step=step, claim=claim, source=source)
+            report.undecide([Failure(names_of(step), "budget", words)])
         except BudgetExceeded as exceeded:
             words = str(exceeded)
             if by_total:
-                words = f"could not be decided within the derivation's budget of {total:g} s"
+                words = f"could not be decided within the derivation's safety net of {total:g} s"
             report = StepReport(index=index, step=step, claim=claim, source=source)
-            report.reject([Failure(names_of(step), "budget", words)], None)
+            report.undecide([Failure(names_of(step), "budget", words)])
         reports.append(report)
         if report.inferred is not None and report.claim != claim:  # an inferred estimate (≈)
             found[index] = _cite(derivation, index, report.inferred, report.inferred_using)
@@ -142,21 +159,38 @@ def _as_step(notation, used: list[str]) -> AbstractContextManager:
     return step_range(notation.t, notation.first, notation.T, used, notation.step_assumption())
 
 
+def _search_work(work: int | None, share: int) -> int:
+    """The work budget of a search: ``1/share`` of the step's (the default's, unlimited)."""
+    return max(1, (STEP_WORK if work is None else work) // share)
+
+
 def _check_or_infer(
-    derivation: Derivation, index: int, source: Equation, claim: Equation, claims: list[Equation]
+    derivation: Derivation,
+    index: int,
+    source: Equation,
+    claim: Equation,
+    claims: list[Equation],
+    work: int | None = STEP_WORK,
 ) -> StepReport:
     """The step checked with its cited rules; with none cited, with the rules the search
     finds (marked inferred); when the cited ones fail, the search's alternative, if any,
-    is named beside the refusal (the step stays refused as cited)."""
+    is named beside the refusal (the step stays refused as cited).  A search that spends
+    its budget before it has tried every chain, and finds none, leaves the step undecided."""
     step = derivation.steps[index - 1]
     if step.rules:
         report = check_step(derivation, index, source, claim, claims)
         if not report.accepted and not _is_budget(report):
-            found = search(derivation, index, source, claim, claims, **ALTERNATIVE_SEARCH)
+            found = search(
+                derivation, index, source, claim, claims,
+                work=_search_work(work, ALTERNATIVE_SHARE), **ALTERNATIVE_SEARCH,
+            )  # fmt: skip
             if found.chain:
                 report.alternative = found.chain
         return report
-    found, using = search(derivation, index, source, claim, claims), None
+    # a first look, then the substitutions, then (if the first look stopped early) the
+    # whole search: a step that one substitution justifies is not made to wait for it
+    found = search(derivation, index, source, claim, claims, work=_search_work(work, GLANCE_SHARE))
+    using, glance_cut, cut = None, found.cut, False
     # a substitution the author did not say the source of: of an earlier step one of whose
     # sides occurs inside the side this step rewrites (the latest first)
     side = source.rhs if source.lhs == claim.lhs else source.lhs
@@ -170,8 +204,17 @@ def _check_or_infer(
         if found.chain is not None or step.reference is not None:
             break
         with_using = _cite(derivation, index, (), earlier)
-        found = search(with_using, index, source, claim, claims, **USING_SEARCH)
+        found = search(
+            with_using, index, source, claim, claims,
+            work=_search_work(work, USING_SHARE), **USING_SEARCH,
+        )  # fmt: skip
         using = earlier if found.chain is not None else None
+        cut = cut or found.cut
+    if found.chain is None and glance_cut:
+        found = search(
+            derivation, index, source, claim, claims, work=_search_work(work, SEARCH_SHARE)
+        )
+        cut = cut or found.cut
     if found.chain is not None:
         candidate = _cite(derivation, index, found.chain, using)
         claim = found.claim if found.claim is not None else claim
@@ -180,6 +223,20 @@ def _check_or_infer(
         report.inferred, report.inferred_using = found.chain, using
         return report
     report = StepReport(index=index, step=step, claim=claim, source=source)
+    arguments = _argument_failures(derivation, index, claim, claims)
+    failures = list(arguments)
+    for refusal in found.refusals or []:  # what the rules of the right form needed
+        failure = failure_of(refusal, "inference")
+        if failure not in failures and len(failures) < 3:
+            failures.append(failure)
+    if cut and not arguments:
+        # chains were left untried, and the step's own arguments fail nothing: undecided
+        words = (
+            f"no chain of up to {MAX_DEPTH} rules was found before the search's work budget "
+            f"was spent ({found.expanded} equations tried): cite the rules (by = …), or raise "
+            "--work-budget"
+        )
+        return report.undecide([*failures, Failure("inference", "budget", words)])
     words = (
         f"no rule, nor chain of up to {MAX_DEPTH} rules, justifies it "
         f"({found.expanded} equations tried)"
@@ -187,11 +244,6 @@ def _check_or_infer(
     if found.closest is not None:
         ours, theirs = found.closest
         words += f"; the closest gives {show(ours)} where the claim has {show(theirs)}"
-    failures = _argument_failures(derivation, index, claim, claims)
-    for refusal in found.refusals or []:  # what the rules of the right form needed
-        failure = failure_of(refusal, "inference")
-        if failure not in failures and len(failures) < 3:
-            failures.append(failure)
     return report.reject([*failures, Failure("inference", "no_justification", words)], None)
 
 
@@ -212,13 +264,18 @@ def _argument_failures(
     return out
 
 
+#: the main search gets 1/SEARCH_SHARE of the step's work budget (the default: SEARCH_WORK)
+SEARCH_SHARE = STEP_WORK // SEARCH_WORK
+#: the first look of a search, before the substitutions are tried: 1/GLANCE_SHARE
+GLANCE_SHARE = 10 * SEARCH_SHARE
 #: the search for another justification of a refused cited step: short, it only advises
 ALTERNATIVE_SEARCH = {
     "max_depth": 1,
     "max_expansions": 1,
-    "seconds": 0.25,
     "thorough": False,  # algebra by canonical form and expand only, not SymPy's simplify
 }
+#: its share of the step's work budget
+ALTERNATIVE_SHARE = 10 * SEARCH_SHARE
 
 
 def _is_budget(report: StepReport) -> bool:
@@ -228,7 +285,10 @@ def _is_budget(report: StepReport) -> bool:
 #: how many earlier steps the search tries as the source of a substitution
 USING_TRIED = 4
 #: that search: substitution and a step more, briefly
-USING_SEARCH = {"max_depth": 2, "max_expansions": 20, "seconds": 0.5}
+USING_SEARCH = {"max_depth": 2, "max_expansions": 20}
+#: its share of the step's work budget (each of the USING_TRIED searches): the main search
+#: and all of these fit in the step's budget three times over
+USING_SHARE = 20
 
 
 def _cite(
@@ -253,11 +313,12 @@ def premises(step: Step, index: int) -> list[tuple[int, str]]:
 
 
 def _mark_premises(derivation: Derivation, reports: list[StepReport]) -> None:
-    """An accepted step that builds on a refused step (or on one that does) rests on it:
-    its rule holds, its premise does not."""
+    """An accepted step that builds on a refused or undecided step (or on one that does)
+    rests on it: its rule holds, its premise is not established."""
     for k, report in enumerate(reports, start=1):
-        refused: set[int] = set()
+        unsettled: set[int] = set()
         for j, _ in premises(derivation.steps[k - 1], k):
             premise = reports[j - 1]
-            refused |= {j} if not premise.accepted else set(premise.rests_on)
-        report.rests_on = sorted(refused)
+            unsettled |= {j} if not premise.accepted else set(premise.rests_on)
+        report.rests_on = sorted(unsettled)
+        report.rests_on_undecided = [j for j in report.rests_on if reports[j - 1].undecided]

@@ -498,7 +498,8 @@ class StepView:
 
     index: int
     line: int | None
-    #: "accepted", "rejected" or "conditional" (accepted, resting on a refused step)
+    #: "accepted", "rejected", "undecided" or "conditional" (accepted, resting on a refused
+    #: or undecided step)
     verdict: str
     estimate: bool
     #: the relation pgproof checked: "=" or "≈"
@@ -534,7 +535,7 @@ class StepView:
     @property
     def accepted(self) -> bool:
         """Accepted by its rules (also when conditional)."""
-        return self.verdict != "rejected"
+        return self.verdict not in ("rejected", "undecided")
 
     @property
     def note_text(self) -> str:
@@ -671,6 +672,8 @@ def _mark(view: StepView, colour: bool = True) -> str:
     """The mark as math-mode LaTeX."""
     if view.verdict == "rejected":
         mark = r"\textcolor{red}{\times\ \text{refused}}"
+    elif view.verdict == "undecided":
+        mark = r"\textcolor{orange}{?\ \text{undecided}}"
     else:
         mark = r"\checkmark" if view.verdict == "accepted" else r"(\checkmark)"
         if view.estimate:
@@ -690,6 +693,8 @@ def _side_notes(view: StepView) -> list[str]:
         if view.alternative:
             words = ", ".join(rule_label(r) for r in view.alternative)
             notes.append(f"Refused as cited; {words} would justify it.")
+    if view.verdict == "undecided":
+        notes.extend(f"Undecided: {reason}" for reason in view.reasons or ("undecided",))
     if view.inferred:
         notes.append("Inferred: the author cites no rule; pgproof found the rules shown.")
     if view.verdict == "conditional":
@@ -760,7 +765,7 @@ def _rows(views: list[StepView], flavour: str) -> list[str]:
                 which = ", ".join(f"({k})" for k in view.rests_on)
                 note += r"\ \textcolor{red}{\text{rests on refused %s}}" % which
         row = r"%s &%s %s && %s" % (lhs, view.relation_latex, rhs, note)
-        if flavour == "fragment" and view.verdict == "rejected":
+        if flavour == "fragment" and view.verdict in ("rejected", "undecided"):
             # the reasons also as comments above the line, for who reads the .tex
             comments = "".join(f"% reason: {latex_comment(r)}\n  " for r in view.reasons)
             row = comments + row

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from .derivation import Derivation, Step
 
 
+#: the mark of each verdict, in every format
+MARKS = {"accepted": "✓", "conditional": "(✓)", "rejected": "✗", "undecided": "?"}
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a step was refused: the rule, the failed condition (a code), the words."""
@@ -32,9 +36,10 @@ class Failure:
 
 @dataclass
 class StepReport:
-    """The checker's verdict on one step: ``status`` (accepted or rejected), the rules'
-    ``failures``, what they ``produced`` and where it ``difference``-s from the claim, the
-    ``assumptions`` it rests on and the refused steps it ``rests_on``."""
+    """The checker's verdict on one step: ``status`` (accepted, rejected, or undecided: a
+    budget was spent before either could be said), the rules' ``failures``, what they
+    ``produced`` and where it ``difference``-s from the claim, the ``assumptions`` it rests
+    on and the refused or undecided steps it ``rests_on``."""
 
     index: int
     step: Step
@@ -45,8 +50,10 @@ class StepReport:
     difference: tuple[Basic, Basic] | None = None
     failures: list[Failure] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
-    #: refused earlier steps this one builds on (through ``from``/``using``, transitively)
+    #: refused or undecided earlier steps this one builds on (``from``/``using``, transitively)
     rests_on: list[int] = field(default_factory=list)
+    #: those of ``rests_on`` that are undecided (not refused)
+    rests_on_undecided: list[int] = field(default_factory=list)
     #: the rules the checker found, when the author named none (None: the author's rules)
     inferred: tuple[str, ...] | None = None
     #: the step an inferred substitution uses, when the author did not say (``using``)
@@ -59,14 +66,30 @@ class StepReport:
         return self.status == "accepted"
 
     @property
+    def undecided(self) -> bool:
+        """A budget was spent before the step could be accepted or refused."""
+        return self.status == "undecided"
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == "rejected"
+
+    @property
     def conditional(self) -> bool:
-        """Accepted by its rule, but built on a refused step: established only if that is."""
+        """Accepted by its rule, but built on a refused or undecided step: established only
+        if that is."""
         return self.accepted and bool(self.rests_on)
 
     @property
     def verdict(self) -> str:
-        """``accepted``, ``rejected``, or ``conditional`` (accepted, resting on a refused step)."""
+        """``accepted``, ``rejected``, ``undecided``, or ``conditional`` (accepted, resting on
+        a refused or undecided step)."""
         return "conditional" if self.conditional else self.status
+
+    @property
+    def mark(self) -> str:
+        """✓, (✓) for a conditional step, ✗ refused, ? undecided."""
+        return MARKS[self.verdict]
 
     @property
     def estimate(self) -> bool:
@@ -85,6 +108,14 @@ class StepReport:
     def reason(self) -> str:
         return "; ".join(self.reasons)
 
+    def undecide(self, failures: list[Failure]) -> StepReport:
+        """Neither accepted nor refused: a budget was spent first (``failures`` say which)."""
+        self.status = "undecided"
+        self.failures = failures
+        self.produced = None
+        self.difference = None
+        return self
+
     def reject(
         self,
         failures: list[Failure],
@@ -98,9 +129,8 @@ class StepReport:
         return self
 
     def __repr__(self) -> str:
-        mark = {"accepted": "✓", "conditional": "(✓)"}.get(self.verdict, "✗")
         rules = ", ".join(self.step.rules)
-        return f"<StepReport {mark} step {self.index}: {self.verdict} [{rules}]>"
+        return f"<StepReport {self.mark} step {self.index}: {self.verdict} [{rules}]>"
 
     def to_json(self) -> dict[str, Any]:
         """The step as the JSON of ``pgproof check --json``."""
@@ -124,7 +154,7 @@ class StepReport:
 
     def text(self) -> str:
         """Two or more lines: the verdict with the claim, then reasons and notes."""
-        mark = ("(✓)" if self.conditional else "✓") if self.accepted else "✗"
+        mark = self.mark
         rules = ", ".join(self.step.rules) or "restate"
         if self.inferred is not None:
             rules = "inferred: " + (", ".join(self.inferred) or "restate")
@@ -136,10 +166,18 @@ class StepReport:
         claim = f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}"
         lines = [f"  {mark} step {self.index}{where} [{rules}]  {claim}"]
         if self.conditional:
-            which = ", ".join(map(str, self.rests_on))
-            lines.append(
-                f"      rests on refused step {which}: the rule holds, the premise does not"
-            )
+            refused = [k for k in self.rests_on if k not in self.rests_on_undecided]
+            if refused:
+                which = ", ".join(map(str, refused))
+                lines.append(
+                    f"      rests on refused step {which}: the rule holds, the premise does not"
+                )
+            if self.rests_on_undecided:
+                which = ", ".join(map(str, self.rests_on_undecided))
+                lines.append(
+                    f"      rests on undecided step {which}: the rule holds, the premise is not"
+                    " established"
+                )
         if self.estimate and self.accepted:
             lines.append("      estimate: the right side estimates the left, it does not equal it")
         if not self.accepted:
@@ -172,33 +210,57 @@ class DerivationReport:
 
     @property
     def verdict(self) -> str:
-        """``accepted`` when every step is, else ``rejected``."""
-        return "accepted" if all(s.accepted for s in self.steps) else "rejected"
+        """``accepted`` when every step is; ``rejected`` when a step is refused; else
+        ``undecided`` (no step refused, one or more undecided)."""
+        if all(s.accepted for s in self.steps):
+            return "accepted"
+        return "rejected" if any(s.rejected for s in self.steps) else "undecided"
 
     @property
     def first_rejection(self) -> StepReport | None:
         """The first refused step, or None."""
-        return next((s for s in self.steps if not s.accepted), None)
+        return next((s for s in self.steps if s.rejected), None)
+
+    @property
+    def first_undecided(self) -> StepReport | None:
+        """The first undecided step, or None."""
+        return next((s for s in self.steps if s.undecided), None)
 
     def __repr__(self) -> str:
-        first = self.first_rejection
+        first = self.first_rejection or self.first_undecided
         where = f" at step {first.index}" if first is not None else ""
-        expected = "as expected" if self.as_expected else "NOT as expected"
         return (
             f"<DerivationReport {self.derivation.title!r}: {self.verdict}{where} of "
-            f"{len(self.steps)} steps, {expected}>"
+            f"{len(self.steps)} steps, {self.outcome}>"
         )
+
+    @property
+    def outcome(self) -> str:
+        """``as expected``; ``NOT as expected`` (a decided step contradicts the file's
+        expectation); or ``undecided`` (an undecided step leaves it open)."""
+        expected = self.derivation.expected
+        first = self.first_rejection
+        undecided = self.first_undecided
+        if expected is None:
+            if first is not None:
+                return "NOT as expected"
+            return "as expected" if undecided is None else "undecided"
+        if first is not None and first.index == expected.step:
+            if any(expected.matches(f.rule, f.condition, f.text) for f in first.failures):
+                return "as expected"
+            return "NOT as expected"
+        if (
+            undecided is not None
+            and undecided.index <= expected.step
+            and (first is None or first.index > undecided.index)
+        ):
+            return "undecided"  # the expected refusal may be the undecided step
+        return "NOT as expected"
 
     @property
     def as_expected(self) -> bool:
         """Accepted and expected to be, or refused at the expected step for the expected reason."""
-        expected = self.derivation.expected
-        first = self.first_rejection
-        if expected is None:
-            return first is None
-        if first is None or first.index != expected.step:
-            return False
-        return any(expected.matches(f.rule, f.condition, f.text) for f in first.failures)
+        return self.outcome == "as expected"
 
     @property
     def expectation(self) -> str:
@@ -240,6 +302,7 @@ class DerivationReport:
             "verdict": self.verdict,
             "expected": expected,
             "as_expected": self.as_expected,
+            "outcome": self.outcome,
             "steps": [s.to_json() for s in self.steps],
         }
 
@@ -252,6 +315,6 @@ class DerivationReport:
         verdict = self.verdict.upper()
         if d.unfinished:
             verdict += " (the write-up is unfinished)"
-        status = "as expected" if self.as_expected else "NOT AS EXPECTED"
+        status = {"NOT as expected": "NOT AS EXPECTED"}.get(self.outcome, self.outcome)
         lines.append(f"  verdict: {verdict} — {self.expectation}: {status}")
         return "\n".join(lines)

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 
 from sympy import Add, Basic, Mul, Product, Sum
 
+from pgproof.budget import charge
+
 from .objects import (
     Action,
     ConditionalExpectation,
@@ -145,7 +147,9 @@ def mutable_children(node: Basic) -> tuple[int, ...]:
 def positions(
     expr: Basic, children: Children = rewritable_children, path: Path = ()
 ) -> Iterator[tuple[Path, Basic]]:
-    """Pre-order (path, node) pairs over the nodes that ``children`` leads to."""
+    """Pre-order (path, node) pairs over the nodes that ``children`` leads to (a unit of
+    work each)."""
+    charge()
     yield path, expr
     for i in children(expr):
         yield from positions(expr.args[i], children, (*path, i))
@@ -162,9 +166,11 @@ def replace_at(expr: Basic, path: Path, new: Basic) -> Basic:
 
 
 def bottom_up(expr: Basic, function: Callable[[Basic], Basic]) -> Basic:
-    """Apply ``function`` to every node, arguments first (atoms are passed through)."""
+    """Apply ``function`` to every node, arguments first (atoms are passed through; a unit
+    of work for each other node)."""
     if expr.is_Atom or not expr.args:
         return expr
+    charge()
     args = tuple(bottom_up(a, function) for a in expr.args)
     node = expr.func(*args) if args != expr.args else expr
     return function(node)

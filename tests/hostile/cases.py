@@ -303,16 +303,22 @@ CASES: list[Case] = [
           r"step 1: by contains the control character U\+001B"),
     _case("expected_reason_newline", "check", "reason_newline",
           r"\[expect\] reason contains the control character U\+000A"),
-    # ---- 2. budgets: refused, never a hang ---------------------------------------------
+    # ---- 2. budgets: undecided (never refused for running out), never a hang ------------
     _case("product_of_10_to_100_terms", "check", "budget_product", r"✗ step 1", status=1),
     _case("sum_of_10_to_100_terms", "check", "budget_sum", r"✗ step 1", status=1),
-    _case("power_expansion", "check", "budget_power", r"✗ step 1", status=1),
+    _case("power_expansion", "check", "budget_power",
+          r"\? step 1 .*\n.*reason: could not be decided within 2,000,000 units of work",
+          status=3),
     _case("product_of_powers_timeout_option", "check --timeout 1", "budget_product_power",
-          r"reason: could not be decided within 1 s", status=1),
+          r"reason: could not be decided within 50,000 units of work", status=3),
+    _case("product_of_powers_work_budget_option", "check --work-budget 80000",
+          "budget_product_power", r"reason: could not be decided within 80,000 units of work",
+          status=3),
     _case("product_of_powers_render_timeout", "render --timeout 1", "budget_product_power",
-          r"% reason: could not be decided within 1 s", status=0),
+          r"% reason: could not be decided within 50,000 units of work", status=0),
     _case("product_of_powers_default_budget", "check", "budget_product_power",
-          r"reason: could not be decided within 3 s", status=1),
+          r"\? step 1 .*\n.*reason: could not be decided within 2,000,000 units of work",
+          status=3),
 ]  # fmt: skip
 
 NAMES = [case.name for case in CASES]

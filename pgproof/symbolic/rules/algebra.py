@@ -20,9 +20,9 @@ from collections.abc import Iterable
 
 from sympy import Add, Basic, Function, Mul, Pow, Product, S, Sum, expand, simplify
 
-from pgproof.budget import MAX_RANGE
+from pgproof.budget import MAX_RANGE, charge
 
-from ..canonical import canonical, is_nonzero
+from ..canonical import canonical, is_nonzero, size
 from ..domain import check_same_domain
 from ..objects import (
     ConditionalExpectation,
@@ -50,6 +50,15 @@ _OPAQUE = (
 )
 #: the most terms algebra lets SymPy expand an expression into
 MAX_EXPANSION = 10_000
+#: units of work charged for each term ``expand`` would make: the default step budget
+#: affords MAX_EXPANSION of them (a count cannot stop SymPy once it has started, so the
+#: work is charged before the call)
+EXPAND_UNITS = 200
+#: units of work charged for each node of an expression handed to SymPy's ``simplify``,
+#: times one more than the Σ/∏ in it (SymPy tries to evaluate each), times (D − 1)² for
+#: an integer power D > 2 in it (SymPy factors polynomials of that degree): measured on
+#: the bundle, about 1-4 ms a node, more with every Σ; ∏ (T+t)^1000 takes minutes
+SIMPLIFY_UNITS = 60
 
 
 def opaque(expr: Basic, table: dict[Basic, Basic]) -> Basic:
@@ -122,9 +131,11 @@ def expansion_size(expr: Basic) -> int:
 def provably_equal(a: Basic, b: Basic, *, thorough: bool = True) -> bool:
     """SymPy proves a − b = 0 (a False is "not proved", never "unequal").
 
-    Expressions whose expansion would exceed MAX_EXPANSION terms (a product of 400 sums)
-    are compared as they are, without expanding or simplifying; not ``thorough``, only
-    canonical forms and ``expand`` are tried (no ``simplify``: a quick look)."""
+    The work of ``expand`` and ``simplify`` is charged before each is called
+    (:data:`EXPAND_UNITS`, :func:`simplify_cost`): an expression whose expansion or
+    simplification the budget cannot afford (a product of 400 sums, a power of degree
+    1000) leaves the step undecided.  Not ``thorough``, only canonical forms and
+    ``expand`` are tried (no ``simplify``: a quick look)."""
     a, b = factors_out_of_actions(canonical(a)), factors_out_of_actions(canonical(b))
     if a == b:
         return True
@@ -132,11 +143,25 @@ def provably_equal(a: Basic, b: Basic, *, thorough: bool = True) -> bool:
     difference = opaque(a, table) - opaque(b, table)
     if difference == S.Zero:
         return True
-    if expansion_size(difference) > MAX_EXPANSION:
+    terms = expansion_size(difference)
+    charge(EXPAND_UNITS * terms)  # spends the budget of a step that cannot afford it
+    if terms > MAX_EXPANSION:  # only with a budget above the default
         return False
     if expand(difference) == S.Zero:
         return True
-    return thorough and simplify(difference) == S.Zero
+    if not thorough:
+        return False
+    charge(simplify_cost(difference))
+    return simplify(difference) == S.Zero
+
+
+def simplify_cost(expr: Basic) -> int:
+    """The units of work charged for ``simplify(expr)`` (see :data:`SIMPLIFY_UNITS`)."""
+    degree = max(
+        (abs(int(p.exp)) for p in expr.atoms(Pow) if p.exp.is_Integer), default=1
+    )
+    sums = len(expr.atoms(Sum, Product))
+    return SIMPLIFY_UNITS * size(expr) * (1 + sums) * max(1, degree - 1) ** 2
 
 
 @rule("algebra", aliases=("simplify", "rearrange", "simplification"), root_only=True)

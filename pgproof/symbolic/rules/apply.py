@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from sympy import Basic
 
+from pgproof.budget import charge
+
 from ..refusal import Refusal
 from ..traversal import Children, linear_children, positions, replace_at, rewritable_children
 from .base import Context, Rule
@@ -32,6 +34,7 @@ class Attempt:
         self.refusals: list[Refusal] = []
 
     def add(self, candidate: Basic) -> None:
+        charge(1 + len(self.candidates))  # compared with each candidate so far
         if candidate not in self.candidates and len(self.candidates) < MAX_CANDIDATES:
             self.candidates.append(candidate)
 
@@ -69,6 +72,7 @@ def apply_rule(expr: Basic, rule: Rule, ctx: Context, *, estimate: bool = False)
     children = linear_children if (estimate or rule.estimate) else rewritable_children
     spots = [((), expr)] if rule.root_only else list(positions(expr, children))
     for path, node in spots:
+        charge()
         try:
             alternatives = rule.rewrites(node, ctx)
         except Refusal as refusal:
