@@ -150,11 +150,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="refuse requests estimated to need more memory (default 4G)",
     )
     run.add_argument(
+        "--max-seconds",
         "--max-time",
+        dest="max_time",
         type=float,
         default=600.0,
         metavar="SECONDS",
-        help="refuse requests estimated to take longer (default 600)",
+        help="refuse requests estimated to take longer (default 600; the estimate counts "
+        "work, it does not time the run); --max-time is the old name",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON report")
     parser.add_argument(
@@ -230,8 +233,8 @@ def _validate(args: argparse.Namespace) -> dict:
         raise UsageError(f"--bound must be positive, got {args.bound}")
     if args.max_trajectories < 0:
         raise UsageError(f"--max-trajectories must be non-negative, got {args.max_trajectories}")
-    if not (args.max_time > 0):
-        raise UsageError(f"--max-time must be positive, got {args.max_time}")
+    if not (args.max_time > 0 and math.isfinite(args.max_time)):
+        raise UsageError(f"--max-seconds must be a positive number, got {args.max_time}")
     try:
         max_memory = parse_size(args.max_memory)
     except ValueError as error:
@@ -239,6 +242,10 @@ def _validate(args: argparse.Namespace) -> dict:
     executor = args.executor or ("dask" if args.scheduler else "serial")
     if args.scheduler and executor != "dask":
         raise UsageError("--scheduler needs --executor dask (or no --executor)")
+    if args.scheduler is not None:
+        from pgproof.numeric.parallel import scheduler_endpoint
+
+        scheduler_endpoint(args.scheduler)  # tcp://HOST:PORT, or an ExecutorError
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be positive, got {args.workers}")
     if samples == "auto" and args.test == "hotelling":
@@ -289,6 +296,10 @@ def _compute(args: argparse.Namespace) -> tuple[VerifyReport, Any, list]:
 
     settings = _validate(args)
     shape = _problem_shape(args)
+    if args.scheduler is not None:
+        from pgproof.numeric.parallel import check_reachable
+
+        check_reachable(args.scheduler)  # before any work: a closed port is refused at once
     estimators = [resolve_estimator(name) for name in (args.estimator or list(ESTIMATORS))]
     budget = settings["max_samples"] if settings["samples"] == "auto" else settings["samples"]
     problem_seed, sample_seed = np.random.SeedSequence(args.seed).spawn(2)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,8 +140,28 @@ def _steps(mdp: TabularMDP) -> np.ndarray:
     return np.arange(1, mdp.horizon + 1)
 
 
-def _state_values(batch: Batch, mdp: TabularMDP, policy: Policy, theta: np.ndarray):
+#: the last (mdp, policy, θ) whose V_t(s) table was computed, and the table: a run calls
+#: the state baseline once per batch of one problem, and the DP costs T steps each time
+_VALUES_CACHE: list = [None, None, b"", None]
+_VALUES_LOCK = threading.Lock()
+
+
+def value_table(mdp: TabularMDP, policy: Policy, theta: np.ndarray) -> np.ndarray:
+    """V_t(s) [T+1, S] by the DP, recomputed only when the problem changes (read-only)."""
+    key = np.ascontiguousarray(theta, dtype=np.float64).tobytes()
+    with _VALUES_LOCK:
+        last_mdp, last_policy, last_key, values = _VALUES_CACHE
+        if last_mdp is mdp and last_policy is policy and last_key == key:
+            return values
     values = solve(mdp, policy, theta).values
+    values.setflags(write=False)
+    with _VALUES_LOCK:
+        _VALUES_CACHE[:] = [mdp, policy, key, values]
+    return values
+
+
+def _state_values(batch: Batch, mdp: TabularMDP, policy: Policy, theta: np.ndarray):
+    values = value_table(mdp, policy, theta)
     return values[np.arange(mdp.horizon), batch.states[:, : mdp.horizon]]
 
 
@@ -171,7 +192,7 @@ def _baseline_bounds(mdp, policy, theta):
 
 def _state_baseline_bounds(mdp, policy, theta):
     low, high = _to_go_bounds(mdp, policy, theta)
-    values = solve(mdp, policy, theta).values[: mdp.horizon]  # V_t(s), t = 1..T
+    values = value_table(mdp, policy, theta)[: mdp.horizon]  # V_t(s), t = 1..T
     return low - mdp.discounts * values.max(axis=1), high - mdp.discounts * values.min(axis=1)
 
 

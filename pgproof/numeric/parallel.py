@@ -20,14 +20,67 @@ order — so a fixed seed gives identical numbers whatever the executor or worke
 from __future__ import annotations
 
 import contextlib
+import re
+import socket
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 EXECUTORS = ("serial", "threads", "processes", "dask")
+#: a scheduler that does not accept a TCP connection within this time is refused
+CONNECT_SECONDS = 1.5
+#: ``tcp://host:port`` or ``host:port``; host a name, an IPv4 address or [IPv6]
+_ADDRESS = re.compile(r"^(?:([a-z][a-z0-9+.-]*)://)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
+_OTHER_SCHEMES = {
+    "tls": "tls:// needs certificates (a Dask security configuration), which pgproof does not take",
+    "ucx": "ucx:// needs the UCX transport (ucx-py and a UCX build), which pgproof does not set up",
+    "inproc": "inproc:// addresses exist only inside the process that created the scheduler",
+    "ws": "ws:// (websocket) schedulers are not supported",
+    "wss": "wss:// (websocket) schedulers are not supported",
+}
 
 
 class ExecutorError(ValueError):
     """The requested executor cannot be built (e.g. distributed is not installed)."""
+
+
+def scheduler_endpoint(address: str) -> tuple[str, int]:
+    """(host, port) of a Dask scheduler given as ``tcp://host:port`` or ``host:port``.
+
+    Any other scheme (tls://, ucx://, inproc://, …), a missing or out-of-range port, or
+    anything else is refused with an :class:`ExecutorError` that says what is accepted.
+    Checked before any work and before ``distributed`` is imported.
+    """
+    shown = ascii(address if len(address) <= 80 else address[:77] + "...")
+    match = _ADDRESS.match(address.strip()) if len(address) <= 300 else None
+    scheme = address.split("://", 1)[0].lower() if "://" in address[:40] else None
+    if scheme is not None and scheme != "tcp":
+        reason = _OTHER_SCHEMES.get(
+            scheme, f"{ascii(scheme + '://')} is not a scheduler protocol pgproof uses"
+        )
+        raise ExecutorError(f"--scheduler {shown}: {reason}; give tcp://HOST:PORT")
+    if match is None:
+        raise ExecutorError(f"--scheduler {shown} is not an address: give tcp://HOST:PORT")
+    host, port = match.group(2).strip("[]"), int(match.group(3))
+    if not 0 < port < 65536:
+        raise ExecutorError(f"--scheduler {shown}: port {port} is not in 1..65535")
+    return host, port
+
+
+def check_reachable(address: str, seconds: float = CONNECT_SECONDS) -> None:
+    """Refuse a scheduler address that does not accept a TCP connection within ``seconds``.
+
+    Distributed's own client retries for its whole timeout (10 s); a closed port answers a
+    connection attempt at once, and an unroutable host is given up on after ``seconds``.
+    """
+    host, port = scheduler_endpoint(address)
+    try:
+        with socket.create_connection((host, port), timeout=seconds):
+            pass
+    except OSError as error:
+        reason = "timed out" if isinstance(error, TimeoutError) else (error.strerror or str(error))
+        raise ExecutorError(
+            f"cannot reach the Dask scheduler at {ascii(address)}: {reason}"
+        ) from None
 
 
 def is_cloudpickle_executor(executor: object) -> bool:
@@ -69,6 +122,8 @@ def make_executor(
         with ProcessPoolExecutor(max_workers=workers or 2, mp_context=context) as executor:
             yield executor
     else:
+        if address is not None:
+            check_reachable(address)
         distributed = _import_distributed()
         if address is not None:
             try:

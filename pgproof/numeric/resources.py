@@ -1,7 +1,9 @@
 """Estimate the memory and time of a ``pgproof verify`` request before allocating anything.
 
-The estimate is a cost model in S, A, T, m, the number of parameters and the estimators,
-with constants measured on the 2-core machines this project runs on (rounded up):
+The estimate is a work-count model: it counts the units of work the request implies (table
+cells, DP steps, enumerated trajectories, trajectory-steps, and batch-steps: T for every
+sampling batch) and multiplies each by a constant measured on the 2-core machines this
+project runs on (rounded up).  It never times the request itself.
 
     memory   the MDP (P is S·A·S floats, held about three times while it is built and
              checked), the sampler's alias tables (≈ 60 bytes per cell, T'·S × A·S cells,
@@ -9,14 +11,27 @@ with constants measured on the 2-core machines this project runs on (rounded up)
              sampling batch and its reductions (≈ 200 bytes per trajectory-step of a
              batch), dense estimates for estimators without a sparse form, Σ ĝĝᵀ for
              Hotelling, and the exact moments (d² per estimator);
-    time     building the MDP and the alias tables (≈ 0.3 µs per cell), the
-             DP (≈ 2 ns per T·S²·A), enumeration with exact moments (≈ 0.3 µs per
-             trajectory and estimator, plus d² per trajectory for the covariances), and
-             sampling (≈ 20 ns per step) plus ≈ 40 ns per step and estimator (sparse
-             reductions) or ≈ 3 ns per coordinate and trajectory (dense estimates).
+    time     starting up (≈ 0.5 s of imports); building the MDP and the alias tables
+             (≈ 0.3 µs per cell); the DP (≈ 2 ns per T·S²·A, plus 10 µs per step);
+             enumeration with exact moments (≈ 0.3 µs per trajectory and estimator, plus
+             d² per trajectory for the covariances); sampling (≈ 20 ns per
+             trajectory-step) plus ≈ 60 ns per trajectory-step and estimator (sparse
+             reductions) or ≈ 3 ns per coordinate and trajectory (dense estimates); and
+             the per-step overhead of the vectorised loops, paid once per step of every
+             batch whatever its size: ≈ 15 µs per batch-step for the sampler and ≈ 4 µs
+             per batch-step and estimator.  At long horizons batches are small (at most
+             2²² trajectory-steps each, so 4 trajectories at T = 10⁶) and that overhead
+             dominates: T = 10⁶ costs about 5 µs per trajectory-step, not 60 ns.
+
+The constants come from :func:`measure_constants` (``python -m pgproof.numeric.resources``
+prints them for the machine it runs on): it times the sampler and the estimators on
+batches of 4 and of 2¹⁵ trajectories at T = 1000 and T = 5, and the DP at T = 10⁵, and
+solves for the per-batch-step and per-trajectory-step parts.  Measured on the development
+machine: 9–17 µs per batch-step for the sampler (with one estimator), 2–4.5 µs per
+batch-step and further estimator, 6 µs per DP step at S = 2.
 
 :func:`check_request` raises :class:`ResourceError` with one line naming the dominant cost
-and the flag that raises the limit (``--max-memory`` or ``--max-time``).
+and the flag that raises the limit (``--max-memory`` or ``--max-seconds``).
 """
 
 from __future__ import annotations
@@ -25,9 +40,19 @@ import math
 import re
 from dataclasses import dataclass, field
 
-#: defaults of ``verify --max-memory`` and ``--max-time``
+#: defaults of ``verify --max-memory`` and ``--max-seconds``
 DEFAULT_MAX_MEMORY = 4 * 2**30
 DEFAULT_MAX_TIME = 600.0
+
+#: the measured constants of the time model (seconds per unit of work; see the docstring)
+SECONDS_TO_START = 0.5
+SECONDS_PER_CELL = 3e-7
+SECONDS_PER_DP_ENTRY = 2e-9
+SECONDS_PER_DP_STEP = 1e-5
+SECONDS_PER_SAMPLED_STEP = 20e-9
+SECONDS_PER_REDUCED_STEP = 60e-9
+SECONDS_PER_BATCH_STEP = 15e-6
+SECONDS_PER_BATCH_STEP_ESTIMATOR = 4e-6
 
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -129,16 +154,21 @@ def estimate(request: Request) -> Estimate:
         if request.moments:
             memory["exact moments"] = k * 8 * (float(d) ** 2 + 3 * chunk * float(d))
     samples = float(request.samples)
+    batch_steps = float(_batch_count(request.samples, t)) * t
     time = {
-        "building the sampler's alias tables": 3e-7 * cells,
-        "the dynamic programme": 2e-9 * float(t) * s * s * a + 1e-5 * t,
-        f"sampling {samples:.3g} trajectories × {t} steps": 20e-9 * samples * t,
+        "starting up (imports)": SECONDS_TO_START,
+        "building the sampler's alias tables": SECONDS_PER_CELL * cells,
+        "the dynamic programme": SECONDS_PER_DP_ENTRY * float(t) * s * s * a
+        + SECONDS_PER_DP_STEP * t,
+        f"sampling {samples:.3g} trajectories × {t} steps": SECONDS_PER_SAMPLED_STEP * samples * t,
+        f"the per-step overhead of {batch_steps:.3g} batch-steps": batch_steps
+        * (SECONDS_PER_BATCH_STEP + SECONDS_PER_BATCH_STEP_ESTIMATOR * k),
     }
     if request.random_mdp:
         time["drawing the random MDP"] = 30e-9 * mdp_entries
     if request.sparse_estimators:
         time["reducing the samples for each estimator"] = (
-            40e-9 * samples * t * request.sparse_estimators
+            SECONDS_PER_REDUCED_STEP * samples * t * request.sparse_estimators
         )
     if request.dense_estimators:
         time["evaluating estimators densely"] = (
@@ -160,6 +190,12 @@ def _batch_size(horizon: int) -> int:
     return max_batch_size(horizon)
 
 
+def _batch_count(samples: int, horizon: int) -> int:
+    from pgproof.numeric.streaming import batch_count
+
+    return batch_count(samples, horizon)
+
+
 def check_request(request: Request, max_memory: float, max_time: float) -> Estimate:
     """The estimate, or :class:`ResourceError` when it exceeds a limit."""
     found = estimate(request)
@@ -174,7 +210,64 @@ def check_request(request: Request, max_memory: float, max_time: float) -> Estim
         part = Estimate._largest(found.time)
         raise ResourceError(
             f"this request would take about {format_seconds(found.seconds)} (mostly {part}); "
-            f"the limit is {format_seconds(max_time)}: raise it with --max-time or ask for "
+            f"the limit is {format_seconds(max_time)}: raise it with --max-seconds or ask for "
             "less (--samples, --max-samples, --max-trajectories)"
         )
     return found
+
+
+def measure_constants(repeats: int = 3) -> dict[str, float]:
+    """Time the parts of a run on this machine and return the constants of the time model.
+
+    Best of ``repeats`` timings, each on a fresh random problem (S = A = 2): the sampler on
+    4 trajectories of T = 1000 steps (per batch-step) and on 2¹⁵ trajectories of T = 5 steps
+    (per trajectory-step); the built-in estimators' reductions likewise, minus the sampler;
+    and the DP at T = 10⁵ (per step).  Used to set the module's constants, never at run time.
+    """
+    import time
+
+    import numpy as np
+
+    from pgproof.numeric.dp import solve
+    from pgproof.numeric.estimators import ESTIMATORS
+    from pgproof.numeric.mdp import random_mdp
+    from pgproof.numeric.policies import TabularSoftmax
+    from pgproof.numeric.streaming import Stream, StreamProblem, spec_for
+
+    def best(function) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    def run(horizon: int, size: int, names: list[str]) -> float:
+        rng = np.random.default_rng(horizon)
+        mdp = random_mdp(2, 2, horizon, rng)
+        policy = TabularSoftmax(2, 2)
+        problem = StreamProblem(mdp, policy, policy.random_theta(rng))
+        specs = [spec_for(ESTIMATORS[name]) for name in names]
+        stream = Stream(problem, specs, np.random.SeedSequence(0))
+        return best(lambda: list(stream.batches([size])))
+
+    names = list(ESTIMATORS)
+    sampler = run(1000, 4, names[:1]) / 1000
+    everything = run(1000, 4, names) / 1000
+    per_step = run(5, 1 << 15, names[:1]) / (5 * (1 << 15))
+    rng = np.random.default_rng(1)
+    long = random_mdp(2, 2, 100_000, rng)
+    policy = TabularSoftmax(2, 2)
+    theta = policy.random_theta(rng)
+    dp_step = best(lambda: solve(long, policy, theta)) / 100_000
+    return {
+        "SECONDS_PER_BATCH_STEP": sampler,
+        "SECONDS_PER_BATCH_STEP_ESTIMATOR": (everything - sampler) / max(1, len(names) - 1),
+        "SECONDS_PER_SAMPLED_STEP (with one estimator)": per_step,
+        "SECONDS_PER_DP_STEP": dp_step,
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - a measurement, run by hand
+    for name, value in measure_constants().items():
+        print(f"{name:48} {value:.3g} s")

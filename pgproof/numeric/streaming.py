@@ -88,6 +88,15 @@ def plan_batches(total: int, horizon: int) -> list[int]:
     return list(iter_batches(total, horizon))
 
 
+def batch_count(total: int, horizon: int) -> int:
+    """len(plan_batches(total, horizon)), computed without listing the batches."""
+    top = max_batch_size(horizon)
+    count, done, size = 0, 0, min(FIRST_BATCH, top)
+    while done < total and size < top:
+        count, done, size = count + 1, done + size, 2 * size
+    return count + max(0, -(-(total - done) // top))
+
+
 def batch_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSequence:
     """Child ``index`` of ``root``: the same sequence ``root.spawn(index + 1)[index]`` gives."""
     return np.random.SeedSequence(
