@@ -190,9 +190,16 @@ BUILTIN_ESTIMATORS = (
 
 def parse_count(flag: str, text: str, *, allow_auto: bool = False) -> int | str:
     """'auto', '20000', '20_000', '1e6' or '10^6' → int (≥ 2)."""
+    from .common import MAX_DIGITS
+
     text = str(text)
     if allow_auto and text.strip() == "auto":
         return "auto"
+    if sum(c.isdigit() for c in text) > MAX_DIGITS:  # before int() reads them
+        raise UsageError(
+            f"{flag} must be a whole number of at most {MAX_DIGITS} digits, got "
+            f"{text[:20]!r}… ({len(text):,} characters)"
+        )
     value = None
     if match := _INTEGER.match(text):
         value = int(match.group(1).replace("_", ""))
@@ -398,7 +405,9 @@ def run_verify(args: argparse.Namespace) -> int:
         report, theta, estimators = _compute(args)
         plot = _plot(args, report, theta, estimators) if args.plot else None
     except (UsageError, MDPError, EstimatorError, ResourceError, ExecutorError) as error:
-        message = str(error).replace("\n", " ")
+        from pgproof.output import guarded
+
+        message = guarded(str(error)).replace("\n", " ")
         print(f"pgproof verify: error: {message}", file=sys.stderr)
         return 2
     if args.json:
