@@ -40,11 +40,15 @@ def load(path: str | os.PathLike[str]) -> Derivation:
     return load_derivation(Path(path))
 
 
-def check(derivation: Derivation | str | os.PathLike[str]) -> DerivationReport:
-    """Check every step of a derivation (or of the derivation file at that path)."""
+def check(
+    derivation: Derivation | str | os.PathLike[str], *, work: int | None = None
+) -> DerivationReport:
+    """Check every step of a derivation (or of the derivation file at that path), each
+    within ``work`` units of work (default: the checker's; :mod:`pgproof.budget`): a step
+    that cannot be decided within them is undecided."""
     if not isinstance(derivation, Derivation):
         derivation = load(derivation)
-    return check_derivation(derivation)
+    return check_derivation(derivation, **({} if work is None else {"work": work}))
 
 
 def rules() -> dict[str, Rule]:
@@ -117,7 +121,7 @@ def report_entries(
     its numeric step verdicts and its final estimate's bias test; with ``plots`` as well
     (matplotlib needed), a derivation ending in a sample estimate gets a plot of that
     estimate's running-mean error and variance beside built-in estimators on the same MDP.
-    ``options`` go to :func:`pgproof.verify_steps_numerically` (``timeout``).
+    ``options`` go to :func:`pgproof.verify_steps_numerically` (``work``, ``timeout``).
     """
     from pgproof.html.page import Entry
 

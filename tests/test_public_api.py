@@ -34,6 +34,15 @@ def test_load_and_check_a_bundled_seed() -> None:
     assert data["verdict"] == "accepted" and len(data["steps"]) == len(derivation.steps)
 
 
+def test_a_work_budget_through_the_api_leaves_steps_undecided_never_refused() -> None:
+    path = pgproof.examples_path() / SEED_000
+    short = pgproof.check(path, work=50)
+    assert short.verdict == "undecided" and short.outcome == "undecided"
+    assert short.first_rejection is None and short.first_undecided is not None
+    assert {s.mark for s in short.steps} <= {"?", "✓", "(✓)"}
+    assert pgproof.check(path, work=2_000_000).verdict == "accepted"
+
+
 def test_a_wrong_step_is_refused_through_the_api() -> None:
     path = pgproof.examples_path() / "wrong_steps" / "sign_error.pgproof.toml"
     report = pgproof.check(path)

@@ -314,13 +314,14 @@ def _summary_table(entries: Sequence[Entry]) -> str:
         refused = [s.index for s in report.steps if s.rejected or s.undecided]
         verdict = report.verdict + (f" at step {refused[0]}" if refused else "")
         numeric = ""
+        expected = {"as expected": "yes", "undecided": "undecided"}.get(report.outcome, "NO")
         if entry.numeric is not None:
             bugs = len(entry.numeric.checker_bugs)
             numeric = f"{bugs} checker bug(s)"
         rows.append(
             f'<tr><td><a href="#d{i}">{esc(report.derivation.title)}</a></td>'
             f"<td>{esc(verdict)}</td>"
-            f"<td>{ {'as expected': 'yes', 'undecided': 'undecided'}.get(report.outcome, 'NO')}</td>"
+            f"<td>{expected}</td>"
             f"<td>{len(report.steps)}</td><td>{esc(numeric)}</td></tr>"
         )
     rows.append("</tbody></table>")

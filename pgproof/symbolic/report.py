@@ -315,6 +315,8 @@ class DerivationReport:
         verdict = self.verdict.upper()
         if d.unfinished:
             verdict += " (the write-up is unfinished)"
-        status = {"NOT as expected": "NOT AS EXPECTED"}.get(self.outcome, self.outcome)
+        status = {"NOT as expected": "NOT AS EXPECTED", "undecided": "not decided"}.get(
+            self.outcome, self.outcome
+        )
         lines.append(f"  verdict: {verdict} — {self.expectation}: {status}")
         return "\n".join(lines)
