@@ -35,7 +35,6 @@ import numpy as np
 from sympy import Basic, S
 
 from pgproof.budget import (
-    STEP_SECONDS,
     BudgetExceeded,
     WorkExhausted,
     time_budget,
@@ -70,6 +69,8 @@ MAX_TRAJECTORIES = 3_000
 #: the work budget of one step's numeric check, per trial: a unit for each node evaluated
 #: (:mod:`pgproof.budget`); the bundled derivations need at most a few per cent of it
 NUMERIC_WORK = 200_000
+#: the safety net of one step's numeric check, per trial, in seconds of wall-clock time
+NUMERIC_SECONDS = 30.0
 MAX_TRAJECTORIES_PAIRS = 300
 
 
@@ -190,7 +191,7 @@ def verify_steps_numerically(
     witness_dir: str | Path | None = None,
     *,
     work: int | None = NUMERIC_WORK,
-    timeout: float | None = STEP_SECONDS,
+    timeout: float | None = NUMERIC_SECONDS,
 ) -> NumericReport:
     """Numeric verdicts for every step of ``report`` (witness MDPs written on request), each
     step within ``work`` units of work per trial (:mod:`pgproof.budget`; None: no limit),
