@@ -339,3 +339,20 @@ def test_the_work_budget_also_bounds_the_numeric_check(
     assert main(["check", "--numeric", "--work-budget", str(STEP_WORK), str(path)]) == 0
     assert seen == [steps.NUMERIC_WORK]  # the same share of the numeric check's default
     capsys.readouterr()
+
+
+def test_render_and_report_show_an_undecided_step_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slow = ROOT / "tests" / "hostile" / "files" / "budget_product_power.pgproof.toml"
+    assert main(["render", "--work-budget", "80000", str(slow)]) == 0
+    latex = capsys.readouterr().out
+    assert r"\textcolor{orange}{?\ \text{undecided}}" in latex
+    assert "% reason: could not be decided within 80,000 units of work" in latex
+    assert r"\times" not in latex  # not shown as refused
+    page = tmp_path / "r.html"
+    command = ["report", "--no-numeric", "--work-budget", "80000", str(slow), "-o", str(page)]
+    assert main(command) == 3
+    assert ", 1 undecided" in capsys.readouterr().out
+    html = page.read_text(encoding="utf-8")
+    assert "? Undecided." in html and "Refused." not in html

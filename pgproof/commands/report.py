@@ -22,8 +22,9 @@ sample estimate, and plots of estimators (matplotlib: pip install 'pgproof[plots
 is one file that loads nothing and runs no script: open it anywhere, offline.
 
 exit status: 0 every verdict is as its file expects, 1 one is not (or the numeric check
-found a checker bug), 2 unusable input (the usable derivations are still reported), 70 a
-pgproof bug
+found a checker bug), 2 unusable input (the usable derivations are still reported), 3
+undecided (a step's work budget was spent first, and nothing else is wrong), 70 a pgproof
+bug
 """
 
 
@@ -91,6 +92,9 @@ def run_report(args: argparse.Namespace) -> int:
         f"wrote {output} ({len(page.encode('utf-8')) // 1024} kB): {len(entries)} "
         f"derivation(s), {expected} as expected"
     )
+    undecided = sum(e.report.outcome == "undecided" for e in entries)
+    if undecided:
+        summary += f", {undecided} undecided"
     if not args.no_numeric:
         summary += f", {bugs} checker bug(s)"
     summary += f", {plotted} plot(s)"
@@ -98,9 +102,9 @@ def run_report(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"pgproof: {note}", file=sys.stderr)
     print_errors(errors)
-    if errors:
-        return 2
-    return 0 if expected == len(entries) and not bugs and not biased else 1
+    from .check import exit_status
+
+    return exit_status([e.report for e in entries], bool(errors), bool(bugs or biased))
 
 
 def _samples(text: str) -> int:
