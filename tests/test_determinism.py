@@ -1,10 +1,11 @@
 """Same input, same verdict (issue 19, item 2): on an idle machine and on a loaded one.
 
-The bundled derivations (``pgproof check`` in the repository, which reads derivations/)
-and the document fixtures (tests/documents/fixtures, the reST one with its macro
-preamble) are checked with ``--json`` twice: once one run after the other, as they come,
-and once all runs at the same time while four busy-loop processes (``while True: pass``)
-compete with them for the cores, and with BLAS, OpenMP and numba held to one thread.
+The bundled derivations (``pgproof check`` in the repository, which reads derivations/;
+also ``--numeric`` for the three seeds) and the document fixtures (tests/documents/fixtures,
+the reST one with its macro preamble) are checked with ``--json`` twice: once one run after
+the other, as they come, and once all runs at the same time while four busy-loop processes
+(``while True: pass``) compete with them for the cores, and with BLAS, OpenMP and numba
+held to one thread.
 Everything the reports say must be identical: per derivation its verdict and whether it
 is as expected, per step its status, its rule(s), its reason and failures (the refused
 step and the message), and the exit status; only keys that measure time (none today)
@@ -40,12 +41,18 @@ DOCUMENTS = sorted(
 #: documents that need a preamble of macros, and that preamble
 PREAMBLES = {str(FIXTURES / "spinning_up.rst"): str(FIXTURES / "spinning_up_macros.tex")}
 
+#: the seeds' derivations, checked numerically as well
+SEEDS = [
+    str(p.relative_to(ROOT)) for p in sorted((ROOT / "derivations").glob("00[0-2]_*.pgproof.toml"))
+]
 #: what is checked: the bundled derivations, then the documents (those with a preamble
 #: each on its own, with it)
 RUNS: list[list[str]] = [
     ["check", "--json"],
     ["check", "--json", *(d for d in DOCUMENTS if d not in PREAMBLES)],
     *(["check", "--json", "--preamble", p, d] for d, p in PREAMBLES.items()),
+    # and the numeric check of the seeds: its verdicts, witnesses and bias tests too
+    ["check", "--json", "--numeric", *SEEDS],
 ]
 
 #: the exit statuses of `check` that carry a report: every verdict as expected, one not,
