@@ -1,6 +1,32 @@
-"""The one error type for unusable derivation files."""
+"""The one error type for unusable derivation files, and the collector of a file's errors.
+
+* :class:`DerivationFileError` is one error, ``file:line:column: step k: what is wrong``;
+  :class:`DerivationFileErrors` all the errors of a file, one per line;
+* :class:`ErrorList` collects them while a file is read (each distinct error once, in
+  constant time) and stops the reading, with :class:`TooManyErrors`, past
+  :data:`MAX_ERRORS`: a file with thousands of errors is not a derivation;
+* :func:`close_matches` is the ``did you mean …?`` search (difflib) of every reader, with
+  a budget per file (:func:`suggestion_budget`): a file with thousands of unknown keys or
+  labels gets suggestions for the first :data:`MAX_SUGGESTIONS` only, and a word longer
+  than :data:`MAX_SUGGESTED_LENGTH` none.
+
+Nothing here imports more than the standard library.
+"""
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import NoReturn
+
+#: most distinct errors collected from one file; the reading stops at the next one
+MAX_ERRORS = 1_000
+#: most "did you mean" searches (difflib) made while one file is read
+MAX_SUGGESTIONS = 20
+#: longest word a suggestion is searched for (a longer one is no typo of a short name)
+MAX_SUGGESTED_LENGTH = 100
 
 
 class DerivationFileError(ValueError):
@@ -43,15 +69,24 @@ class DerivationFileErrors(DerivationFileError):
         return "\n".join(DerivationFileError.__str__(e) for e in self.errors)
 
 
+class TooManyErrors(Exception):
+    """Raised by :meth:`ErrorList.append` past :data:`MAX_ERRORS`: the reader stops and
+    reports what it has (:meth:`ErrorList.raise_if_any`).  Not a DerivationFileError, so
+    that no reader's recovery (which catches those) swallows it."""
+
+
 class ErrorList:
     """Collects the errors of one file, so that one run reports all of them."""
 
-    #: errors kept per file (the rest are counted in a last line)
+    #: errors shown per file (the rest are counted in a last line)
     LIMIT = 100
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.errors: list[DerivationFileError] = []
+        self.seen: set[str] = set()
+        #: the reading stopped at :data:`MAX_ERRORS`
+        self.stopped = False
 
     def add(
         self,
@@ -70,8 +105,38 @@ class ErrorList:
             for e in error.errors:
                 self.append(e)
             return
-        if all(str(e) != str(error) for e in self.errors):
-            self.errors.append(error)
+        text = str(error)
+        if text in self.seen:
+            return
+        if len(self.errors) >= MAX_ERRORS:
+            self.stopped = True
+            raise TooManyErrors(self.path)
+        self.seen.add(text)
+        self.errors.append(error)
+
+    def stop(
+        self,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        path: str | None = None,
+    ) -> NoReturn:
+        """Add the error that ends the reading (a limit of the file is exceeded) and raise
+        every error collected."""
+        self.add(message, line, column, path=path)
+        self.raise_if_any()
+        raise AssertionError("unreachable: an error was just added")
+
+    @contextmanager
+    def reading(self) -> Iterator[ErrorList]:
+        """The block that reads the file: suggestions within the file's budget, and the
+        errors collected so far raised when there are too many."""
+        with suggestion_budget():
+            try:
+                yield self
+            except TooManyErrors:
+                self.raise_if_any()
+                raise
 
     def __bool__(self) -> bool:
         return bool(self.errors)
@@ -89,9 +154,52 @@ class ErrorList:
         )
         if len(ordered) > self.LIMIT:
             more = len(ordered) - self.LIMIT
+            stopped = (
+                f"; pgproof stopped reading the file after {MAX_ERRORS:,} errors (the limit)"
+                if self.stopped
+                else ""
+            )
             ordered = ordered[: self.LIMIT] + [
-                DerivationFileError(self.path, f"… and {more} more error(s) not shown")
+                DerivationFileError(self.path, f"… and {more} more error(s) not shown{stopped}")
             ]
         if len(ordered) == 1:
             raise ordered[0]
         raise DerivationFileErrors(ordered)
+
+
+# --------------------------------------------------------------------------- suggestions
+
+#: the searches left to the file being read (None: no budget, outside a reader)
+_BUDGET: ContextVar[list[int] | None] = ContextVar("pgproof_suggestions", default=None)
+
+
+@contextmanager
+def suggestion_budget(limit: int = MAX_SUGGESTIONS) -> Iterator[None]:
+    """Within this block, :func:`close_matches` searches at most ``limit`` times."""
+    token = _BUDGET.set([limit])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def may_suggest(word: str) -> bool:
+    """Whether a suggestion may be searched for ``word`` (and, if so, one search is spent)."""
+    if len(word) > MAX_SUGGESTED_LENGTH:
+        return False
+    budget = _BUDGET.get()
+    if budget is None:
+        return True
+    if budget[0] <= 0:
+        return False
+    budget[0] -= 1
+    return True
+
+
+def close_matches(word: str, known: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """``difflib.get_close_matches`` within the file's budget (none once it is spent, or for
+    a word longer than :data:`MAX_SUGGESTED_LENGTH`); the known words in sorted order."""
+    if not may_suggest(word):
+        return []
+    candidates = sorted(k for k in known if len(k) <= MAX_SUGGESTED_LENGTH)
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)

@@ -8,8 +8,9 @@ the step itself) is an error too, since a step builds on earlier steps only.
 
 from __future__ import annotations
 
-import difflib
 import re
+
+from .errors import close_matches
 
 __all__ = ["LabelError", "check_label", "resolve"]
 
@@ -45,7 +46,7 @@ def resolve(value: object, k: int, labels: dict[str, int], what: str) -> int:
     if isinstance(value, str):
         name = value.strip()
         if name not in labels:
-            close = difflib.get_close_matches(name, sorted(labels), n=3, cutoff=0.5)
+            close = close_matches(name, labels, n=3, cutoff=0.5)
             if close:
                 hint = f" (did you mean {', '.join(repr(c) for c in close)}?)"
             elif labels:

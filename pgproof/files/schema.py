@@ -3,7 +3,6 @@ values, rule names (with the words authors use for them), and hints for LaTeX in
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import fields
 from typing import Any
@@ -12,11 +11,15 @@ from pgproof.safety import UnsafeLatex, check_latex, control_character
 from pgproof.symbolic.notation import TRAJECTORY_SPACES, Notation
 from pgproof.symbolic.objects import DENSITY_STYLES
 from pgproof.symbolic.policy_classes import POLICY_CLASSES, SCOPES
-from pgproof.symbolic.rules import UnknownRule, lookup
+from pgproof.symbolic.rules import REGISTRY, UnknownRule, lookup
+from pgproof.symbolic.rules.base import normalise
+
+from .errors import close_matches, may_suggest
 
 __all__ = [
     "BASIC_STRING",
     "MAX_NAME",
+    "MAX_STEPS",
     "NOTATION_CHOICES",
     "NOTATION_FIELDS",
     "NOTATION_KEYS",
@@ -39,6 +42,9 @@ NOTATION_CHOICES = {
 }
 #: longest notation name
 MAX_NAME = 100
+#: most steps read from one file, a ``.pgproof.toml`` file or a document (the bundled
+#: derivations have at most 13; a longer file is refused before its formulas are read)
+MAX_STEPS = 500
 NOTATION_KEYS = {f.name.rstrip("_") for f in fields(Notation)}
 
 
@@ -46,8 +52,9 @@ NOTATION_FIELDS = {f.name.rstrip("_"): f for f in fields(Notation)}
 
 
 def close_match(word: str, known: set[str]) -> str:
-    """`` (did you mean x?)`` for a key that looks like a known one."""
-    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.7)
+    """`` (did you mean x?)`` for a key that looks like a known one (within the file's
+    budget of suggestions: :func:`~pgproof.files.errors.close_matches`)."""
+    close = close_matches(word, known, n=1, cutoff=0.7)
     return f" (did you mean {close[0]}?)" if close else ""
 
 
@@ -86,13 +93,25 @@ def notation_value(key: str, value: Any) -> Any:
     return value
 
 
+def _registered(name: str) -> bool:
+    """Whether ``name`` is a registered rule or alias (what :func:`lookup` finds), without
+    the suggestions ``lookup`` searches for an unknown name."""
+    key = normalise(name)
+    return key in REGISTRY or any(key in r.aliases for r in REGISTRY.values())
+
+
 def unknown_rule(name: str) -> str | None:
-    """None for a registered rule (or alias), else the message that teaches its name."""
+    """None for a registered rule (or alias), else the message that teaches its name (the
+    rules meant and the names it resembles while the file's budget of suggestions lasts)."""
+    if _registered(name):
+        return None
+    from .synonyms import plain_unknown_rule_message, unknown_rule_message
+
+    if not may_suggest(name):
+        return plain_unknown_rule_message(name)
     try:
         lookup(name)
     except UnknownRule as exc:
-        from .synonyms import unknown_rule_message
-
         return unknown_rule_message(exc)
     return None
 

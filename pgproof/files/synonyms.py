@@ -19,7 +19,7 @@ import re
 
 from pgproof.symbolic.rules import REGISTRY, UnknownRule, lookup
 
-__all__ = ["SYNONYMS", "rules_meant_by", "unknown_rule_message"]
+__all__ = ["SYNONYMS", "plain_unknown_rule_message", "rules_meant_by", "unknown_rule_message"]
 
 #: rule → phrases authors use for it (lower case, words separated by spaces)
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -200,4 +200,9 @@ def unknown_rule_message(error: UnknownRule) -> str:
         return words + f' — write by = "{rule}"'
     if resembles:
         return f"unknown rule {error.name!r} (did you mean {', '.join(resembles)}?)"
-    return f"unknown rule {error.name!r} (`pgproof rules` lists the rules and their aliases)"
+    return plain_unknown_rule_message(error.name)
+
+
+def plain_unknown_rule_message(name: str) -> str:
+    """The message for an unknown rule name when no suggestion is searched for."""
+    return f"unknown rule {name!r} (`pgproof rules` lists the rules and their aliases)"

@@ -2,14 +2,15 @@
 
 They bound the work any input can cause (a 10 MB string or ten thousand nested
 braces is refused in linear time, before Lark or SymPy see it) and give the
-friendliest message for an unknown command: the nearest known names (difflib).
+friendliest message for an unknown command: the nearest known names (difflib, within
+the budget of suggestions of the file being read).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 
+from pgproof.files.errors import close_matches
 from pgproof.safety import UnsafeLatex, check_colour_commands
 from pgproof.symbolic.names import GREEK
 
@@ -98,7 +99,7 @@ _CLOSE = ")]}"
 
 
 def _suggest(name: str) -> str:
-    close = difflib.get_close_matches(name, sorted(KNOWN_COMMANDS), n=3, cutoff=0.5)
+    close = close_matches(name, KNOWN_COMMANDS, n=3, cutoff=0.5)
     if not close:
         return ""
     return " (did you mean " + " or ".join("\\" + c for c in close) + "?)"
