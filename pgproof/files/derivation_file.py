@@ -28,7 +28,12 @@ as well as by its number (labels are resolved to numbers here).
 
 Errors name the file, the line, the step, the column and what is wrong, and every error
 of a file is reported in one run: the reader recovers at the next key and the next step
-(and, when the TOML itself is broken, at the next table).  Text that is printed later
+(and, when the TOML itself is broken, at the next table), up to
+:data:`~pgproof.files.errors.MAX_ERRORS`.  Before ``tomllib`` reads the file, its nesting,
+its integers' digits and its ``[[step]]`` headers are counted: a file nested deeper than
+32, with an integer of more than 4,000 digits or with more than
+:data:`~pgproof.files.schema.MAX_STEPS` steps (a document's limit too) is refused with
+one error naming the line.  Text that is printed later
 (title, source, notes, reasons, rule and notation names) is checked here: no control
 characters (an ANSI escape, a carriage return) in any of it, and notation names that pass
 :func:`pgproof.safety.check_latex`, since they are printed as LaTeX.
@@ -57,9 +62,10 @@ from .chains import ChainError, chain_sides
 from .errors import DerivationFileError, ErrorList
 from .labels import LabelError, check_label, resolve
 from .lines import FileLines
-from .read import MAX_NESTING, read_text, toml_depth
+from .read import read_text, toml_refusal
 from .schema import (
     BASIC_STRING,
+    MAX_STEPS,
     NOTATION_FIELDS,
     NOTATION_KEYS,
     close_match,
@@ -78,9 +84,9 @@ STEP_KEYS = {"formula", "by", "from", "using", "terms", "factor", "note", "label
 class _Reader:
     """Turns the parsed TOML tables into a Derivation; every error is collected."""
 
-    def __init__(self, path: Path, text: str, errors: ErrorList) -> None:
+    def __init__(self, path: Path, lines: FileLines, errors: ErrorList) -> None:
         self.path = str(path)
-        self.where = FileLines(text)
+        self.where = lines
         self.errors = errors
         self.last: tuple[Basic | None, Basic] | None = None  # the previous step's (lhs, rhs)
 
@@ -437,9 +443,10 @@ def _sections(text: str) -> list[tuple[int, str, bool, str]]:
     return sections
 
 
-def _parse_sections(path: Path, text: str, errors: ErrorList) -> tuple[dict[str, Any], set[str]]:
+def _parse_sections(
+    text: str, lines: FileLines, errors: ErrorList
+) -> tuple[dict[str, Any], set[str]]:
     """Parse a broken TOML file table by table: every syntax error, and the tables that parse."""
-    lines = FileLines(text)
     data: dict[str, Any] = {}
     broken: set[str] = set()
     for index, name, array, chunk in _sections(text):
@@ -452,8 +459,8 @@ def _parse_sections(path: Path, text: str, errors: ErrorList) -> tuple[dict[str,
             if name == "step" and array:
                 data.setdefault("step", []).append(None)
             continue
-        except RecursionError:
-            errors.add("arrays or tables nest too deeply", index + 1)
+        except (RecursionError, ValueError):  # prescanned: nesting or digits missed
+            errors.add(_UNREAD, index + 1)
             broken.add(name or "top")
             continue
         if not name:
@@ -465,18 +472,30 @@ def _parse_sections(path: Path, text: str, errors: ErrorList) -> tuple[dict[str,
     return data, broken
 
 
-def _parse_toml(path: Path, text: str, errors: ErrorList) -> tuple[dict[str, Any] | None, set]:
-    depth, line = toml_depth(text)
-    if depth > MAX_NESTING:
-        errors.add(f"arrays or tables nest {depth:,} deep (the limit is {MAX_NESTING})", line)
+#: what a parse that the prescans should have prevented says (nesting or digits they missed)
+_UNREAD = "arrays or tables nest too deeply, or an integer is too long to convert"
+
+
+def _parse_toml(
+    text: str, lines: FileLines, errors: ErrorList
+) -> tuple[dict[str, Any] | None, set]:
+    refusal = toml_refusal(text)
+    if refusal is not None:
+        errors.add(*refusal)
         return None, set()
+    if len(lines.steps) > MAX_STEPS:
+        errors.stop(
+            f"more than {MAX_STEPS} steps (the limit): pgproof reads at most {MAX_STEPS} "
+            "steps from one file",
+            lines.steps[MAX_STEPS][0],
+        )
     try:
         return tomllib.loads(text), set()
-    except RecursionError:  # nesting the depth scan did not see
-        errors.add("arrays or tables nest too deeply")
-        return None, set()
     except tomllib.TOMLDecodeError:
-        return _parse_sections(path, text, errors)
+        return _parse_sections(text, lines, errors)
+    except (RecursionError, ValueError):
+        errors.add(_UNREAD)
+        return None, set()
 
 
 def load_derivation(path: str | Path, preamble: str | Path | None = None) -> Derivation:
@@ -494,10 +513,17 @@ def load_derivation(path: str | Path, preamble: str | Path | None = None) -> Der
         return load_document(path, preamble)
     text = read_text(path)
     errors = ErrorList(str(path))
-    data, broken = _parse_toml(path, text, errors)
+    with errors.reading():
+        return _read(path, text, errors)
+
+
+def _read(path: Path, text: str, errors: ErrorList) -> Derivation:
+    """The derivation of a ``.pgproof.toml`` file's ``text`` (errors collected, then raised)."""
+    lines = FileLines(text)
+    data, broken = _parse_toml(text, lines, errors)
     if data is None:
         errors.raise_if_any()
-    reader = _Reader(path, text, errors)
+    reader = _Reader(path, lines, errors)
     for key in sorted(set(data) - TOP_KEYS):
         reader.report(
             f"unknown key {key!r}{close_match(key, TOP_KEYS)} "
