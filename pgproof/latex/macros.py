@@ -15,8 +15,12 @@ its arguments with the body, ``#1``..``#9`` substituted — and nothing else:
   refuses every command it does not know;
 * expansion is bounded: at most :data:`MAX_DEPTH` nested expansions (a macro that uses
   itself is refused), :data:`MAX_EXPANSIONS` expansions and :data:`MAX_OUTPUT` characters
-  per text (a "macro bomb" that doubles at each level is refused after a few thousand
-  characters, in milliseconds).
+  per text, counted while the text is built, also inside one substitution (a "macro
+  bomb" that doubles at each level, or one body that repeats a long argument 999 times,
+  is refused after a few thousand characters, in milliseconds);
+* a document defines at most :data:`MAX_MACROS` macros in :data:`MAX_DEFINITIONS`
+  definitions (redefinitions count): past either, :class:`MacroLimit`, which ends the
+  reading of the document (a reader goes on after any other :class:`MacroError`).
 
 Every character of an expansion keeps a *position*: characters that come from the text
 keep theirs, characters of a body take the position of the call.  Errors carry the
@@ -26,15 +30,19 @@ position of the call that failed, so the document reader reports ``file:line:col
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_DEFINITIONS",
     "MAX_EXPANSIONS",
     "MAX_OUTPUT",
     "Definition",
+    "Groups",
     "Macro",
     "MacroError",
+    "MacroLimit",
     "MacroTable",
     "expand",
     "find_definitions",
@@ -48,6 +56,8 @@ MAX_EXPANSIONS = 5_000
 MAX_OUTPUT = 20_000
 #: most macros one document may define
 MAX_MACROS = 500
+#: most definitions one document may make (\renewcommand of a macro counts each time)
+MAX_DEFINITIONS = 2_000
 #: longest macro body
 MAX_BODY = 2_000
 
@@ -66,6 +76,19 @@ class MacroError(ValueError):
         super().__init__(message)
         self.message = message
         self.pos = pos
+
+
+class MacroLimit(MacroError):
+    """A limit of the whole document (:data:`MAX_MACROS`, :data:`MAX_DEFINITIONS`): the
+    reader stops there, rather than report each definition that follows."""
+
+
+def _too_many_definitions(at: int) -> MacroLimit:
+    return MacroLimit(
+        f"more than {MAX_DEFINITIONS:,} macro definitions (the limit): pgproof reads at most "
+        f"{MAX_DEFINITIONS:,} from one document",
+        at,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,14 +119,20 @@ class MacroTable:
     """The macros defined so far, by name (without the backslash)."""
 
     macros: dict[str, Macro] = field(default_factory=dict)
+    #: definitions read so far (redefinitions too)
+    definitions: int = 0
 
     def define(self, definition: Definition) -> None:
         macro = definition.macro
+        self.definitions += 1
+        if self.definitions > MAX_DEFINITIONS:
+            raise _too_many_definitions(definition.start)
         if definition.provide and macro.name in self.macros:
             return
         if macro.name not in self.macros and len(self.macros) >= MAX_MACROS:
-            raise MacroError(
-                f"more than {MAX_MACROS} macros are defined; pgproof reads at most {MAX_MACROS}",
+            raise MacroLimit(
+                f"more than {MAX_MACROS} macros are defined (the limit); pgproof reads at most "
+                f"{MAX_MACROS}",
                 definition.start,
             )
         self.macros[macro.name] = macro
@@ -118,12 +147,23 @@ class MacroTable:
 # --------------------------------------------------------------------------- reading
 
 
+#: the characters group_end stops at, for each pair of brackets
+_GROUP_STOPS = {
+    ("{", "}"): re.compile(r"[\\{}]"),
+    ("[", "]"): re.compile(r"[\\{}\[\]]"),
+}
+
+
 def group_end(text: str, pos: int, opening: str = "{", closing: str = "}") -> int:
     """The index just after the group that opens at ``pos`` (``\\{`` skipped; inside a
     ``[…]`` group, braces nest: ``[{]}]`` is one group), or -1 when it is never closed."""
+    stops = _GROUP_STOPS.get((opening, closing)) or re.compile(
+        "[" + re.escape("\\{}" + opening + closing) + "]"
+    )
     depth = 0
     i = pos
-    while i < len(text):
+    while (stop := stops.search(text, i)) is not None:
+        i = stop.start()
         ch = text[i]
         if ch == "\\":
             i += 2
@@ -144,13 +184,61 @@ def group_end(text: str, pos: int, opening: str = "{", closing: str = "}") -> in
     return -1
 
 
+class Groups:
+    """:func:`group_end` for the ``{…}`` groups of one text, in logarithmic time each after
+    one scan of the text (on first use): group_end scans to the end of the text for a group
+    never closed, and a hostile display opens thousands of them."""
+
+    _TOKEN = re.compile(r"\\.?|[{}]", re.DOTALL)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        #: offset of each brace that opens a group → the depth before it
+        self._opening: dict[int, int] | None = None
+        #: depth after a closing brace → the offsets of those braces, in order
+        self._closing: dict[int, list[int]] = {}
+
+    def end(self, pos: int) -> int:
+        """``group_end(text, pos)`` for a ``{`` at ``pos``."""
+        if self._opening is None:
+            self._opening = {}
+            depth = 0
+            for token in self._TOKEN.finditer(self.text):
+                if token.group() == "{":
+                    self._opening[token.start()] = depth
+                    depth += 1
+                elif token.group() == "}":
+                    depth -= 1
+                    self._closing.setdefault(depth, []).append(token.start())
+        depth = self._opening.get(pos)
+        if depth is None:  # not a brace the scan from the start opens (an escaped one)
+            return group_end(self.text, pos)
+        # the group ends at the first brace after it that brings the depth back
+        closing = self._closing.get(depth, [])
+        k = bisect_right(closing, pos)
+        return closing[k] + 1 if k < len(closing) else -1
+
+
+def _bounded_end(text: str, pos: int, opening: str = "{", closing: str = "}") -> int:
+    """group_end of a part of a definition (at most :data:`MAX_BODY` characters long, so
+    looked for within that many: a thousand definitions never closed cost a thousand short
+    scans); -2 when the group does not end within them, though the text goes on."""
+    window = text[pos : pos + MAX_BODY + 2]
+    end = group_end(window, 0, opening, closing)
+    if end >= 0:
+        return pos + end
+    return -1 if pos + len(window) >= len(text) else -2
+
+
 def _braced(text: str, pos: int, what: str, at: int) -> tuple[str, int]:
     """The content of the ``{…}`` at ``pos`` and the index after it."""
     if not text.startswith("{", pos):
         raise MacroError(f"{what} must be in braces {{…}}", at)
-    end = group_end(text, pos)
-    if end < 0:
+    end = _bounded_end(text, pos)
+    if end == -1:
         raise MacroError(f"the braces of {what} are never closed", pos)
+    if end < 0:
+        raise MacroError(f"{what} is longer than {MAX_BODY:,} characters (the limit)", at)
     return text[pos + 1 : end - 1], end
 
 
@@ -196,16 +284,22 @@ def _newcommand(text: str, match: re.Match, command: str) -> Definition:
     pos = _SPACE.match(text, pos).end()
     params, default = 0, None
     if text.startswith("[", pos):
-        end = text.find("]", pos)
+        end = text.find("]", pos, pos + MAX_BODY)
         count = text[pos + 1 : end].strip() if end > 0 else ""
         if not (count.isdigit() and 0 <= int(count) <= 9):
             raise MacroError(f"\\{command}{{\\{name}}}[n]: n must be a number 0..9", pos)
         params = int(count)
         pos = _SPACE.match(text, end + 1).end()
         if text.startswith("[", pos):
-            end = group_end(text, pos, "[", "]")
-            if end < 0:
+            end = _bounded_end(text, pos, "[", "]")
+            if end == -1:
                 raise MacroError(f"the default argument of \\{name} is never closed", pos)
+            if end < 0:
+                raise MacroError(
+                    f"the default argument of \\{name} is longer than {MAX_BODY:,} characters "
+                    "(the limit)",
+                    pos,
+                )
             default = text[pos + 1 : end - 1]
             if params == 0:
                 raise MacroError(f"\\{name} has a default argument but no parameter", pos)
@@ -254,10 +348,14 @@ def _def(text: str, match: re.Match) -> Definition:
 
 def find_definitions(text: str) -> list[Definition | MacroError]:
     """Every macro definition in ``text``, in order; a malformed one is a :class:`MacroError`
-    in the list (the reader reports it and goes on)."""
+    in the list (the reader reports it and goes on).  Past :data:`MAX_DEFINITIONS`
+    definitions (malformed ones count), the last item is a :class:`MacroLimit`."""
     found: list[Definition | MacroError] = []
     pos = 0
     while (match := _DEFINERS.search(text, pos)) is not None:
+        if len(found) >= MAX_DEFINITIONS:
+            found.append(_too_many_definitions(match.start()))
+            break
         if match.start() > 0 and text[match.start() - 1] == "\\":  # \\newcommand: a line break
             pos = match.end()
             continue
@@ -281,6 +379,14 @@ def find_definitions(text: str) -> list[Definition | MacroError]:
 # --------------------------------------------------------------------------- expansion
 
 
+def _too_long(limit: int, at: int) -> MacroError:
+    return MacroError(
+        f"the expansion of the macros here is longer than {limit:,} characters "
+        "(a macro that expands to several copies of itself?)",
+        at,
+    )
+
+
 class _Expansion:
     def __init__(self, table: MacroTable, limit: int) -> None:
         self.table = table
@@ -298,11 +404,7 @@ class _Expansion:
         self.chars.append(text[start:end])
         self.pos.extend(pos[start:end])
         if len(self.pos) > self.limit:
-            raise MacroError(
-                f"the expansion of the macros here is longer than {self.limit:,} characters "
-                "(a macro that expands to several copies of itself?)",
-                pos[start] if start < len(pos) else (pos[-1] if pos else 0),
-            )
+            raise _too_long(self.limit, pos[start] if start < len(pos) else (pos[-1] if pos else 0))
 
     def run(self, text: str, pos: list[int], depth: int) -> None:
         i = 0
@@ -336,7 +438,7 @@ class _Expansion:
                     call,
                 )
             args, after = _arguments(text, pos, match.end(), macro)
-            body, body_pos = _substitute(macro, args, call)
+            body, body_pos = _substitute(macro, args, call, self.limit)
             self.run(body, body_pos, depth + 1)
             i = plain = after
         self.emit(text, pos, plain, n)
@@ -399,13 +501,17 @@ def _glues(left: str, first: str) -> bool:
 
 
 def _substitute(
-    macro: Macro, args: list[tuple[str, list[int]]], call: int
+    macro: Macro, args: list[tuple[str, list[int]]], call: int, limit: int = MAX_OUTPUT
 ) -> tuple[str, list[int]]:
+    """The body of a call of ``macro`` with its arguments substituted; a MacroError before
+    it grows past ``limit`` characters (checked before each piece is copied)."""
     body = macro.body
     chars: list[str] = []
     pos: list[int] = []
 
     def add(text: str, where: list[int]) -> None:
+        if len(pos) + len(text) > limit:
+            raise _too_long(limit, call)
         if text and chars and _glues(chars[-1], text[0]):
             chars.append(" ")
             pos.append(where[0])
