@@ -29,12 +29,21 @@ without any top-level ``=`` is not a step either.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 
-from pgproof.latex.macros import MacroError, MacroTable, expand, find_definitions, group_end
+from pgproof.files.errors import close_matches
+from pgproof.latex.macros import (
+    Groups,
+    MacroError,
+    MacroLimit,
+    MacroTable,
+    expand,
+    find_definitions,
+)
 from pgproof.latex.prescan import KNOWN_COMMANDS
 from pgproof.symbolic.names import GREEK
 
@@ -63,6 +72,9 @@ PROSE_COMMANDS = frozenset((
     "lVert", "rVert", "lvert", "rvert", "pm", "mp", "div", "circ", "otimes", "oplus", "iint",
     "oint", "hline", "phantom", "cases",
 ))  # fmt: skip
+#: most rows of one display (a row is cut at ``\\\\`` or ``\\intertext``; rows without '='
+#: continue a step, so a display may hold more rows than the document holds steps)
+MAX_ROWS = 2_000
 _NOTE_COMMANDS = (
     "text",
     "textrm",
@@ -132,15 +144,17 @@ class Display:
     listed: bool = False
     #: (message, offset) of the errors found while cleaning it
     errors: list[tuple[str, int]] = field(default_factory=list)
+    #: (message, offset) of a limit of the document it exceeds: the reading stops there
+    limit: tuple[str, int] | None = None
 
 
 # --------------------------------------------------------------------------- scanning
 
 
-def top_level(text: str, char: str) -> list[int]:
-    """Indices of ``char`` outside braces (and not escaped)."""
+def top_level(text: str, char: str, depth: int = 0) -> list[int]:
+    """Indices of ``char`` outside braces (and not escaped); ``depth``: the brace depth
+    before the text (a text that continues another, whose braces are still open)."""
     found: list[int] = []
-    depth = 0
     i = 0
     while i < len(text):
         ch = text[i]
@@ -198,6 +212,7 @@ def _remove_groups(
     names = (names,) if isinstance(names, str) else names
     pattern = re.compile(r"\\(" + "|".join(names) + r")\*?(?![A-Za-z])\s*")
     text = row.text
+    groups = Groups(text)
     spans: list[tuple[int, int]] = []
     found: list[tuple[int, Located, int]] = []
     pos = 0
@@ -206,7 +221,7 @@ def _remove_groups(
         if m.start() and text[m.start() - 1] == "\\":
             pos = m.end()
             continue
-        end = group_end(text, m.end()) if text.startswith("{", m.end()) else -1
+        end = groups.end(m.end()) if text.startswith("{", m.end()) else -1
         if end < 0:
             pos = m.end()
             continue
@@ -261,11 +276,17 @@ def clean_display(region: Region, table: MacroTable) -> Display:
         return display
     spans = []
     for found in find_definitions(content.text):
+        if isinstance(found, MacroLimit):
+            display.limit = (found.message, content.at(found.pos))
+            return display
         if isinstance(found, MacroError):
             display.errors.append((found.message, content.at(found.pos)))
             continue
         try:
             table.define(found)
+        except MacroLimit as error:
+            display.limit = (error.message, content.at(error.pos))
+            return display
         except MacroError as error:
             display.errors.append((error.message, content.at(error.pos)))
         spans.append((found.start, found.end))
@@ -280,7 +301,9 @@ def clean_display(region: Region, table: MacroTable) -> Display:
     if not content.text.strip():
         display.skipped = "empty"
         return display
-    rows = _rows(content)
+    rows = _rows(content, display)
+    if display.limit is not None:
+        return display
     if not any(top_level(r.text.text, "=") for r in rows):
         display.skipped = "no '='"
         return display
@@ -297,8 +320,9 @@ def clean_display(region: Region, table: MacroTable) -> Display:
     return display
 
 
-def _rows(content: Located) -> list[Row]:
-    """Split at top-level ``\\\\`` and ``\\intertext``; read each row's marks and notes."""
+def _rows(content: Located, display: Display) -> list[Row]:
+    """Split at top-level ``\\\\`` and ``\\intertext``; read each row's marks and notes.
+    More than :data:`MAX_ROWS` rows are a limit of the document (set on ``display``)."""
     pieces: list[tuple[Located, list[tuple[int, str, int]]]] = []
     carry: list[tuple[int, str, int]] = []  # \intertext notes, for the next row
     text = content.text
@@ -307,11 +331,19 @@ def _rows(content: Located) -> list[Row]:
     for m in _ROW_BREAK.finditer(text):
         if depth[m.start()] == 0 and not _escaped_break(text, m.start()):
             cuts.append((m.start(), m.end(), None, 0))
+    groups = Groups(text)
     for m in re.finditer(r"\\(?:short)?intertext\s*\{", text):
-        end = group_end(text, m.end() - 1)
+        end = groups.end(m.end() - 1)
         if end > 0 and depth[m.start()] == 0:
             cuts.append((m.start(), end, text[m.end() : end - 1], content.at(m.start())))
     cuts.sort()
+    if len(cuts) >= MAX_ROWS:
+        display.limit = (
+            f"a display of more than {MAX_ROWS:,} rows (the limit): pgproof reads at most "
+            f"{MAX_ROWS:,} rows of one display",
+            content.at(cuts[MAX_ROWS - 1][1]),
+        )
+        return []
     last = 0
     for start, end, note, offset in cuts:
         if start < last:
@@ -413,7 +445,7 @@ def _prose(rows: list[Row], display: Display) -> str:
                 return f"\\{name} is not part of a derivation pgproof reads"
             unknown.append((name, row.text.at(m.start())))
     for name, offset in unknown[:1]:
-        close = difflib.get_close_matches(name, sorted(KNOWN_COMMANDS), n=1, cutoff=0.8)
+        close = close_matches(name, KNOWN_COMMANDS, n=1, cutoff=0.8)
         hint = (
             f"did you mean \\{close[0]}?"
             if close
@@ -426,42 +458,82 @@ def _prose(rows: list[Row], display: Display) -> str:
 
 
 def _glue(rows: list[Row]) -> list[Row]:
-    """A row without a top-level '=' joins the row before it (the first joins the next)."""
-    out: list[Row] = []
-    pending: Row | None = None
+    """A row without a top-level '=' joins the row before it (the first joins the next).
+
+    The rows of each joined row are gathered first and merged once (a display of
+    thousands of continued rows costs one copy of its text)."""
+    groups: list[list[Row]] = []
+    pending: list[Row] = []  # leading rows without '=', and the depth their braces leave
+    pending_depth = 0
     for row in rows:
-        if pending is not None:
-            row = _merge(pending, row)
-            pending = None
-        if not top_level(row.text.text, "="):
-            if out:
-                out[-1] = _merge(out[-1], row)
+        if pending:
+            has_equals = bool(top_level(row.text.text, "=", pending_depth))
+            group = [*pending, row]
+        else:
+            has_equals = bool(top_level(row.text.text, "="))
+            group = [row]
+        if not has_equals:
+            if groups and not pending:
+                groups[-1].append(row)
             else:
-                pending = row
+                pending = group
+                pending_depth = _depth_after(row.text.text, pending_depth if len(group) > 1 else 0)
             continue
-        out.append(row)
-    if pending is not None:
-        out.append(pending)
-    return out
+        pending, pending_depth = [], 0
+        groups.append(group)
+    if pending:
+        groups.append(pending)
+    return [_merge(group) for group in groups]
 
 
-def _merge(a: Row, b: Row) -> Row:
-    joined = Located.join([a.text, b.text], " ")
-    merged = Row(joined)
-    merged.notes = a.notes + b.notes
-    merged.refs = a.refs + b.refs
-    merged.labels = a.labels + b.labels
-    merged.readings = a.readings + [r for r in b.readings if r not in a.readings]
+def _depth_after(text: str, depth: int = 0) -> int:
+    """The brace depth at the end of ``text`` (``depth`` before it), as top_level counts."""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        i += 1
+    return depth
+
+
+def _merge(rows: list[Row]) -> Row:
+    """Rows joined into one (with a space between their texts)."""
+    if len(rows) == 1:
+        return rows[0]
+    merged = Row(Located.join([r.text for r in rows], " "))
+    merged.readings = list(rows[0].readings)
+    seen = set(merged.readings)
+    for row in rows:
+        merged.notes += row.notes
+        merged.refs += row.refs
+        merged.labels += row.labels
+        if row is not rows[0]:
+            added = [r for r in row.readings if r not in seen]
+            merged.readings += added
+            seen.update(added)
     return merged
 
 
 def _attach(rows: list[Row], directives: list[Directive]) -> None:
-    """Each directive to its row: the row on its line, or the next row (own line)."""
+    """Each directive to its row: the row on its line, or the next row (own line).
+
+    "The next row" is the first row (in order) that starts at or after the directive, "the
+    row on its line" the last one that starts at or before it; found by bisection in the
+    running maxima and minima of the rows' starts (the starts need not be sorted: a macro
+    can write its arguments in another order)."""
+    if not directives:
+        return
+    firsts = [r.first for r in rows]
+    highest = list(accumulate(firsts, max))  # first index reaching x: first row ≥ x
+    lowest = list(accumulate(reversed(firsts), min))[::-1]  # last row ≤ x
     for directive in directives:
-        chosen = None
         if directive.own_line:
-            chosen = next((r for r in rows if r.first >= directive.anchor), None)
+            k = bisect_left(highest, directive.anchor)
+            chosen = rows[k] if k < len(rows) else None
         else:
-            before = [r for r in rows if r.first <= directive.anchor]
-            chosen = before[-1] if before else None
+            k = bisect_right(lowest, directive.anchor) - 1
+            chosen = rows[k] if k >= 0 else None
         (chosen or rows[-1]).directives.append(directive)

@@ -21,6 +21,7 @@ Only displays are read as derivation steps; inline maths is evidence of the nota
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from .source import Located
@@ -117,6 +118,36 @@ def _unescaped_find(text: str, needle: str, pos: int, stop: int | None = None) -
         pos = k + 1
 
 
+class _Next:
+    """The next (unescaped, with ``escapes``) ``needle`` of a text at or after a position,
+    remembered: the searches of a scan that moves forward cost one pass over the text in
+    all, however often the same stretch is asked about (ten thousand ``\\(`` never closed,
+    or single ``$`` in a paragraph that never ends)."""
+
+    def __init__(self, text: str, needle: str, escapes: bool = True) -> None:
+        self.text, self.needle, self.escapes = text, needle, escapes
+        self.asked = -1  # where the last search started
+        self.found = -1  # what it found (-1: nothing after it)
+
+    def find(self, pos: int, stop: int | None = None) -> int:
+        """The first occurrence at or after ``pos`` (and ending by ``stop``), else -1."""
+        if not (self.asked >= 0 and self.asked <= pos and (self.found < 0 or self.found >= pos)):
+            self.asked = pos
+            if self.escapes:
+                self.found = _unescaped_find(self.text, self.needle, pos)
+            else:
+                self.found = self.text.find(self.needle, pos)
+        if self.found < 0 or (stop is not None and self.found + len(self.needle) > stop):
+            return -1
+        return self.found
+
+
+def _inside(offset: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``offset`` lies in one of ``spans`` (in order, not overlapping)."""
+    k = bisect_right(spans, (offset, float("inf"))) - 1
+    return k >= 0 and spans[k][0] <= offset < spans[k][1]
+
+
 def _clean_title(raw: str) -> str:
     title = re.sub(r"\\[A-Za-z]+\*?", " ", raw)
     title = re.sub(r"[{}]", "", title)
@@ -131,6 +162,9 @@ def _regions(text: str, masked: str, inline_dollars: bool, out: Extracted) -> li
     """Find the maths of ``masked`` (``text`` with comments and code blanked); return the
     spans they occupy."""
     spans: list[tuple[int, int]] = []
+    closing_paren = _Next(masked, "\\)")
+    dollar = _Next(masked, "$")
+    blank_line = _Next(masked, "\n\n", escapes=False)
     pos = 0
     while (m := _OPENER.search(masked, pos)) is not None:
         start, opener = m.start(), m.group()
@@ -169,7 +203,7 @@ def _regions(text: str, masked: str, inline_dollars: bool, out: Extracted) -> li
             pos = end + len(close)
             continue
         if opener == "\\(":
-            end = _unescaped_find(masked, "\\)", m.end())
+            end = closing_paren.find(m.end())
             if end < 0:
                 pos = m.end()
                 continue
@@ -178,8 +212,8 @@ def _regions(text: str, masked: str, inline_dollars: bool, out: Extracted) -> li
             pos = end + 2
             continue
         # a single $: inline maths up to the next $ of the same paragraph
-        paragraph_end = masked.find("\n\n", m.end())
-        end = _unescaped_find(masked, "$", m.end(), None if paragraph_end < 0 else paragraph_end)
+        paragraph_end = blank_line.find(m.end())
+        end = dollar.find(m.end(), None if paragraph_end < 0 else paragraph_end)
         if not inline_dollars or end < 0 or end == m.end():
             pos = m.end()
             continue
@@ -346,8 +380,13 @@ def _markdown_masks(text: str) -> list[tuple[int, int]]:
         spans.append((m.start(), end))
         pos = end
     masked = _mask(text, spans)
-    for m in re.finditer(r"<!--.*?-->", masked, re.S):
-        spans.append(m.span())
+    pos = 0
+    while (start := masked.find("<!--", pos)) >= 0:
+        end = masked.find("-->", start + 4)
+        if end < 0:  # never closed: neither is any later one
+            break
+        spans.append((start, end + 3))
+        pos = end + 3
     masked = _mask(text, spans)
     for m in re.finditer(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", masked, re.S):
         if "\n\n" not in m.group(2):
@@ -369,9 +408,26 @@ def extract_markdown(text: str) -> Extracted:
     return out
 
 
-_TEX_VERBATIM = re.compile(
-    r"\\begin\s*\{(verbatim\*?|Verbatim|lstlisting|minted|comment)\}.*?\\end\s*\{\1\}", re.S
-)
+_TEX_VERBATIM = re.compile(r"\\begin\s*\{(verbatim\*?|Verbatim|lstlisting|minted|comment)\}")
+
+
+def _verbatim(text: str) -> list[tuple[int, int]]:
+    """The spans of the verbatim-like environments, each from its ``\\begin`` to its first
+    ``\\end`` (an environment never closed is not one, nor is any later one of its name)."""
+    spans: list[tuple[int, int]] = []
+    unclosed: set[str] = set()
+    pos = 0
+    for begin in _TEX_VERBATIM.finditer(text):
+        name = begin.group(1)
+        if begin.start() < pos or name in unclosed:
+            continue
+        end = re.compile(r"\\end\s*\{" + re.escape(name) + r"\}").search(text, begin.end())
+        if end is None:
+            unclosed.add(name)
+            continue
+        spans.append((begin.start(), end.end()))
+        pos = end.end()
+    return spans
 
 
 def _tex_comments(text: str) -> tuple[list[tuple[int, int]], list[tuple[str, int]]]:
@@ -393,12 +449,11 @@ def _tex_comments(text: str) -> tuple[list[tuple[int, int]], list[tuple[str, int
 
 def extract_latex(text: str) -> Extracted:
     out = Extracted()
-    verbatim = [m.span() for m in _TEX_VERBATIM.finditer(text)]
-    masked = _mask(text, verbatim)
+    masked = _mask(text, _verbatim(text))
     comment_spans, comments = _tex_comments(masked)
     masked = _mask(masked, comment_spans)
     math = _regions(text, masked, True, out)
-    outside = [c for c in comments if not any(a <= c[1] < b for a, b in math)]
+    outside = [c for c in comments if not _inside(c[1], math)]
     _comment_front_matter(outside, out)
     # the text outside maths, for \newcommand and friends (comments blanked)
     last = 0
@@ -505,7 +560,8 @@ def _rst_front(lines: list[tuple[str, int]], k: int, out: Extracted) -> None:
     if m.group("rest").strip():
         _inline_items(m.group("rest"), offset + m.start("rest"), out)
     block: list[tuple[str, int]] = []
-    for line, offset in lines[k + 1 :]:
+    for n in range(k + 1, len(lines)):
+        line, offset = lines[n]
         if line.strip() and not line.startswith((" ", "\t")):
             break
         block.append((line, offset))

@@ -27,34 +27,50 @@ How a document is read (each rule is tested in ``tests/documents``):
   ``by`` has no rules: the checker finds them.
 * **Lines.**  Each step's line is the line of its own text in the document (for a
   continued link, the line of its ``=``); errors carry the document's line and column,
-  also inside macros (the column of the call).
+  also inside macros (the column of the call).  CRLF and CR line ends read as LF: a
+  file written on Windows is read as its LF twin, with the same lines and columns.
+* **Limits.**  At most :data:`MAX_DISPLAYS` displays, :data:`MAX_INLINE` inline formulas,
+  :data:`MAX_STEPS` rows read as steps, :data:`MAX_DIRECTIVES` ``% pgproof:`` comments,
+  :data:`MAX_FRONT_KEYS` front-matter keys and :data:`MAX_CELLS` notebook cells per
+  document (and the macro limits of :mod:`pgproof.latex.macros`): each is counted before
+  the work it bounds, and past one the reading stops with one error that names it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import json.decoder
 import json.scanner
 import re
 import tomllib
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sympy import Basic
 
 from pgproof.files.errors import DerivationFileError, ErrorList
 from pgproof.files.labels import LabelError, check_label, resolve
 from pgproof.files.read import (
+    MAX_DIGITS,
+    MAX_FILE_BYTES,
     MAX_NESTING,
     ReadError,
     decode_utf8,
     json_depth,
+    json_long_integer,
+    json_nesting_line,
+    newlines_as_lf,
     read_bytes,
     read_text,
+    toml_refusal,
 )
 from pgproof.files.schema import (
+    MAX_STEPS,
     NOTATION_FIELDS,
     NOTATION_KEYS,
     close_match,
@@ -62,7 +78,7 @@ from pgproof.files.schema import (
     toml_hint,
     unknown_rule,
 )
-from pgproof.latex.macros import MacroError, MacroTable, expand, find_definitions
+from pgproof.latex.macros import MacroError, MacroLimit, MacroTable, expand, find_definitions
 from pgproof.latex.parser import LatexError, parse_expression, parse_formula
 from pgproof.safety import control_character
 from pgproof.symbolic.derivation import Derivation, Step
@@ -75,13 +91,36 @@ from .extract import Extracted, FrontItem, Region, extract, extract_latex
 from .recognise import PRESETS, collect, decide, shown_name, sutton_barto
 from .source import Located, Locator
 
-__all__ = ["MAX_STEPS", "load_document"]
+__all__ = [
+    "MAX_CELLS",
+    "MAX_DIRECTIVES",
+    "MAX_DISPLAYS",
+    "MAX_FRONT_KEYS",
+    "MAX_INLINE",
+    "MAX_STEPS",
+    "load_document",
+]
 
-#: most steps read from one document
-MAX_STEPS = 500
-#: most inline formulas read as evidence of the notation
-MAX_INLINE = 2_000
-#: largest notebook read (outputs make notebooks large)
+# Limits of one document, each checked before the work it bounds and across the whole
+# document (its preamble file included); past one, the reading stops with one error that
+# names the limit.  Each is far above what a write-up needs: the bundled documents have at
+# most 13 displays, 19 inline formulas, 3 front-matter keys, 4 macros and 4 % pgproof:
+# comments (a long lecture page has a few hundred displays).
+#: most displays (prose maths and skipped displays count)
+MAX_DISPLAYS = 2_000
+#: most inline formulas
+MAX_INLINE = 20_000
+#: most inline formulas read as evidence of the notation (the first ones; the others are
+#: only scanned for macro definitions)
+MAX_EVIDENCE = 2_000
+#: most cells of a notebook (code cells count)
+MAX_CELLS = 5_000
+#: most front-matter keys (YAML, ``% pgproof:`` and ``.. pgproof:`` lines)
+MAX_FRONT_KEYS = 1_000
+#: most ``% pgproof:`` comments in the displays read as steps
+MAX_DIRECTIVES = 5_000
+#: largest notebook read (outputs make notebooks large; its Markdown cells may hold at most
+#: as many characters as a document, MAX_FILE_BYTES)
 MAX_NOTEBOOK_BYTES = 20_000_000
 #: keys a document's front matter may give
 DOCUMENT_KEYS = {"title", "source", "status", "notation"} | NOTATION_KEYS
@@ -122,24 +161,121 @@ class _Given:
     path: str
 
 
-class _OffsetString(str):
-    """A JSON string value that remembers the offset of its opening quote."""
-
-    offset: int = 0
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
-def _offset_decoder() -> json.JSONDecoder:
-    decoder = json.JSONDecoder()
+@dataclass
+class _Cell:
+    """A notebook cell as :func:`_cells` finds it in the JSON text."""
 
-    def parse_string(text: str, end: int, strict: bool = True) -> tuple[str, int]:
-        value, after = json.decoder.scanstring(text, end, strict)
-        out = _OffsetString(value)
-        out.offset = end - 1
-        return out, after
+    #: offset of the cell in the JSON text
+    offset: int
+    #: its "cell_type" (None when it has none, or is not an object)
+    kind: Any = None
+    #: the strings of its "source", each with the offset of its opening quote
+    pieces: list[tuple[str, int]] = field(default_factory=list)
 
-    decoder.parse_string = parse_string  # type: ignore[attr-defined]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
-    return decoder
+
+class _Enough(Exception):
+    """More cells than :func:`_cells` was asked for: the walk stops."""
+
+
+def _cells(text: str, limit: int) -> list[_Cell]:
+    """The cells of a notebook's JSON ``text`` (valid JSON: it was decoded once already),
+    each with where its source strings are; no more than ``limit`` + 1.  Only the two outer
+    levels (the notebook, its cells) are walked here; every other value is read past by the
+    C scanner of :mod:`json`, so a notebook of large outputs costs what its decoding costs."""
+    scan = json.scanner.make_scanner(json.JSONDecoder())
+    found: list[_Cell] = []
+    if not text.startswith("{", _JSON_SPACE.match(text).end()):
+        raise ValueError("not a JSON object")
+
+    def space(i: int) -> int:
+        return _JSON_SPACE.match(text, i).end()
+
+    def members(i: int, value: Callable[[str, int], int]) -> int:
+        """Read the object at ``i`` (``value(key, i)`` reads a member's value and returns
+        the index after it); the index after the object."""
+        i = space(i + 1)
+        if text[i] == "}":
+            return i + 1
+        while True:
+            key, i = json.decoder.scanstring(text, i + 1)
+            i = space(space(i) + 1)  # past the colon
+            i = space(value(key, i))
+            if text[i] == "}":
+                return i + 1
+            i = space(i + 1)  # past the comma
+
+    def elements(i: int, element: Callable[[int], int]) -> int:
+        """Read the array at ``i`` with ``element``; the index after it."""
+        i = space(i + 1)
+        if text[i] == "]":
+            return i + 1
+        while True:
+            i = space(element(i))
+            if text[i] == "]":
+                return i + 1
+            i = space(i + 1)
+
+    def skip(i: int) -> int:
+        return scan(text, i)[1]
+
+    def string(record: _Cell, i: int) -> int:
+        if text[i] != '"':
+            return skip(i)
+        value, end = json.decoder.scanstring(text, i + 1)
+        record.pieces.append((value, i))
+        return end
+
+    def cell(i: int) -> int:
+        record = _Cell(i)
+        found.append(record)
+        if len(found) > limit:
+            raise _Enough
+        if text[i] != "{":
+            return skip(i)
+
+        def member(key: str, i: int) -> int:
+            if key == "cell_type":
+                record.kind, end = scan(text, i)
+                return end
+            if key != "source":
+                return skip(i)
+            record.pieces = []  # the last "source" counts, as in a dict
+            if text[i] == "[":
+                return elements(i, lambda j: string(record, j))
+            return string(record, i)
+
+        return members(i, member)
+
+    def top(key: str, i: int) -> int:
+        if key != "cells":
+            return skip(i)
+        found.clear()  # the last "cells" counts
+        return elements(i, cell) if text[i] == "[" else skip(i)
+
+    with contextlib.suppress(_Enough):
+        members(space(0), top)
+    return found
+
+
+def _as_lf(text: str, raw: list[int]) -> tuple[str, list[int]]:
+    """A notebook's logical text with CRLF and CR as LF (the LF keeping its offset)."""
+    if "\r" not in text:
+        return text, raw
+    texts: list[str] = []
+    offsets: list[int] = []
+    last = 0
+    for m in re.finditer(r"\r\n?", text):
+        texts.append(text[last : m.start()])
+        offsets.extend(raw[last : m.start()])
+        texts.append("\n")
+        offsets.append(raw[m.end() - 1])
+        last = m.end()
+    texts.append(text[last:])
+    offsets.extend(raw[last:])
+    return "".join(texts), offsets
 
 
 def _raw_offsets(raw: str, quote: int, length: int) -> list[int]:
@@ -148,6 +284,14 @@ def _raw_offsets(raw: str, quote: int, length: int) -> list[int]:
     out: list[int] = []
     j = quote + 1
     while len(out) < length and j < len(raw):
+        # the plain characters up to the next escape: one raw character each
+        stop = min(j + length - len(out), len(raw))
+        k = raw.find("\\", j, stop)
+        k = stop if k < 0 else k
+        out.extend(range(j, k))
+        j = k
+        if len(out) >= length or j >= len(raw):
+            break
         out.append(j)
         if raw[j] == "\\":
             if raw[j + 1 : j + 2] == "u":
@@ -179,6 +323,10 @@ class _DocumentReader:
         self.fixed: dict[str, str] = {}
         self.label_offsets: dict[str, int] = {}
         self.notes: list[str] = []
+        #: front-matter keys, rows read as steps and their % pgproof: comments, so far
+        self.front_keys = 0
+        self.rows = 0
+        self.directives = 0
 
     # ------------------------------------------------------------------ errors
 
@@ -201,56 +349,101 @@ class _DocumentReader:
 
     def text(self) -> str:
         if self.kind != "notebook":
-            text = read_text(self.path)
+            text = read_text(self.path, lone_cr=True)
             self.locator = Locator(text)
             return text
+        text = self.notebook_json()
+        file_locator = Locator(text)
+        # the cells are counted before the notebook is decoded (which builds every value)
         try:
-            raw = read_bytes(self.path, MAX_NOTEBOOK_BYTES)
-            text = decode_utf8(raw)
+            cells: list[_Cell] | None = _cells(text, MAX_CELLS)
+        except (ValueError, IndexError, StopIteration):  # not JSON: the decoder says why
+            cells = None
+        if cells is not None and len(cells) > MAX_CELLS:
+            line, column = file_locator.where(cells[MAX_CELLS].offset)
+            self.errors.stop(
+                f"more than {MAX_CELLS:,} cells (the limit): pgproof reads at most "
+                f"{MAX_CELLS:,} cells of one notebook",
+                line,
+                column,
+            )
+        self.check_notebook(text)
+        if cells is None:  # valid JSON now: the walk does not fail
+            cells = _cells(text, MAX_CELLS)
+        logical: list[str] = []
+        raw: list[int] = []
+        size = 0
+        for cell in cells:
+            if cell.kind != "markdown":
+                continue
+            size += sum(len(piece) for piece, _ in cell.pieces) + 2
+            if size > MAX_FILE_BYTES:
+                line, column = file_locator.where(cell.offset)
+                self.errors.stop(
+                    f"the Markdown cells hold more than {MAX_FILE_BYTES:,} characters (the "
+                    "limit of a document)",
+                    line,
+                    column,
+                )
+            last = 0
+            for element, start in cell.pieces:
+                logical.append(element)
+                raw.extend(_raw_offsets(text, start, len(element)))
+                last = raw[-1] if raw else start
+            logical.append("\n\n")  # cells are separate blocks
+            raw.extend([last, last])
+        text, raw = _as_lf("".join(logical), raw)
+        self.locator = Locator(text, raw, file_locator)
+        return text
+
+    def notebook_json(self) -> str:
+        """A notebook's JSON text (CRLF and CR as LF), its nesting and integers within the
+        limits."""
+        try:
+            text = newlines_as_lf(decode_utf8(read_bytes(self.path, MAX_NOTEBOOK_BYTES)))
         except ReadError as exc:
             raise DerivationFileError(self.name, str(exc)) from None
-        if json_depth(raw) > MAX_NESTING:
-            raise DerivationFileError(
-                self.name, f"arrays or objects nest deeper than {MAX_NESTING}: not a notebook"
+        raw = text.encode("utf-8")
+        depth = json_depth(raw)
+        if depth > MAX_NESTING:
+            self.errors.stop(
+                f"arrays or objects nest {depth:,} deep (the limit is {MAX_NESTING}): "
+                "not a notebook",
+                json_nesting_line(raw),
             )
-        file_locator = Locator(text)
+        long = json_long_integer(raw)
+        if long is not None:
+            digits, line = long
+            self.errors.stop(
+                f"an integer of {digits:,} digits (the limit is {MAX_DIGITS:,}): not a notebook",
+                line,
+            )
+        return text
+
+    def check_notebook(self, text: str) -> None:
+        """Refuse a notebook's JSON ``text`` that is not JSON, or not an object with cells."""
         try:
-            data = _offset_decoder().decode(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             column = getattr(exc, "colno", None)
-            message = getattr(exc, "msg", "nested too deeply")
+            message = getattr(exc, "msg", "nested too deeply, or an integer too long")
             raise DerivationFileError(
                 self.name, f"not a notebook (invalid JSON: {message})", line, column
             ) from None
         cells = data.get("cells") if isinstance(data, dict) else None
         if not isinstance(cells, list):
             raise DerivationFileError(self.name, "not a Jupyter notebook: it has no cells")
-        logical: list[str] = []
-        raw: list[int] = []
-        for cell in cells:
-            if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
-                continue
-            source = cell.get("source", [])
-            elements = source if isinstance(source, list) else [source]
-            last = 0
-            for element in elements:
-                if not isinstance(element, str):
-                    continue
-                start = getattr(element, "offset", 0)
-                logical.append(str(element))
-                raw.extend(_raw_offsets(text, start, len(element)))
-                last = raw[-1] if raw else start
-            logical.append("\n\n")  # cells are separate blocks
-            raw.extend([last, last])
-        text = "".join(logical)
-        self.locator = Locator(text, raw, file_locator)
-        return text
 
     def read(self, preamble: str | Path | None) -> Derivation:
+        with self.errors.reading():
+            return self.read_all(preamble)
+
+    def read_all(self, preamble: str | Path | None) -> Derivation:
         text = self.text()
         kind = "markdown" if self.kind == "notebook" else self.kind
         extracted = extract(text, kind)
+        self.count_regions(extracted)
         for message, offset in extracted.errors:
             self.error(message, offset)
         if preamble is not None:
@@ -276,10 +469,33 @@ class _DocumentReader:
         self.errors.raise_if_any()
         return self.derivation(extracted, notation)
 
+    def count_regions(self, extracted: Extracted) -> None:
+        """Refuse a document of more than :data:`MAX_DISPLAYS` displays or
+        :data:`MAX_INLINE` inline formulas, before any is read."""
+        for kind, limit, what in (
+            ("display", MAX_DISPLAYS, "displays"),
+            ("inline", MAX_INLINE, "inline formulas"),
+        ):
+            regions = [r for r in extracted.regions if r.kind == kind]
+            if len(regions) > limit:
+                self.stop(
+                    f"more than {limit:,} {what} (the limit): pgproof reads at most {limit:,} "
+                    f"{what} of one document",
+                    regions[limit].start,
+                )
+
+    def stop(
+        self, message: str, offset: int, locator: Locator | None = None, path: str | None = None
+    ) -> NoReturn:
+        """End the reading at a limit of the document (the error at ``offset`` of the
+        document, or of the file ``path`` located by ``locator``)."""
+        line, column = (locator or self.locator).where(offset)
+        self.errors.stop(message, line, column, path)
+
     def preamble(self, path: Path) -> None:
         """Macros and ``% pgproof:`` front matter from a LaTeX preamble file."""
         try:
-            text = read_text(path)
+            text = read_text(path, lone_cr=True)
         except DerivationFileError as exc:
             self.errors.add(f"--preamble: {exc.message}", path=str(path))
             return
@@ -304,17 +520,31 @@ class _DocumentReader:
         if "\\" not in text:
             return
         for found in find_definitions(text):
+            if isinstance(found, MacroLimit):
+                self.stop(found.message, at(found.pos), locator, path)
             if isinstance(found, MacroError):
                 self.error(found.message, at(found.pos), locator=locator, path=path)
                 continue
             try:
                 self.table.define(found)
+            except MacroLimit as exc:
+                self.stop(exc.message, at(exc.pos), locator, path)
             except MacroError as exc:
                 self.error(exc.message, at(exc.pos), locator=locator, path=path)
 
     # ------------------------------------------------------------------ front matter
 
     def front(self, items: list[FrontItem], locator: Locator, path: str) -> None:
+        self.front_keys += len(items)
+        if self.front_keys > MAX_FRONT_KEYS:
+            item = items[len(items) - (self.front_keys - MAX_FRONT_KEYS)]
+            self.stop(
+                f"more than {MAX_FRONT_KEYS:,} front-matter keys (the limit): pgproof reads at "
+                f"most {MAX_FRONT_KEYS:,} from one document",
+                item.key_pos,
+                locator,
+                path,
+            )
         for item in items:
             key = item.key
             if key not in DOCUMENT_KEYS:
@@ -345,6 +575,9 @@ class _DocumentReader:
 
     @staticmethod
     def front_value(key: str, raw: str) -> Any:
+        refusal = toml_refusal(f"v = {raw}")
+        if refusal is not None:
+            raise ValueError(f"{key}: {refusal[0]}")
         try:
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError as exc:
@@ -385,7 +618,7 @@ class _DocumentReader:
             region: Region = item
             if region.kind == "inline":
                 self.define(region.content.text, region.content.at)
-                if len(inline) >= MAX_INLINE:
+                if len(inline) >= MAX_EVIDENCE:
                     continue
                 try:
                     text, pos = expand(region.content.text, region.content.pos, self.table)
@@ -394,10 +627,33 @@ class _DocumentReader:
                 inline.append(Located(text, pos))
                 continue
             display = clean_display(region, self.table)
+            if display.limit is not None:
+                self.stop(*display.limit)
             for message, offset in display.errors:
                 self.error(message, offset)
+            self.count_rows(display)
             displays.append(display)
         return displays, inline
+
+    def count_rows(self, display: Display) -> None:
+        """Refuse more than :data:`MAX_STEPS` rows read as steps (each is a step at least)
+        or :data:`MAX_DIRECTIVES` ``% pgproof:`` comments in them, before any is parsed."""
+        for row in display.rows:
+            self.rows += 1
+            if self.rows > MAX_STEPS:
+                self.stop(
+                    f"more than {MAX_STEPS} rows with '=' (the limit): pgproof reads at most "
+                    f"{MAX_STEPS} steps from one document",
+                    row.first,
+                )
+            self.directives += len(row.directives)
+            if self.directives > MAX_DIRECTIVES:
+                extra = self.directives - MAX_DIRECTIVES
+                self.stop(
+                    f"more than {MAX_DIRECTIVES:,} % pgproof: comments (the limit): pgproof "
+                    f"reads at most {MAX_DIRECTIVES:,} in one document",
+                    row.directives[len(row.directives) - extra].pos,
+                )
 
     # ------------------------------------------------------------------ notation
 
@@ -487,52 +743,66 @@ class _DocumentReader:
             pattern = re.compile(
                 re.escape(head) + r"(?![A-Za-z])\s*_\s*(?:\{\s*" + sub + r"\s*\}|" + sub + ")"
             )
-            for m in reversed(list(pattern.finditer(text.text))):
-                text = text.replace_span(m.start(), m.end(), head)
+            spans = [m.span() for m in pattern.finditer(text.text)]
+            if spans:
+                text = text.edited([(start, end, head) for start, end in spans])
                 shown = shown_name(head)
-                reading = f"{shown}_{sub} is read as the initial distribution's name {shown}"
-                if reading not in readings:
-                    readings.append(reading)
+                readings.append(f"{shown}_{sub} is read as the initial distribution's name {shown}")
         return text, readings
 
     def integrals(self, row: Row, tau: str) -> None:
         """``\\int_\\tau f`` without a differential (Spinning Up) read as ``\\int f d\\tau``,
-        the integrand running to the end of its side (a sum there is an error)."""
-        text = row.text
-        readings = row.readings
+        the integrand running to the end of its side (a sum there is an error).
+
+        In each side (between top-level ``=``), the first such integral whose integrand has
+        no ``d\\tau`` is rewritten (the later ones then have it); one pass over the row."""
+        text = row.text.text
         integral = re.compile(
             r"\\int(?![A-Za-z])\s*_\s*(?:\{\s*" + re.escape(tau) + r"\s*\}|" + re.escape(tau)
             + r"(?![A-Za-z]))"
         )  # fmt: skip
-        m = integral.search(text.text)
-        while m is not None:
-            equals = top_level(text.text, "=")
-            end = next((e for e in equals if e > m.end()), len(text.text))
-            body = text.text[m.end() : end]
-            if re.search(r"(?<![A-Za-z\\])d\s*" + re.escape(tau) + r"(?![A-Za-z])", body):
-                m = integral.search(text.text, m.end())
+        differential = re.compile(r"(?<![A-Za-z\\])d\s*" + re.escape(tau) + r"(?![A-Za-z])")
+        found = list(integral.finditer(text))
+        if not found:
+            row.equals = top_level(text, "=")
+            return
+        sides = [*top_level(text, "="), len(text)]
+        edits: list[tuple[int, int, str]] = []
+        k = 0
+        for side_end in sides:
+            in_side = []
+            while k < len(found) and found[k].end() <= side_end:
+                in_side.append(found[k])
+                k += 1
+            if not in_side:
                 continue
+            last = max(
+                (d.start() for d in differential.finditer(text, in_side[0].end(), side_end)),
+                default=-1,
+            )
+            m = next((m for m in in_side if m.end() > last), None)
+            if m is None:  # every integrand has its differential
+                continue
+            body = text[m.end() : side_end]
             if _top_level_sign(body):
                 self.error(
                     f"\\int_{{{tau}}} has no differential d{tau} and its integrand is a sum: "
                     f"write d{tau} where the integral ends",
-                    text.at(m.start()),
+                    row.text.at(m.start()),
                 )
                 row.failed = True
                 break
-            stripped = body.rstrip(" \t\n&.,;")
-            close = m.end() + len(stripped)
-            text = text.replace_span(close, close, f" d{tau}")
-            text = text.replace_span(m.start(), m.end(), "\\int")
+            close = m.end() + len(body.rstrip(" \t\n&.,;"))
+            edits += [(close, close, f" d{tau}"), (m.start(), m.end(), "\\int")]
+        if edits:
             shown = "τ" if tau == "\\tau" else tau
             reading = (
                 f"∫_{shown} … is read as ∫ … d{shown}, the integrand running to the end of its side"
             )
-            if reading not in readings:
-                readings.append(reading)
-            m = integral.search(text.text, m.start() + 4)
-        row.text = text
-        row.equals = top_level(text.text, "=")
+            if reading not in row.readings:
+                row.readings.append(reading)
+            row.text = row.text.edited(edits)
+        row.equals = top_level(row.text.text, "=")
 
     # ------------------------------------------------------------------ steps
 
@@ -546,8 +816,8 @@ class _DocumentReader:
                 self.add_label(region.label, built[-1], region.label_pos)
             if len(self.drafts) > MAX_STEPS:
                 self.error(
-                    f"more than {MAX_STEPS} steps: pgproof reads at most {MAX_STEPS} steps "
-                    "from one document",
+                    f"more than {MAX_STEPS} steps (the limit): pgproof reads at most "
+                    f"{MAX_STEPS} steps from one document",
                     region.start,
                 )
                 return
@@ -573,8 +843,13 @@ class _DocumentReader:
         """The keys of the row's ``% pgproof:`` comments, with their offsets."""
         keys: dict[str, tuple[Any, int]] = {}
         for d in row.directives:
+            source = "d = {" + d.text.strip().rstrip(",") + "}"
+            refusal = toml_refusal(source)
+            if refusal is not None:
+                self.error(f"cannot read the % pgproof: comment: {refusal[0]}", d.pos)
+                continue
             try:
-                table = tomllib.loads("d = {" + d.text.strip().rstrip(",") + "}")["d"]
+                table = tomllib.loads(source)["d"]
             except tomllib.TOMLDecodeError as exc:
                 message = str(exc).split(" (at line")[0]
                 hint = toml_hint(message, "x = " + d.text.strip())
@@ -663,17 +938,15 @@ class _DocumentReader:
                     draft.readings.append(reading)
             self.drafts.append(draft)
             numbers.append(k)
-        positions = [text.at(at) for _, at in links]
+        link_before = _LastBefore([text.at(at) for _, at in links])
         for offset, words in row.notes:
             bad = control_character(words)
             if bad is not None:
                 self.error(f"a \\text{{}} note contains the control character {bad}", offset)
                 continue
-            index = max([n for n, p in enumerate(positions) if p < offset], default=0)
-            self.drafts[numbers[index] - 1].notes.append(words)
+            self.drafts[numbers[link_before(offset)] - 1].notes.append(words)
         for name, offset in row.refs:
-            index = max([n for n, p in enumerate(positions) if p < offset], default=0)
-            draft = self.drafts[numbers[index] - 1]
+            draft = self.drafts[numbers[link_before(offset)] - 1]
             if draft.reference is None:
                 draft.reference, draft.reference_offset = name, offset
         for name, offset in row.labels:
@@ -819,6 +1092,21 @@ class _DocumentReader:
             file=self.name,
             notes=tuple(self.notes),
         )
+
+
+class _LastBefore:
+    """For offsets in a row: the last link (by its index) written before it, 0 if none:
+    ``max(n for n, p in enumerate(positions) if p < offset)`` in logarithmic time (a row
+    may hold thousands of notes)."""
+
+    def __init__(self, positions: list[int]) -> None:
+        order = sorted(range(len(positions)), key=positions.__getitem__)
+        self.sorted = [positions[n] for n in order]
+        self.latest = list(accumulate(order, max))
+
+    def __call__(self, offset: int) -> int:
+        k = bisect_left(self.sorted, offset)
+        return self.latest[k - 1] if k else 0
 
 
 def _top_level_sign(body: str) -> bool:

@@ -80,10 +80,26 @@ class Located:
 
     def replace_span(self, start: int, end: int, new: str) -> Located:
         """A copy with ``[start, end)`` replaced by ``new`` (its characters at ``start``)."""
-        return Located(
-            self.text[:start] + new + self.text[end:],
-            self.pos[:start] + [self.at(start)] * len(new) + self.pos[end:],
-        )
+        return self.edited([(start, end, new)])
+
+    def edited(self, edits: Iterable[tuple[int, int, str]]) -> Located:
+        """A copy with each ``(start, end, new)`` edit made: ``[start, end)`` replaced by
+        ``new``, whose characters are at ``start``'s offset.  The edits (in any order) must
+        not overlap; all of them cost one copy of the text."""
+        texts: list[str] = []
+        pos: list[int] = []
+        last = 0
+        for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+            if start < last:
+                raise ValueError("overlapping edits")
+            texts.append(self.text[last:start])
+            pos.extend(self.pos[last:start])
+            texts.append(new)
+            pos.extend([self.at(start)] * len(new))
+            last = end
+        texts.append(self.text[last:])
+        pos.extend(self.pos[last:])
+        return Located("".join(texts), pos)
 
     def __repr__(self) -> str:
         return f"Located({self.text!r})"
