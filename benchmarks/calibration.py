@@ -1,25 +1,39 @@
-"""Calibration of pgproof's bias test: false alarms on hard cases, power on biased estimators.
+"""Calibration of pgproof's bias test: false alarms, samples against an oracle, power curves.
 
-False alarms.  For every case (an MDP, a policy, θ, an estimator that is exactly unbiased
-by enumeration or by construction, and m) the test of E[ĝ] = ∇J(θ) is repeated on fresh
-samples, and the rate of "biased" verdicts is reported with its 95% Clopper–Pearson
-interval.  The bound to meet: the interval's upper end ≤ 1.5 α for every case.  Rows cover
-what breaks asymptotic tests: a rarely visited state, peaked θ, small m, time-dependent
-policies, discounting, negative rewards, T = 1, deterministic transitions, many
-parameters, linear features, baselines.  Hotelling's T² (diagnostics enforced) is run on
-the same samples: how often its diagnostics let it decide, and its false-alarm rate then.
+False alarms.  For every hard case (an MDP, a policy, θ, an estimator that is exactly
+unbiased by enumeration or by construction, and m) the test of E[ĝ] = ∇J(θ) is repeated
+on fresh samples, with the design ``pgproof verify`` would use (control variates, the split
+of α, the tolerance 5 % of |∇J|_∞), and the rate of "biased" verdicts is reported with its
+95% Clopper–Pearson interval.  The bound to meet: the interval's upper end ≤ 1.5 α.  A
+"biased" verdict counts if the sequence excluded ∇J at any batch up to m (it is anytime
+valid): that bounds the false-alarm rate of ``--samples auto`` runs that stop before m.
+Rows cover what breaks asymptotic tests: a rarely visited state, peaked θ, small m,
+time-dependent policies, discounting, negative rewards, T = 1, deterministic transitions,
+many parameters, linear features, baselines.  Hotelling's T² (diagnostics enforced) is run
+on the same samples: how often its diagnostics let it decide, and its false-alarm rate then.
 
-Power.  For every biased estimator pgproof ships, on problems where it is biased: the
-exact bias (enumeration), the m the planner predicts for power 0.9, and the measured
-power at that m and on a grid of m.
+Samples against an oracle.  ``--samples auto`` on exactly unbiased REINFORCE, repeated on
+fresh seeds, stops when it has confirmed the tolerance; the oracle knows every coordinate's
+variance, uses a Gaussian test at fixed m with Bonferroni over the coordinates at the same
+α and tolerance, and decides "unbiased" at m when |ḡ_j − ∇J_j| + z_{α/2d} σ_j/√m ≤ δ for
+every j.  With √m(ḡ − ∇J) ~ N(0, Σ), the m it needs is M = max_j ((|Z_j| + z σ_j)/δ)²,
+Z ~ N(0, Σ): its median and 90 % point are read off draws of M.  The table gives the
+median stopping m of the betting test with each of its parts switched off, and the ratio
+to the oracle's median.
+
+Power.  For every biased estimator pgproof ships, on the README's discounted problem: the
+detection rate ("biased" verdicts) at fixed m on a grid, beside the oracle's (Gaussian,
+known variances, Bonferroni: ∃j |ḡ_j − ∇J_j| > z σ_j/√m), and ``--plot FILE`` draws the
+curves (matplotlib: ``pip install 'pgproof[plots]'``).
 
 Repetitions are vectorised: R repetitions of m trajectories are sampled at once, estimates
-are formed densely, and one ConfidenceSequence over R·d coordinates (union bound over the
-d of one repetition) receives the per-repetition batch statistics in the batch sizes of a
-streaming run — the same class, bets and batches as ``run_bias_tests`` (a test checks that
-both give the same intervals on the same trajectories).
+and control variates are formed densely, and one BettingSequence over R·d coordinates (α
+split over the d of one repetition) receives the repetitions' values in the batch sizes of
+a streaming run — the same class, design, bets and batches as ``run_bias_tests`` (a test
+checks that both give the same intervals on the same trajectories).
 
-Usage: python benchmarks/calibration.py [--quick] [--reps N] [--alpha A] [--no-power]
+Usage: python benchmarks/calibration.py [--quick] [--reps N] [--alpha A] [--no-oracle]
+       [--no-power] [--plot FILE]
 """
 
 from __future__ import annotations
@@ -32,22 +46,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgproof.numeric.bias_test import required_samples
-from pgproof.numeric.bounds import declared_bounds
-from pgproof.numeric.confidence import BatchMoments, ConfidenceSequence, clopper_pearson
+from pgproof.numeric.betting import BettingSequence
+from pgproof.numeric.bias_test import EXACT_MAX_PARAMS, plan_tests, run_bias_tests, start_tests
+from pgproof.numeric.confidence import BatchMoments, clopper_pearson
+from pgproof.numeric.control_variates import control_values
 from pgproof.numeric.dp import exact_gradient_dp
 from pgproof.numeric.enumeration import exact_gradient_enumeration, trajectory_count
 from pgproof.numeric.estimators import ESTIMATORS
 from pgproof.numeric.mdp import TabularMDP, random_mdp
-from pgproof.numeric.moments import exact_summaries
 from pgproof.numeric.policies import LinearSoftmax, Policy, TabularSoftmax, TimeDependentSoftmax
 from pgproof.numeric.sampling import sample_trajectories
 from pgproof.numeric.stats import hotelling, rarest_visits
 from pgproof.numeric.streaming import BatchStats, merge_stats, plan_batches
 
 Problem = tuple[TabularMDP, Policy, np.ndarray]
-#: at most this many float64 estimates are formed at once
+#: at most this many float64 estimates (and control variates) are formed at once
 MAX_ENTRIES = 12_000_000
+#: the tolerance of every test, relative to |∇J|_∞ (``pgproof verify``'s default)
+RELATIVE_TOLERANCE = 0.05
 
 
 # ----------------------------------------------------------------------------- problems
@@ -194,44 +210,74 @@ FAST = [
 
 @dataclass
 class Prepared:
+    """A case ready to be tested: the problem, ∇J, the design ``run_bias_tests`` uses."""
+
     mdp: TabularMDP
     policy: Policy
     theta: np.ndarray
     gradient: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
+    estimator: str
+    tolerance: float
+    track: object  # the run's Track: bounds, exact summary, design
+    limit: int | None
     exact_bias: float | None
     mean: np.ndarray | None
     covariance: np.ndarray | None
     rarest: float
 
+    @property
+    def design(self):
+        return self.track.design
 
-def prepare(case: Case, estimator: str | None = None) -> Prepared:
+
+def verify_problem(n_states: int, n_actions: int, horizon: int, seed: int, discount=1.0):
+    """The random problem ``pgproof verify --states S --actions A --horizon T --seed N``
+    draws (child 0 of SeedSequence(N) builds it)."""
+
+    def build(rng: np.random.Generator) -> Problem:
+        problem_seed = np.random.SeedSequence(seed).spawn(2)[0]
+        rng = np.random.default_rng(problem_seed)
+        mdp = random_mdp(n_states, n_actions, horizon, rng, discount)
+        policy = TabularSoftmax(n_states, n_actions)
+        return mdp, policy, policy.random_theta(rng)
+
+    gamma = "" if discount == 1.0 else f" --discount {discount:g}"
+    build.__doc__ = f"verify --states {n_states} --actions {n_actions} --horizon {horizon}{gamma}"
+    build.__doc__ += f" --seed {seed}"
+    return build
+
+
+def prepare(case: Case, estimator: str | None = None, alpha: float = 0.05) -> Prepared:
     mdp, policy, theta = case.build(np.random.default_rng(case.seed))
-    estimator_ = ESTIMATORS[estimator or case.estimator]
-    bounds = declared_bounds(estimator_, mdp, policy, theta)
+    name = estimator or case.estimator
     if trajectory_count(mdp) <= 2_000_000:
         gradient = exact_gradient_enumeration(mdp, policy, theta)
-        mean, covariance, low, high = exact_summaries([estimator_], mdp, policy, theta, gradient)[0]
-        bias = float(np.max(np.abs(mean - gradient)))
-        if bounds is None:
-            bounds = (low, high)
-        else:
-            bounds = (np.maximum(bounds[0], low), np.minimum(bounds[1], high))
     else:
         gradient = exact_gradient_dp(mdp, policy, theta)
-        bias = mean = covariance = None
-    assert bounds is not None
+    tolerance = RELATIVE_TOLERANCE * float(np.max(np.abs(gradient)))
+    plan = plan_tests(
+        [ESTIMATORS[name]], mdp, policy, theta, gradient, samples=max(case.m, 2),
+        alpha=alpha, tolerance=tolerance,
+    )  # fmt: skip
+    if plan.pilot:
+        raise NotImplementedError(f"{case.name}: a pilot design is not vectorised here")
+    track = plan.tracks[0]
+    start_tests([track], gradient, plan.settings)  # a plain design where none was found
+    bias = mean = covariance = None
+    if track.exact is not None:
+        mean, covariance = track.exact.mean, track.exact.covariance
+        bias = float(np.max(np.abs(mean - gradient)))
     rarest = rarest_visits(mdp, policy, theta)
     return Prepared(
-        mdp, policy, theta, gradient, bounds[0], bounds[1], bias, mean, covariance, rarest
-    )
+        mdp, policy, theta, gradient, name, tolerance, track, plan.limit, bias, mean,
+        covariance, rarest,
+    )  # fmt: skip
 
 
 @dataclass
 class Outcome:
     reps: int
-    alarms: int  # finite-sample test: "biased" verdicts
+    alarms: int  # "biased" verdicts
     hotelling_applied: int
     hotelling_alarms: int
 
@@ -244,37 +290,59 @@ class Outcome:
 
 
 def sequences(
-    prepared: Prepared, values: np.ndarray, alpha: float, with_hotelling: bool = False
-) -> tuple[ConfidenceSequence, list[BatchStats | None]]:
-    """One ConfidenceSequence over R repetitions of m estimates (``values`` [R, m, d]),
-    fed in the batch sizes of a streaming run; and, if asked, each repetition's statistics
-    for Hotelling's test."""
+    prepared: Prepared, values: np.ndarray, controls: np.ndarray | None, alpha: float
+) -> BettingSequence:
+    """One BettingSequence over R repetitions of m estimates (``values`` [R, m, d], their
+    controls [R, m, d, K]), fed in the batch sizes of a streaming run."""
     count, m, d = values.shape
-    low = np.tile(prepared.low.ravel(), count)
-    high = np.tile(prepared.high.ravel(), count)
-    target = np.tile(prepared.gradient.ravel(), count)
-    sequence = ConfidenceSequence(low, high, alpha, target=target, plans=[m], coordinates=d)
+    design = prepared.design
+    tested = values
+    if controls is not None and design.controlled.any():
+        tested = values - np.einsum("rmdk,dk->rmd", controls, design.beta)
+    sequence = BettingSequence(
+        np.tile(design.lower, count),
+        np.tile(design.upper, count),
+        alpha,
+        np.tile(prepared.gradient.ravel(), count),
+        tolerance=prepared.tolerance,
+        planned=m,
+        weights=np.tile(design.weights, count),
+        group=d,
+    )
+    exact = d <= EXACT_MAX_PARAMS
     start = 0
+    for size in plan_batches(m, prepared.mdp.horizon, prepared.limit):
+        part = tested[:, start : start + size]  # [R, size, d]
+        start += size
+        if exact:
+            sequence.update(part.transpose(1, 0, 2).reshape(size, count * d))
+        else:
+            mean = part.mean(axis=1)
+            m2 = ((part - mean[:, None, :]) ** 2).sum(axis=1)
+            sequence.update(moments=BatchMoments(size, mean.ravel(), m2.ravel()))
+    return sequence
+
+
+def _hotelling_stats(values: np.ndarray, horizon: int, limit) -> list[BatchStats]:
+    count, m, d = values.shape
     stats: list[BatchStats | None] = [None] * count
-    for size in plan_batches(m, prepared.mdp.horizon):
+    start = 0
+    for size in plan_batches(m, horizon, limit):
         part = values[:, start : start + size]
         start += size
         mean = part.mean(axis=1)
         centred = part - mean[:, None, :]
-        m2 = (centred**2).sum(axis=1)
-        sequence.update(BatchMoments(size, mean.ravel(), m2.ravel()))
-        if with_hotelling:
-            for r in range(count):
-                cross = centred[r].T @ centred[r]
-                m3 = (centred[r] ** 3).sum(axis=0)
-                piece = BatchStats(size, mean[r], m2[r], cross=cross, m3=m3, m4=np.zeros(d))
-                stats[r] = merge_stats(stats[r], piece)
-    return sequence, stats
+        for r in range(count):
+            piece = BatchStats(
+                size, mean[r], (centred[r] ** 2).sum(axis=0), cross=centred[r].T @ centred[r],
+                m3=(centred[r] ** 3).sum(axis=0), m4=np.zeros(d),
+            )  # fmt: skip
+            stats[r] = merge_stats(stats[r], piece)
+    return stats  # type: ignore[return-value]
 
 
 def repeat_test(
     prepared: Prepared,
-    estimator: str,
     m: int,
     reps: int,
     alpha: float,
@@ -283,28 +351,66 @@ def repeat_test(
 ) -> Outcome:
     """``reps`` independent tests of m samples each (see the module docstring)."""
     mdp, policy, theta = prepared.mdp, prepared.policy, prepared.theta
-    function = ESTIMATORS[estimator]
+    function = ESTIMATORS[prepared.estimator]
     d = policy.n_params
-    chunk = max(1, min(reps, MAX_ENTRIES // max(1, m * (d + mdp.horizon + 1))))
+    controlled = prepared.design.controlled.any()
+    width = d * (4 if controlled else 1) + mdp.horizon + 1
+    chunk = max(1, min(reps, MAX_ENTRIES // max(1, m * width)))
     rng = np.random.default_rng(seed)
     alarms = applied = hot_alarms = done = 0
     while done < reps:
         count = min(chunk, reps - done)
         batch = sample_trajectories(mdp, policy, theta, count * m, rng)
         values = function(batch, mdp, policy, theta).reshape(count, m, d)
-        sequence, stats = sequences(prepared, values, alpha, with_hotelling)
-        excluded = sequence.excludes_target().reshape(count, d).any(axis=1)
-        alarms += int(excluded.sum())
+        controls = None
+        if controlled:
+            controls = control_values(batch, mdp, policy, theta).reshape(count, m, d, -1)
+        sequence = sequences(prepared, values, controls, alpha)
+        alarms += int(sequence.excludes_target().reshape(count, d).any(axis=1).sum())
         if with_hotelling:
-            for r in range(count):
-                outcome = hotelling(
-                    stats[r], prepared.gradient.ravel(), alpha, rarest=prepared.rarest
-                )
+            for stats in _hotelling_stats(values, mdp.horizon, prepared.limit):
+                outcome = hotelling(stats, prepared.gradient.ravel(), alpha, rarest=prepared.rarest)
                 if outcome.applies:
                     applied += 1
                     hot_alarms += outcome.p_value < alpha
         done += count
     return Outcome(reps, alarms, applied, hot_alarms)
+
+
+# ----------------------------------------------------------------------------- oracle
+
+
+def _noise(covariance: np.ndarray, draws: int, seed: int) -> np.ndarray:
+    """Draws of Z ~ N(0, Σ) (Σ positive semi-definite), [draws, d]."""
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    root = eigenvectors * np.sqrt(np.maximum(eigenvalues, 0.0))
+    return np.random.default_rng(seed).standard_normal((draws, covariance.shape[0])) @ root.T
+
+
+def oracle_samples(
+    covariance: np.ndarray, tolerance: float, alpha: float, draws: int = 20_000, seed: int = 0
+) -> np.ndarray:
+    """Draws of the m at which the oracle decides "unbiased" (module docstring)."""
+    from scipy.special import ndtri
+
+    d = covariance.shape[0]
+    z = float(ndtri(1.0 - alpha / (2 * d)))
+    sigma = np.sqrt(np.maximum(np.diag(covariance), 0.0))
+    noise = np.abs(_noise(covariance, draws, seed))
+    return np.max(((noise + z * sigma) / tolerance) ** 2, axis=1)
+
+
+def oracle_power(
+    bias: np.ndarray, covariance: np.ndarray, m: int, alpha: float, draws: int = 20_000
+) -> float:
+    """P(∃j: |ḡ_j − ∇J_j| > z σ_j/√m) for ḡ − ∇J ~ N(bias, Σ/m)."""
+    from scipy.special import ndtri
+
+    d = covariance.shape[0]
+    z = float(ndtri(1.0 - alpha / (2 * d)))
+    sigma = np.sqrt(np.maximum(np.diag(covariance), 0.0))
+    shifted = np.sqrt(m) * np.ravel(bias) + _noise(covariance, draws, m)
+    return float(np.mean(np.any(np.abs(shifted) > z * sigma, axis=1)))
 
 
 # ----------------------------------------------------------------------------- tables
@@ -321,10 +427,8 @@ def false_alarm_table(
     print(header)
     print("-" * len(header))
     for index, case in enumerate(cases):
-        prepared = prepare(case)
-        outcome = repeat_test(
-            prepared, case.estimator, case.m, reps, alpha, seed + index, with_hotelling
-        )
+        prepared = prepare(case, alpha=alpha)
+        outcome = repeat_test(prepared, case.m, reps, alpha, seed + index, with_hotelling)
         low, high = outcome.interval()
         ok = "yes" if high <= 1.5 * alpha else "NO"
         if with_hotelling and outcome.hotelling_applied:
@@ -334,85 +438,182 @@ def false_alarm_table(
             decides, rate = f"{'never':>18}", f"{'—':>6}"
         print(
             f"{case.name:34} {case.estimator:18} {case.m:>6} {reps:>5} {outcome.rate:6.3f} "
-            f"[{low:.4f}, {high:.4f}] {ok:>5}   {decides} {rate}"
+            f"[{low:.4f}, {high:.4f}] {ok:>5}   {decides} {rate}",
+            flush=True,
         )
         rows.append((case, outcome))
     return rows
 
 
-POWER_PROBLEMS = [
-    ("discounted 4x3x5, γ=0.9", discounted),
-    ("random 3x2x4, γ=1", ordinary(3)),
+ORACLE_PROBLEMS = [
+    ("well mixed", verify_problem(3, 2, 4, 101)),
+    ("well mixed", verify_problem(2, 2, 3, 0)),
+    ("well mixed", verify_problem(4, 3, 5, 0, 0.9)),
+    ("well mixed", ordinary(0)),
+    ("rare state (p≈1e-3)", rare_state),
+    ("peaked θ (min π = 5e-4)", peaked_theta),
 ]
-BIASED = [name for name, e in ESTIMATORS.items() if not e.expected_unbiased]
+#: the parts of the test switched on: (control variates, α split by difficulty)
+VARIANTS = [(True, True), (True, False), (False, True), (False, False)]
 
 
-def power_table(reps: int, alpha: float, grid: tuple[int, ...], seed: int = 7) -> None:
-    header = (
-        f"{'estimator':26} {'problem':24} {'|exact bias|':>12} {'m for 0.9':>10}"
-        f" {'power there':>11} " + " ".join(f"{'m=' + format(m, ','):>10}" for m in grid)
+def auto_samples(
+    build, runs: int, alpha: float, control_variates: bool, weighted: bool, seed: int = 1000
+) -> list[float]:
+    """Stopping m of ``--samples auto`` on REINFORCE (inf when it did not confirm)."""
+    mdp, policy, theta = build(np.random.default_rng(0))
+    gradient = exact_gradient_enumeration(mdp, policy, theta)
+    tolerance = RELATIVE_TOLERANCE * float(np.max(np.abs(gradient)))
+    out = []
+    for r in range(runs):
+        run = run_bias_tests(
+            [ESTIMATORS["reinforce"]], mdp, policy, theta, gradient, samples="auto",
+            seed=seed + r, alpha=alpha, tolerance=tolerance,
+            control_variates=control_variates, weighted=weighted,
+        )  # fmt: skip
+        result = run.results[0]
+        out.append(float(result.comparison.n_samples) if result.verdict == "unbiased" else math.inf)
+    return out
+
+
+def oracle_table(runs: int, alpha: float, variants=VARIANTS) -> list[dict]:
+    """The median samples of each variant against the oracle's (module docstring)."""
+    names = {
+        (True, True): "betting+CV+α",
+        (True, False): "betting+CV",
+        (False, True): "betting+α",
+        (False, False): "betting",
+    }
+    header = f"{'problem':58} {'oracle m (median / 90%)':>24} " + " ".join(
+        f"{names[v]:>19}" for v in variants
     )
     print(header)
     print("-" * len(header))
+    rows = []
+    for kind, build in ORACLE_PROBLEMS:
+        mdp, policy, theta = build(np.random.default_rng(0))
+        prepared = prepare(Case(kind, build, 2), "reinforce", alpha)
+        label = f"{kind}: {(build.__doc__ or '').strip()}"[:58]
+        oracle = oracle_samples(prepared.covariance, prepared.tolerance, alpha)
+        median = float(np.median(oracle))
+        cells, row = [], {"problem": label, "oracle": median}
+        for variant in variants:
+            stops = auto_samples(build, runs, alpha, *variant)
+            ours = float(np.median(stops))
+            row[names[variant]] = ours
+            cells.append(f"{ours:>10,.0f} ({ours / median:4.2f}×)")
+        print(
+            f"{label:58} {median:>11,.0f} / {np.quantile(oracle, 0.9):>10,.0f} "
+            + " ".join(f"{c:>19}" for c in cells),
+            flush=True,
+        )
+        rows.append(row)
+    return rows
+
+
+POWER_PROBLEM = ("verify 4×3×5, γ = 0.9, seed 0", verify_problem(4, 3, 5, 0, 0.9))
+BIASED = [name for name, e in ESTIMATORS.items() if not e.expected_unbiased]
+GRID = (30, 100, 300, 1000, 3000, 10_000, 30_000)
+
+
+def power_table(reps: int, alpha: float, grid: tuple[int, ...] = GRID, seed: int = 7) -> dict:
+    """Detection rates of every biased estimator on a grid of m, ours and the oracle's."""
+    label, build = POWER_PROBLEM
+    header = f"{'estimator':26} {'|exact bias|':>12} {'':8} " + " ".join(
+        f"{'m=' + format(m, ','):>9}" for m in grid
+    )
+    print(f"problem: {label}, α = {alpha}, {reps} repetitions per cell\n")
+    print(header)
+    print("-" * len(header))
+    curves = {}
     for name in BIASED:
-        for label, build in POWER_PROBLEMS:
-            case = Case(label, build, 0, name)
-            prepared = prepare(case)
-            mdp = prepared.mdp
-            if ESTIMATORS[name].is_expected_unbiased(mdp):
-                continue  # e.g. the discount bugs without discounting
-            mean_bias = prepared.exact_bias
-            gradient = prepared.gradient
-            needed = required_samples(
-                prepared.mean,
-                prepared.mean - gradient,
-                prepared.covariance,
-                (prepared.low, prepared.high),
-                alpha,
-                None,
-                gradient,
-                mdp.horizon,
-            )
-            cells = []
-            at = (
-                repeat_test(prepared, name, int(needed), reps, alpha, seed, False).rate
-                if needed is not None and needed * reps <= 2e8
-                else math.nan
-            )
-            for m in grid:
-                if m * reps > 2e8:
-                    cells.append(f"{'—':>10}")
-                    continue
-                power = repeat_test(prepared, name, m, reps, alpha, seed + m, False).rate
-                cells.append(f"{power:10.3f}")
-            needed_text = "—" if needed is None else f"{needed:,.0f}"
-            print(
-                f"{name:26} {label:24} {mean_bias:12.3g} {needed_text:>10} {at:11.3f} "
-                + " ".join(cells)
-            )
+        prepared = prepare(Case(label, build, max(grid)), name, alpha)
+        if ESTIMATORS[name].is_expected_unbiased(prepared.mdp):
+            continue
+        bias = prepared.mean - prepared.gradient
+        ours = [repeat_test(prepared, m, reps, alpha, seed + m, False) for m in grid]
+        oracle = [oracle_power(bias, prepared.covariance, m, alpha) for m in grid]
+        curves[name] = {"ours": ours, "oracle": oracle, "bias": prepared.exact_bias}
+        print(
+            f"{name:26} {prepared.exact_bias:12.3g} {'betting':8} "
+            + " ".join(f"{o.rate:9.3f}" for o in ours)
+        )
+        print(f"{'':26} {'':12} {'oracle':8} " + " ".join(f"{p:9.3f}" for p in oracle), flush=True)
+    return {"grid": grid, "curves": curves, "alpha": alpha, "reps": reps, "problem": label}
+
+
+def plot_power(table: dict, path: str) -> None:
+    """Detection rate against m, ours (with 95% Clopper–Pearson bars) beside the oracle's."""
+    from pgproof.plots import require_matplotlib
+
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
+    curves = table["curves"]
+    figure = Figure(figsize=(10, 7), dpi=100)
+    axes = figure.subplots(2, (len(curves) + 1) // 2, squeeze=False).ravel()
+    grid = np.asarray(table["grid"])
+    for axis, (name, curve) in zip(axes, curves.items(), strict=False):
+        rates = np.array([o.rate for o in curve["ours"]])
+        bars = np.array([o.interval() for o in curve["ours"]]).T
+        axis.errorbar(
+            grid, rates, yerr=[rates - bars[0], bars[1] - rates], marker="o", capsize=3,
+            label="pgproof (betting + control variates)",
+        )  # fmt: skip
+        axis.plot(grid, curve["oracle"], "k--", marker="s", label="oracle (known variances)")
+        axis.set_xscale("log")
+        axis.set_ylim(-0.03, 1.03)
+        axis.set_title(f"{name} (|bias| = {curve['bias']:.3g})", fontsize=10)
+        axis.set_xlabel("m (trajectories)")
+        axis.set_ylabel("detection rate")
+        axis.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower right")
+    figure.suptitle(
+        f"Power of the bias test at α = {table['alpha']}, {table['problem']} "
+        f"({table['reps']} repetitions per point)",
+        fontsize=11,
+    )
+    figure.tight_layout()
+    figure.savefig(path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="the CI subset only")
+    parser.add_argument("--quick", action="store_true", help="the CI subset, fewer runs")
     parser.add_argument("--reps", type=int, default=1000, help="repetitions per case (1000)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="level of each test (0.05)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="level of the false alarms")
+    parser.add_argument("--runs", type=int, default=30, help="auto runs per oracle cell (30)")
+    parser.add_argument("--power-reps", type=int, default=200, help="repetitions per m (200)")
+    parser.add_argument("--no-false-alarms", action="store_true", help="skip that table")
+    parser.add_argument("--no-oracle", action="store_true", help="skip the oracle table")
     parser.add_argument("--no-power", action="store_true", help="skip the power table")
+    parser.add_argument("--plot", metavar="FILE", help="draw the power curves (PNG)")
     args = parser.parse_args()
     start = time.perf_counter()
-    cases = FAST if args.quick else CASES
-    print(
-        f"False-alarm rate of the bias test at α = {args.alpha} (finite-sample "
-        f"empirical-Bernstein confidence sequence; bound: 95% CP upper end ≤ {1.5 * args.alpha:g})"
-    )
-    print()
-    rows = false_alarm_table(cases, args.reps, args.alpha)
-    worst = max(outcome.interval()[1] for _, outcome in rows)
-    print(f"\nlargest upper end: {worst:.4f} (bound {1.5 * args.alpha:g})")
+    if not args.no_false_alarms:
+        cases = FAST if args.quick else CASES
+        print(
+            f"False-alarm rate of the bias test at α = {args.alpha} (betting confidence "
+            f"sequence with control variates; bound: 95% CP upper end ≤ {1.5 * args.alpha:g})"
+        )
+        print()
+        rows = false_alarm_table(cases, args.reps, args.alpha)
+        worst = max(outcome.interval()[1] for _, outcome in rows)
+        print(f"\nlargest upper end: {worst:.4f} (bound {1.5 * args.alpha:g})\n")
+    if not args.no_oracle:
+        runs = 5 if args.quick else args.runs
+        print(
+            f"--samples auto on REINFORCE at α = 0.01, tolerance {RELATIVE_TOLERANCE} × |∇J|_∞:"
+            f" median stopping m over {runs} seeds (ratio to the oracle's median)\n"
+        )
+        oracle_table(runs, 0.01)
+        print()
     if not args.no_power:
-        print(f"\nPower at α = {args.alpha} ({min(args.reps, 1000)} repetitions per cell)\n")
-        grid = (1000, 10_000) if args.quick else (1000, 10_000, 100_000)
-        power_table(min(args.reps, 1000), args.alpha, grid)
+        grid = GRID[:5] if args.quick else GRID
+        table = power_table(min(args.power_reps, 50) if args.quick else args.power_reps, 0.01, grid)
+        if args.plot:
+            plot_power(table, args.plot)
+            print(f"\npower curves written to {args.plot}")
     print(f"\ntotal {time.perf_counter() - start:.1f} s")
 
 

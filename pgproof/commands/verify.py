@@ -33,8 +33,9 @@ examples:
 verdicts: "unbiased" means consistent with unbiased: the 1-α confidence set excludes every
 bias larger than the tolerance (default 5% of |∇J|_∞, --tolerance / --abs-tolerance);
 "biased" means it excludes zero bias; "inconclusive" means neither, at this many samples.
-The default test (empirical-Bernstein confidence sequence) is valid for every m, also when
---samples auto keeps sampling until every verdict is definite (at most --max-samples).
+The default test (a betting confidence sequence, on the estimates minus control variates
+of known mean zero) is valid for every m, also when --samples auto keeps sampling until
+every verdict is definite (at most --max-samples).
 
 A user estimator is a function (batch, mdp, policy, theta) -> array [m, *theta.shape] of
 per-trajectory estimates; it is expected to be unbiased.  Its bounds come from
@@ -111,10 +112,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     test.add_argument(
         "--test",
-        choices=("bernstein", "hotelling", "auto"),
-        default="bernstein",
-        help="bernstein: finite-sample, valid for every m (default); hotelling: asymptotic, "
-        "used only where its diagnostics hold; auto: bernstein when bounds are known",
+        choices=("betting", "hotelling", "auto", "bernstein"),
+        default="betting",
+        help="betting: finite-sample, valid for every m and when sampling until a decision "
+        "(default; bernstein is its old name); hotelling: asymptotic, used only where its "
+        "diagnostics hold; auto: betting when bounds are known",
     )
     test.add_argument(
         "--bound",

@@ -1,22 +1,31 @@
 """Test estimators for bias against the exact gradient: by streaming samples, and exactly.
 
 For each estimator ĝ, trajectories τ_i ~ p_θ are sampled in batches
-(:mod:`pgproof.numeric.streaming`) and reduced to sufficient statistics, memory independent
-of m; the mean is then tested against ∇J(θ) (:mod:`pgproof.numeric.stats`):
+(:mod:`pgproof.numeric.streaming`) and reduced per batch, memory independent of m; the mean
+is then tested against ∇J(θ):
 
     bounds    lo ≤ ĝ ≤ hi per coordinate, from the rewards, the horizon and the policy
               class (:mod:`pgproof.numeric.bounds`), intersected with the exact range by
               enumeration when the MDP is small; or as given;
-    test      the anytime-valid empirical-Bernstein confidence sequence (false-alarm rate
-              ≤ α for every MDP, policy and m), or Hotelling's T² where its diagnostics
-              hold; three verdicts — consistent with unbiased (no bias larger than δ, at
-              1 - α), biased, or inconclusive;
+    design    the tested values y = ĝ minus zero-mean control variates, their bounds and
+              the split of α over coordinates, fixed from exact moments or from a pilot
+              that the test does not use (:mod:`pgproof.numeric.design`);
+    test      the anytime-valid betting confidence sequence (:mod:`pgproof.numeric.betting`,
+              false-alarm rate ≤ α for every MDP, policy and m, also when sampling until a
+              decision), or Hotelling's T² where its diagnostics hold; three verdicts —
+              consistent with unbiased (no bias larger than δ, at 1 - α), biased, or
+              inconclusive;
     exact     E[ĝ], Cov[ĝ] and the bias E[ĝ] - ∇J(θ) by enumeration when the MDP is
               small enough, and the m the test would need to show that bias with power 0.9
               (or, for an unbiased estimator, to confirm it within the tolerance).
 
-``samples="auto"`` samples in doubling steps until every estimator has a definite verdict
-or the budget is spent (valid: the confidence sequences hold under optional stopping).
+Per-trajectory values are kept batch by batch (and the betting capital is exact) up to
+EXACT_MAX_PARAMS coordinates; above, each batch enters through its size, mean and
+Σ (y - ȳ)² (Fan's lower bound on the capital: the same test, slightly less powerful), with
+control variates up to CONTROL_MAX_PARAMS coordinates and none beyond (where the sparse
+reductions of :mod:`pgproof.numeric.streaming` never form ĝ per trajectory).
+``samples="auto"`` samples until every estimator has a definite verdict or the budget is
+spent.
 
 This module owns the result's text (:meth:`BiasTestResult.text_lines`) and JSON
 (:meth:`BiasTestResult.to_json`), used by ``pgproof verify`` and by the final-estimate
@@ -27,33 +36,43 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from pgproof.numeric.betting import BettingSequence, scaled_range
 from pgproof.numeric.bounds import declared_bounds
-from pgproof.numeric.confidence import (
-    ConfidenceSequence,
-    geometric_plans,
-    log_threshold,
-    samples_for_power,
-    samples_for_resolution,
+from pgproof.numeric.confidence import BatchMoments
+from pgproof.numeric.control_variates import control_bounds, control_values
+from pgproof.numeric.design import (
+    RANGE_PASS_TRAJECTORIES,
+    Design,
+    coefficients,
+    exact_design,
+    pilot_design,
+    plain_design,
 )
 from pgproof.numeric.enumeration import MAX_TRAJECTORIES, trajectory_count
 from pgproof.numeric.estimators import Estimator, EstimatorError
 from pgproof.numeric.figures import roundoff_figure
 from pgproof.numeric.mdp import TabularMDP
-from pgproof.numeric.moments import bias_tolerance, exact_summaries
+from pgproof.numeric.moments import (
+    bias_tolerance,
+    exact_controlled_ranges,
+    exact_summaries,
+    exact_summaries_with_controls,
+)
+from pgproof.numeric.planning import samples_to_confirm, samples_to_detect
 from pgproof.numeric.policies import Policy
 from pgproof.numeric.stats import (
     HOTELLING_MAX_DIM,
-    METHODS,
     ComparisonResult,
     finish,
-    verdict_from_interval,
+    method_name,
+    sequence_verdict,
 )
 from pgproof.numeric.streaming import (
     BatchStats,
@@ -69,9 +88,19 @@ from pgproof.numeric.trajectories import Batch
 
 #: Exact moments enumerate at most this many trajectories (they cost more than J alone).
 MAX_MOMENT_TRAJECTORIES = min(MAX_TRAJECTORIES, 2_000_000)
-#: ``samples="auto"``: the first planned size, and the default budget
-AUTO_FIRST = 2048
+#: ``samples="auto"``: the default budget
 AUTO_BUDGET = 4_000_000
+#: per-trajectory values, and the capital computed exactly, up to this many parameters
+EXACT_MAX_PARAMS = 32
+#: control variates (dense estimates, Fan's bound above EXACT_MAX_PARAMS) up to this many
+CONTROL_MAX_PARAMS = 256
+#: a batch carries at most this many per-trajectory values per estimator
+VALUES_PER_BATCH = 1 << 19
+#: a pilot (problems too large to enumerate) draws the first batches up to this many
+#: trajectories, to fit the control variates and split α; the test does not use them
+PILOT_SAMPLES = 512
+#: ... and is drawn only when the run plans at least this many times as many trajectories
+PILOT_FACTOR = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +118,8 @@ class BiasTestResult:
     bounds: tuple[np.ndarray, np.ndarray] | None = None
     #: m at which the test shows the exact bias (or confirms within tolerance) w.p. 0.9
     required_samples: float | None = None
+    #: the tested values, their bounds and the split of α (None: no bounded test)
+    design: Design | None = None
 
     @property
     def verdict(self) -> str:
@@ -124,6 +155,15 @@ class BiasTestResult:
     @property
     def exact_total_variance(self) -> float | None:
         return None if self.exact_covariance is None else float(np.trace(self.exact_covariance))
+
+    @property
+    def controlled_total_variance(self) -> float | None:
+        """tr Cov of the tested values (ĝ minus its control variates), when known exactly
+        and some coordinate is controlled."""
+        design = self.design
+        if design is None or design.variance is None or not design.controlled.any():
+            return None
+        return float(np.sum(design.variance))
 
     def to_json(self) -> dict[str, Any]:
         result = self.comparison
@@ -162,6 +202,8 @@ class BiasTestResult:
             "exact_total_variance": self.exact_total_variance,
             "exactly_unbiased": self.exactly_unbiased,
             "required_samples": self.required_samples,
+            "controlled_total_variance": self.controlled_total_variance,
+            "design": None if self.design is None else self.design.to_json(),
         }
 
     #: header of :meth:`text_lines`'s first line
@@ -181,13 +223,15 @@ class BiasTestResult:
             f"{self.name:27} {self.expected_verdict:9} {result.verdict:12} "
             f"{result.n_samples:>10,} {delta:>10} {bias:>12} {needed:>10}  {mark}",
             f"    {result.statement()}"
-            + ("" if result.method == "bernstein" else f"  [{result.method} test]"),
+            + ("" if result.method == "betting" else f"  [{result.method} test]"),
         ]
         lines += [f"    note: {note}" for note in result.notes]
         if self.exact_covariance is not None:
+            controlled = self.controlled_total_variance
+            tested = "" if controlled is None else f" ({controlled:.4g} with control variates)"
             lines.append(
-                f"    exact: |bias| = {bias}, variance tr Cov = {self.exact_total_variance:.4g}; "
-                + self._needed_words()
+                f"    exact: |bias| = {bias}, variance tr Cov = {self.exact_total_variance:.4g}"
+                f"{tested}; " + self._needed_words()
             )
         lines += [
             f"    mean   {format_array(result.mean.ravel())}",
@@ -252,18 +296,32 @@ def as_estimator(estimator: Estimator | Callable, name: str | None = None) -> Es
 
 
 @dataclass
-class _Track:
-    """One estimator during a run."""
+class Track:
+    """One estimator during a run: its bounds, exact summary, design, test and statistics."""
 
     estimator: Estimator
-    spec: Any
     shape: tuple[int, ...]
-    sequence: ConfidenceSequence | None
-    bounds: tuple[np.ndarray, np.ndarray] | None
+    bounds: tuple[np.ndarray, np.ndarray] | None  # of ĝ (param shape)
     bounds_source: str
-    exact: tuple[np.ndarray, np.ndarray] | None  # (mean, covariance)
+    exact: Any  # ExactSummary-like (mean, covariance, ...), or None
+    cross: bool  # Hotelling's statistics
+    values: bool  # per-trajectory values (exact capitals)
+    design: Design | None = None
+    sequence: BettingSequence | None = None
     stats: BatchStats | None = None
     decided: bool = False
+
+    def spec(self, pilot: bool = False):
+        beta = None
+        if self.design is not None and self.design.controlled.any():
+            beta = self.design.beta
+        return spec_for(
+            self.estimator,
+            cross=self.cross,
+            values=self.values and not pilot,
+            control=None if pilot else beta,
+            pilot=pilot,
+        )
 
 
 @dataclass
@@ -315,6 +373,95 @@ def _bounds_for(
     return None, source
 
 
+def _check_arguments(samples, alpha, method, tolerance, batch, policy) -> str:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    method = method_name(method)
+    if samples == "auto":
+        if tolerance is None:
+            raise ValueError('samples="auto" needs a tolerance (the bias that matters)')
+        if method == "hotelling":
+            raise ValueError("Hotelling's test is not valid when sampling until a decision")
+        if batch is not None:
+            raise ValueError('samples="auto" samples its own trajectories; do not pass a batch')
+    elif batch is None and (not isinstance(samples, int | np.integer) or samples < 2):
+        raise ValueError(f"samples must be 'auto' or an integer ≥ 2, got {samples!r}")
+    if tolerance is not None and not (tolerance >= 0 and math.isfinite(tolerance)):
+        raise ValueError(f"tolerance must be non-negative, got {tolerance}")
+    if method == "hotelling" and policy.n_params > HOTELLING_MAX_DIM:
+        raise ValueError(
+            f"Hotelling's test is offered up to {HOTELLING_MAX_DIM} parameters, θ has "
+            f"{policy.n_params}"
+        )
+    return method
+
+
+@dataclass
+class TestPlan:
+    """What a run will do, fixed before it samples: one track per estimator, the batch
+    schedule's size limit and whether a pilot is drawn first (:func:`plan_tests`)."""
+
+    tracks: list[Track]
+    settings: Settings
+    limit: int | None  # largest batch (dense values and controls stay small)
+    pilot: bool
+    enumerable: bool
+
+    __test__ = False  # not a pytest class
+
+
+def plan_tests(
+    estimators: Sequence[Estimator | Callable],
+    mdp: TabularMDP,
+    policy: Policy,
+    theta: np.ndarray,
+    gradient: np.ndarray,
+    *,
+    samples: int | str,
+    alpha: float,
+    tolerance: float | None,
+    method: str = "betting",
+    max_samples: int = AUTO_BUDGET,
+    exact: bool = True,
+    max_exact_trajectories: int = MAX_MOMENT_TRAJECTORIES,
+    bounds: float | tuple | None = None,
+    batch: Batch | None = None,
+    control_variates: bool = True,
+    weighted: bool = True,
+) -> TestPlan:
+    """Bounds, exact moments and designs of every estimator (the arguments of
+    :func:`run_bias_tests`); the designs that need a pilot are left for the run."""
+    method = _check_arguments(samples, alpha, method, tolerance, batch, policy)
+    auto = samples == "auto"
+    theta = np.asarray(theta, dtype=np.float64)
+    gradient = np.asarray(gradient, dtype=np.float64)
+    total = batch.size if batch is not None else (max_samples if auto else int(samples))
+    count = trajectory_count(mdp) if exact else None
+    enumerable = count is not None and count <= max_exact_trajectories
+    wrapped = [as_estimator(item) for item in estimators]
+    values = policy.n_params <= EXACT_MAX_PARAMS
+    with_controls = control_variates and policy.n_params <= CONTROL_MAX_PARAMS
+    summaries = _exact(wrapped, mdp, policy, theta, gradient, enumerable, with_controls)
+    tracks = []
+    for estimator, summary in zip(wrapped, summaries, strict=True):
+        exact_range = None if summary is None else (summary.low, summary.high)
+        found, source = _bounds_for(estimator, mdp, policy, theta, bounds, exact_range)
+        cross = method == "hotelling" or (method == "auto" and found is None)
+        cross = cross and policy.n_params <= HOTELLING_MAX_DIM
+        tracks.append(Track(estimator, policy.param_shape, found, source, summary, cross, values))
+    settings = Settings(alpha, tolerance, None if auto else total, weighted, method, total, auto)
+    _exact_designs(tracks, mdp, policy, theta, gradient, settings, count)
+    limit = max(1, VALUES_PER_BATCH // policy.n_params) if with_controls else None
+    pilot = (
+        with_controls
+        and batch is None
+        and not enumerable
+        and total >= PILOT_FACTOR * PILOT_SAMPLES
+        and any(t.bounds is not None and t.design is None for t in tracks)
+    )
+    return TestPlan(tracks, settings, limit, pilot, enumerable)
+
+
 def run_bias_tests(
     estimators: Sequence[Estimator | Callable],
     mdp: TabularMDP,
@@ -326,7 +473,7 @@ def run_bias_tests(
     seed: int | np.random.SeedSequence = 0,
     alpha: float = 0.01,
     tolerance: float | None = None,
-    method: str = "bernstein",
+    method: str = "betting",
     executor: Executor | None = None,
     max_samples: int = AUTO_BUDGET,
     exact: bool = True,
@@ -334,6 +481,8 @@ def run_bias_tests(
     bounds: float | tuple | None = None,
     batch: Batch | None = None,
     progress: bool = False,
+    control_variates: bool = True,
+    weighted: bool = True,
 ) -> BiasRun:
     """Test several estimators on common sampled trajectories (see the module docstring).
 
@@ -342,180 +491,305 @@ def run_bias_tests(
     (batch b uses child b of ``SeedSequence(seed)``); ``executor`` is any
     concurrent.futures Executor (None: this thread).  ``batch`` tests given trajectories
     instead of sampling.  ``bounds`` overrides the bounds (B for [-B, B], or (lo, hi)).
+    ``control_variates`` and ``weighted`` (α split by difficulty) can be switched off, to
+    measure what each contributes.
     """
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    auto = samples == "auto"
-    if auto:
-        if tolerance is None:
-            raise ValueError('samples="auto" needs a tolerance (the bias that matters)')
-        if method == "hotelling":
-            raise ValueError("Hotelling's test is not valid when sampling until a decision")
-        if batch is not None:
-            raise ValueError('samples="auto" samples its own trajectories; do not pass a batch')
-    elif batch is None and (not isinstance(samples, int | np.integer) or samples < 2):
-        raise ValueError(f"samples must be 'auto' or an integer ≥ 2, got {samples!r}")
-    if tolerance is not None and not tolerance >= 0:
-        raise ValueError(f"tolerance must be non-negative, got {tolerance}")
+    plan = plan_tests(
+        estimators, mdp, policy, theta, gradient, samples=samples, alpha=alpha,
+        tolerance=tolerance, method=method, max_samples=max_samples, exact=exact,
+        max_exact_trajectories=max_exact_trajectories, bounds=bounds, batch=batch,
+        control_variates=control_variates, weighted=weighted,
+    )  # fmt: skip
+    settings, tracks = plan.settings, plan.tracks
     theta = np.asarray(theta, dtype=np.float64)
     gradient = np.asarray(gradient, dtype=np.float64)
-    if method == "hotelling" and policy.n_params > HOTELLING_MAX_DIM:
-        raise ValueError(
-            f"Hotelling's test is offered up to {HOTELLING_MAX_DIM} parameters, θ has "
-            f"{policy.n_params}"
-        )
-    total = batch.size if batch is not None else (max_samples if auto else int(samples))
-    plans = geometric_plans(min(AUTO_FIRST, total), total) if auto else [total]
-    enumerable = exact and trajectory_count(mdp) <= max_exact_trajectories
-    wrapped = [as_estimator(item) for item in estimators]
-    summaries = (
-        exact_summaries(wrapped, mdp, policy, theta, gradient)
-        if enumerable
-        else [None] * len(wrapped)
-    )
-    tracks: list[_Track] = []
-    for estimator, summary in zip(wrapped, summaries, strict=True):
-        moments = rng = None
-        if summary is not None:
-            mean, covariance, low, high = summary
-            moments, rng = (mean, covariance), (low, high)
-        found, source = _bounds_for(estimator, mdp, policy, theta, bounds, rng)
-        use_cs = found is not None  # for "hotelling", the test it falls back on
-        sequence = (
-            ConfidenceSequence(found[0], found[1], alpha, target=gradient, plans=plans)
-            if use_cs
-            else None
-        )
-        cross = method == "hotelling" or (method == "auto" and found is None)
-        cross = cross and policy.n_params <= HOTELLING_MAX_DIM
-        tracks.append(
-            _Track(
-                estimator,
-                spec_for(estimator, cross=cross),
-                policy.param_shape,
-                sequence,
-                found,
-                source,
-                moments,
-            )
-        )
     rarest = None
-    if method in ("hotelling", "auto") and any(t.spec.cross for t in tracks):
+    if settings.method in ("hotelling", "auto") and any(t.cross for t in tracks):
         from pgproof.numeric.stats import rarest_visits
 
         rarest = rarest_visits(mdp, policy, theta)
     started = time.perf_counter()
-    horizon = mdp.horizon
     if batch is not None:
-        _feed_batch(tracks, batch, mdp, policy, theta)
+        start_tests(tracks, gradient, settings)
+        _feed_batch(tracks, batch, mdp, policy, theta, plan.limit)
     else:
-        _stream(
+        run = _Run(
             tracks,
             StreamProblem(mdp, policy, theta),
             np.random.SeedSequence(seed) if not isinstance(seed, np.random.SeedSequence) else seed,
-            total,
-            auto,
-            gradient,
-            tolerance,
+            settings.total,
+            settings.auto,
             executor,
-            progress,
+            plan.limit,
         )
+        run.sample(gradient, settings, plan.pilot, progress)
     seconds = time.perf_counter() - started
     results = [
-        _result(track, mdp, gradient, alpha, method, tolerance, horizon, rarest) for track in tracks
+        _result(track, mdp, gradient, alpha, settings.method, tolerance, rarest) for track in tracks
     ]
     used = max((r.comparison.n_samples for r in results), default=0)
-    return BiasRun(results, used, "auto" if auto else total, seconds, used * horizon)
+    planned = "auto" if settings.auto else settings.total
+    return BiasRun(results, used, planned, seconds, used * mdp.horizon)
 
 
-def _update(track: _Track, part: BatchStats) -> None:
+@dataclass(frozen=True)
+class Settings:
+    """The run's parameters that the tests share."""
+
+    alpha: float
+    tolerance: float | None
+    planned: int | None  # m of a fixed-size run
+    weighted: bool
+    method: str = "betting"
+    total: int = 0  # trajectories to draw at most
+    auto: bool = False
+
+
+def _exact(wrapped, mdp, policy, theta, gradient, enumerable: bool, controls: bool) -> list:
+    """Each estimator's exact summary (with the controls' moments when they will be used),
+    or None when the MDP is not enumerated."""
+    if not enumerable:
+        return [None] * len(wrapped)
+    if controls:
+        return exact_summaries_with_controls(wrapped, mdp, policy, theta, gradient, control_values)
+    return [
+        _PlainSummary(*summary)
+        for summary in exact_summaries(wrapped, mdp, policy, theta, gradient)
+    ]
+
+
+@dataclass(frozen=True)
+class _PlainSummary:
+    mean: np.ndarray
+    covariance: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    cross: None = None
+
+
+def _exact_designs(tracks, mdp, policy, theta, gradient, settings: Settings, count) -> None:
+    """Designs from exact moments, for every bounded estimator that has them."""
+    target = gradient.ravel()
+    chosen = [t for t in tracks if t.bounds is not None and t.exact is not None]
+    controlled = [t for t in chosen if t.exact.cross is not None]
+    ranges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if controlled and count is not None and count <= RANGE_PASS_TRAJECTORIES:
+        betas = [coefficients(t.exact) for t in controlled]
+        found = exact_controlled_ranges(
+            [t.estimator for t in controlled], betas, mdp, policy, theta, control_values
+        )
+        ranges = {id(t): r for t, r in zip(controlled, found, strict=True)}
+    for track in chosen:
+        low, high = track.bounds
+        if track.exact.cross is not None:
+            design = exact_design(
+                track.exact, low, high, target, settings.tolerance, settings.alpha,
+                ranges.get(id(track)),
+            )  # fmt: skip
+        else:
+            variance = np.maximum(np.diag(track.exact.covariance), 0.0)
+            design = plain_design(low, high, target, settings.tolerance, settings.alpha, variance)
+        track.design = _unweighted(design) if not settings.weighted else design
+
+
+def _unweighted(design: Design) -> Design:
+    uniform = np.full(design.lower.size, 1.0 / design.lower.size)
+    return Design(
+        design.lower, design.upper, uniform, design.beta, design.source + ", uniform α",
+        design.variance, design.raw_variance, design.pilot,
+    )  # fmt: skip
+
+
+def start_tests(tracks: list[Track], gradient: np.ndarray, settings: Settings) -> None:
+    """A plain design where none was found, then every bounded estimator's sequence."""
+    target = gradient.ravel()
+    for track in tracks:
+        if track.bounds is None:
+            continue
+        if track.design is None:
+            low, high = track.bounds
+            track.design = plain_design(low, high, target, settings.tolerance, settings.alpha)
+        design = track.design
+        track.sequence = BettingSequence(
+            design.lower,
+            design.upper,
+            settings.alpha,
+            target,
+            tolerance=settings.tolerance,
+            planned=settings.planned,
+            weights=design.weights,
+        )
+
+
+def _update(track: Track, part: BatchStats) -> None:
+    """Merge a batch into the estimator's statistics and its test."""
     track.stats = merge_stats(track.stats, part)
-    if track.sequence is not None:
+    sequence = track.sequence
+    if sequence is None:
+        return
+    if part.minimum is not None and track.bounds is not None:
+        _check_range(track, part)
+    if part.values is not None:
+        sequence.update(part.values)
+    elif part.tested is not None:
+        sequence.update(moments=BatchMoments(*part.tested))
+    else:
         if part.minimum is not None:
-            track.sequence.note_range(part.minimum, part.maximum)
-        track.sequence.update(part)
+            sequence.note_range(part.minimum, part.maximum)
+        sequence.update(moments=BatchMoments(part.n, part.mean, part.m2))
 
 
-def _feed_batch(tracks: list[_Track], batch: Batch, mdp, policy, theta) -> None:
+def _check_range(track: Track, part: BatchStats) -> None:
+    """ĝ itself must stay within its bounds (the tested values' bounds rest on them)."""
+    low, high = (np.ravel(b) for b in track.bounds)
+    scale = max(1.0, float(np.max(np.abs(low))), float(np.max(np.abs(high))))
+    margin = 1e-6 * scale
+    if np.any(part.minimum < low - margin) or np.any(part.maximum > high + margin):
+        raise ValueError(
+            f"estimator {track.estimator.name!r}: an estimate fell outside its bounds "
+            f"({track.bounds_source}): the bounds are wrong"
+        )
+
+
+def _feed_batch(tracks: list[Track], batch: Batch, mdp, policy, theta, limit) -> None:
     """Given trajectories, in the batch sizes a streaming run would use."""
     start = 0
-    for size in plan_batches(batch.size, mdp.horizon):
+    for size in plan_batches(batch.size, mdp.horizon, limit):
         part = slice(start, start + size)
         sub = Batch(batch.states[part], batch.actions[part], batch.rewards[part])
         start += size
+        controls = None
         for track in tracks:
             values = track.estimator(sub, mdp, policy, theta).reshape(size, -1)
-            _update(track, dense_stats(values, cross=track.spec.cross))
+            stats = dense_stats(values, cross=track.cross)
+            beta = None if track.design is None else track.design.beta
+            tested = values
+            if beta is not None and track.design.controlled.any():
+                if controls is None:
+                    controls = control_values(sub, mdp, policy, theta)
+                tested = values - np.einsum("ndk,dk->nd", controls, beta)
+            if track.values:
+                stats.values = tested
+            elif tested is not values:
+                mean = tested.mean(axis=0)
+                stats.tested = (size, mean, ((tested - mean) ** 2).sum(axis=0))
+            _update(track, stats)
 
 
-def _stream(
-    tracks: list[_Track],
-    problem: StreamProblem,
-    seed: np.random.SeedSequence,
-    total: int,
-    auto: bool,
-    gradient: np.ndarray,
-    tolerance: float | None,
-    executor: Executor | None,
-    progress: bool,
-) -> None:
-    import itertools
+class _Run:
+    """Sampling for a run: the pilot (if any), then batches until done or decided."""
 
-    from tqdm import tqdm
+    def __init__(self, tracks, problem, seed, total, auto, executor, limit) -> None:
+        self.tracks = tracks
+        self.problem = problem
+        self.seed = seed
+        self.total = total
+        self.auto = auto
+        self.executor = executor
+        self.limit = limit
+        self.index = 0  # next batch
+        self.drawn = 0
 
-    target = gradient.ravel()
-    horizon = problem.mdp.horizon
-    index = 0  # next batch
-    bar = tqdm(total=total, desc="sampling", unit="τ", disable=not progress, leave=False)
-    try:
-        while True:
-            active = [t for t in tracks if not t.decided]
-            if not active:
+    def _sizes(self) -> Iterable[int]:
+        import itertools
+
+        sizes = iter_batches(self.total, self.problem.mdp.horizon, self.limit)
+        return itertools.islice(sizes, self.index, None)
+
+    def sample(self, gradient, settings: Settings, pilot: bool, progress: bool) -> None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=self.total, desc="sampling", unit="τ", disable=not progress, leave=False)
+        try:
+            if pilot:
+                self._pilot(gradient, settings, bar)
+            start_tests(self.tracks, gradient, settings)
+            self._main(bar)
+        finally:
+            bar.close()
+
+    def _pilot(self, gradient, settings: Settings, bar) -> None:
+        """Draw the first batches up to PILOT_SAMPLES and fit the designs on them; they count
+        in the estimators' sampled statistics, never in their tests."""
+        problem = self.problem
+        mdp, policy, theta = problem.mdp, problem.policy, problem.theta
+        found = control_bounds(mdp, policy, theta)
+        wanting = [t for t in self.tracks if t.bounds is not None and t.design is None]
+        if found is None or not wanting:
+            return
+        specs = [t.spec(pilot=True) for t in wanting]
+        stream = Stream(problem, specs, self.seed, self.executor)
+        pieces: dict[str, list[BatchStats]] = {spec.key: [] for spec in specs}
+        for stats in stream.batches(self._sizes(), first=self.index):
+            self.index += 1
+            size = stats[specs[0].key].n
+            self.drawn += size
+            bar.update(size)
+            for spec, track in zip(specs, wanting, strict=True):
+                part = stats[spec.key]
+                track.stats = merge_stats(track.stats, part)
+                pieces[spec.key].append(part)
+            if self.drawn >= PILOT_SAMPLES:
                 break
-            stream = Stream(problem, [t.spec for t in active], seed, executor)
-            sizes = itertools.islice(iter_batches(total, horizon), index, None)
+        target = gradient.ravel()
+        for spec, track in zip(specs, wanting, strict=True):
+            values = np.concatenate([p.values for p in pieces[spec.key]])
+            controls = np.concatenate([p.controls for p in pieces[spec.key]])
+            low, high = (np.ravel(b) for b in track.bounds)
+            design = pilot_design(
+                low, high, values, controls, *found, target, settings.tolerance, settings.alpha
+            )
+            track.design = design if settings.weighted else _unweighted(design)
+
+    def _main(self, bar) -> None:
+        while True:
+            active = [t for t in self.tracks if not t.decided]
+            if not active or self.drawn >= self.total:
+                break
+            specs = [t.spec() for t in active]
+            stream = Stream(self.problem, specs, self.seed, self.executor)
             restart = False
-            for stats in stream.batches(sizes, first=index):
-                index += 1
-                for track in active:
-                    _update(track, stats[track.spec.key])
-                bar.update(stats[active[0].spec.key].n)
-                if auto and _decide(active, target, tolerance):
+            for stats in stream.batches(self._sizes(), first=self.index):
+                self.index += 1
+                size = stats[specs[0].key].n
+                self.drawn += size
+                for spec, track in zip(specs, active, strict=True):
+                    _update(track, stats[spec.key])
+                bar.update(size)
+                if self.auto and _decide(active):
                     restart = True
                     break
             if not restart:
                 break
-    finally:
-        bar.close()
 
 
-def _decide(active: list[_Track], target: np.ndarray, tolerance: float | None) -> bool:
+def _decide(active: list[Track]) -> bool:
     """Freeze estimators with a definite verdict; True when the active set shrank."""
     changed = False
     for track in active:
         if track.sequence is None:
             continue
-        verdict, _, _ = verdict_from_interval(
-            track.sequence.lower, track.sequence.upper, target, tolerance
-        )
-        if verdict != "inconclusive":
+        if sequence_verdict(track.sequence)[0] != "inconclusive":
             track.decided = changed = True
     return changed
 
 
 def _result(
-    track: _Track,
+    track: Track,
     mdp: TabularMDP,
     gradient: np.ndarray,
     alpha: float,
     method: str,
     tolerance: float | None,
-    horizon: int,
     rarest: float | None = None,
 ) -> BiasTestResult:
     assert track.stats is not None
+    notes = ()
+    if track.design is not None and track.design.pilot:
+        notes = (
+            f"the first {track.design.pilot:,} trajectories fitted the control variates and "
+            "split α; the test used the others",
+        )
     comparison = finish(
         track.stats,
         gradient,
@@ -524,16 +798,15 @@ def _result(
         sequence=track.sequence,
         method=method,
         tolerance=tolerance,
+        notes=notes,
         rarest=rarest,
     )
     mean = bias = covariance = required = None
     if track.exact is not None:
-        mean, covariance = track.exact
+        mean, covariance = track.exact.mean, track.exact.covariance
         bias = mean - gradient
-        if track.bounds is not None:
-            required = required_samples(
-                mean, bias, covariance, track.bounds, alpha, tolerance, gradient, horizon
-            )
+        if track.design is not None and track.design.variance is not None:
+            required = required_samples(track.design, mean, gradient, alpha, tolerance, mdp.horizon)
     return BiasTestResult(
         name=track.estimator.name,
         expected_unbiased=track.estimator.is_expected_unbiased(mdp),
@@ -541,30 +814,38 @@ def _result(
         exact_mean=mean,
         exact_bias=bias,
         exact_covariance=covariance,
-        bias_tolerance=bias_tolerance(gradient, horizon),
+        bias_tolerance=bias_tolerance(gradient, mdp.horizon),
         bounds_source=track.bounds_source,
         bounds=track.bounds,
         required_samples=required,
+        design=track.design,
     )
 
 
 def required_samples(
-    mean, bias, covariance, bounds, alpha, tolerance, gradient, horizon
+    design: Design,
+    mean: np.ndarray,
+    gradient: np.ndarray,
+    alpha: float,
+    tolerance: float | None,
+    horizon: int,
 ) -> float | None:
-    """m at which this test shows the exact bias with power 0.9 (or, for an exactly unbiased
-    estimator, confirms it within the tolerance), for a run planned to that m."""
-    from pgproof.numeric.streaming import FIRST_BATCH, max_batch_size
-
-    variance = np.maximum(np.diag(covariance), 0.0)
-    width = (bounds[1] - bounds[0]).ravel()
-    scaled = (mean.ravel() - bounds[0].ravel()) / np.maximum(width, 1e-300)
-    ell = log_threshold(alpha, width.size)
-    schedule = {"mean": scaled, "first": FIRST_BATCH, "top": max_batch_size(horizon)}
-    if np.max(np.abs(bias)) <= bias_tolerance(gradient, horizon):
-        if tolerance is None:
+    """About how many samples the betting test needs to show the exact bias with power 0.9
+    (or, for an exactly unbiased estimator, to confirm it within the tolerance), from the
+    design's exact variances (:mod:`pgproof.numeric.planning`)."""
+    assert design.variance is not None
+    low, width = scaled_range(design.lower, design.upper)
+    variance = design.variance / width**2
+    target = (gradient.ravel() - low) / width
+    bias = (mean.ravel() - gradient.ravel()) / width
+    scaled_tolerance = None if tolerance is None else tolerance / width
+    if np.max(np.abs(mean - gradient)) <= bias_tolerance(gradient, horizon):
+        if scaled_tolerance is None or tolerance <= 0:
             return None
-        return samples_for_resolution(tolerance, variance, width, ell, **schedule)
-    return samples_for_power(bias.ravel(), variance, width, ell, power=0.9, **schedule)
+        needed = samples_to_confirm(variance, target, scaled_tolerance, alpha, design.weights)
+    else:
+        needed = samples_to_detect(variance, bias, target, scaled_tolerance, alpha, design.weights)
+    return None if not math.isfinite(needed) or needed > 1e15 else float(math.ceil(needed))
 
 
 def test_estimator_bias(
@@ -582,7 +863,7 @@ def test_estimator_bias(
     exact: bool = True,
     progress: bool = False,
     tolerance: float | None = None,
-    method: str = "bernstein",
+    method: str = "betting",
     bounds: float | tuple | None = None,
     executor: Executor | None = None,
     max_samples: int = AUTO_BUDGET,

@@ -1,6 +1,6 @@
 """Bounds lo_j ≤ ĝ_j(τ) ≤ hi_j on every coordinate of a per-trajectory estimate.
 
-A finite-sample test of E[ĝ] needs them (:mod:`pgproof.numeric.confidence`); they follow
+A finite-sample test of E[ĝ] needs them (:mod:`pgproof.numeric.betting`); they follow
 from the rewards, the horizon and the policy class, never from the samples.
 
 Score-function estimators ĝ = Σ_{t=1}^{T} w_t ∇_θ log π_θ,t(a_t|s_t) with weight bounds

@@ -26,7 +26,9 @@ a = μ + σ x,
 which is exact for polynomials f of degree ≤ 2n - 1 (n nodes).  The integrands here are
 polynomials in a of degree ≤ 3 (score · reward), so n ≥ 2 nodes give the exact value up
 to round-off.  A sampled REINFORCE estimator ĝ = (1/m) Σ_i ∇ log π(a_i|s_i) r(s_i, a_i)
-draws from the caller's seeded ``numpy.random.Generator``.
+draws from the caller's seeded ``numpy.random.Generator``; :func:`reinforce_bias_test`
+tests its mean against ∇J with a test valid at every m (the terms are bounded on an event
+of probability ≥ 1 - α/100, which is charged to α).
 """
 
 from __future__ import annotations
@@ -353,19 +355,103 @@ def reinforce_gradient(
     return terms.mean(axis=0)
 
 
-def z_scores(samples: object, target: object) -> np.ndarray:
-    """Per-coordinate z_j = (ḡ_j - g*_j) / (s_j / √m) of samples [m, d] against g* [d].
+def draw_limit(m: int, alpha: float) -> float:
+    """X with P(some |x_i| > X in m standard-normal draws) ≤ α/100: 2Φ(-X) = α/(100 m)."""
+    from scipy.special import ndtri  # imported when used
 
-    s_j is the sample standard deviation (ddof = 1).  Under E[ĝ] = g* and finite variance,
-    each z_j is approximately N(0, 1) for large m (central limit theorem), so a two-sided
-    test |z_j| > c has false-alarm rate ≈ erfc(c / √2) per coordinate.
+    return float(-ndtri(alpha / (200.0 * m)))
+
+
+def reinforce_term_bounds(
+    bandit: GaussianBandit, theta: object, limit: float, *, baseline: object = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds (lo, hi) [d] of ∇_θ log π_θ(a|s) (r(s, a) - b(s)) over the states of positive
+    probability and the actions a = μ_θ(s) + σx with |x| ≤ ``limit``.
+
+    With r - b = A + Bx + Cx² (A = c0 + c1 μ + c2 μ² - b, B = (c1 + 2 c2 μ) σ, C = c2 σ²)
+    the term is φ(s) p(x) with p(x) = (Ax + Bx² + Cx³)/σ, a cubic whose extremes on
+    [-X, X] lie at ±X or where p'(x) = (A + 2Bx + 3Cx²)/σ = 0."""
+    theta = bandit.check_theta(theta)
+    b = _check_baseline(bandit, baseline)
+    mu, sigma = bandit.mean(theta), bandit.sigma
+    d = bandit.n_features
+    low, high = np.full(d, np.inf), np.full(d, -np.inf)
+    for s in np.flatnonzero(bandit.initial > 0):
+        a0 = bandit.c0[s] + bandit.c1[s] * mu[s] + bandit.c2[s] * mu[s] ** 2 - b[s]
+        b1 = (bandit.c1[s] + 2.0 * bandit.c2[s] * mu[s]) * sigma
+        c2 = bandit.c2[s] * sigma**2
+        points = [-limit, limit]
+        stationary = np.roots([3.0 * c2, 2.0 * b1, a0]) if (c2 or b1) else np.array([])
+        points += [
+            float(r.real) for r in stationary if abs(r.imag) < 1e-12 and abs(r.real) <= limit
+        ]
+        x = np.asarray(points)
+        p = (a0 * x + b1 * x**2 + c2 * x**3) / sigma
+        phi = bandit.features[s]
+        ends = np.stack([phi * p.min(), phi * p.max()])
+        low = np.minimum(low, ends.min(axis=0))
+        high = np.maximum(high, ends.max(axis=0))
+    return low, high
+
+
+def reinforce_bias_test(
+    bandit: GaussianBandit,
+    theta: object,
+    m: int,
+    rng: np.random.Generator,
+    *,
+    alpha: float = 0.01,
+    tolerance: float | None = None,
+    score_fn: ScoreFunction = score,
+    baseline: object = None,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+):
+    """Test E[score_fn · (r - b)] = ∇J(θ) on m fresh draws, valid at every m (ComparisonResult).
+
+    The terms are polynomials in a Gaussian action, so unbounded: the test draws the actions
+    itself and bounds the terms on the event that every draw lies within X = ``draw_limit``
+    standard deviations of its mean, which fails with probability at most α/100 (taken from
+    α: the betting test of :func:`pgproof.numeric.stats.compare_with_exact` runs at 0.99 α).
+    A draw beyond X makes the verdict inconclusive.  With the bandit's own score the bounds
+    are exact (:func:`reinforce_term_bounds`); any other ``score_fn`` needs ``bounds`` =
+    (lo, hi) on its terms over that event, and without them the test refuses to answer —
+    as a z-test does not: with m = 20 its false alarms reached 0.195 at α = 0.05.
     """
-    samples = as_float_array("samples", samples)
-    if samples.ndim != 2 or samples.shape[0] < 2:
-        raise MDPError(f"samples must have shape [m, d] with m >= 2, got {list(samples.shape)}")
-    target = as_float_array("target", target, (samples.shape[1],))
-    m = samples.shape[0]
-    error = samples.std(axis=0, ddof=1) / math.sqrt(m)
-    if np.any(error == 0.0):
-        raise MDPError("a coordinate of the samples has zero spread; its z-score is undefined")
-    return (samples.mean(axis=0) - target) / error
+    import dataclasses
+
+    from pgproof.numeric.stats import ComparisonResult, compare_with_exact
+
+    m = _check_count("m", m, minimum=2)
+    rng = _check_rng(rng)
+    theta = bandit.check_theta(theta)
+    limit = draw_limit(m, alpha)
+    if bounds is None:
+        if score_fn is not score:
+            raise ValueError(
+                "reinforce_bias_test needs bounds=(lower, upper) on the terms of a score "
+                f"function other than the bandit's own, for actions within {limit:.3g} "
+                "standard deviations of their mean: a test valid at every m needs them"
+            )
+        bounds = reinforce_term_bounds(bandit, theta, limit, baseline=baseline)
+    b = _check_baseline(bandit, baseline)
+    states, actions = sample(bandit, theta, m, rng)
+    draws = (actions - bandit.mean(theta)[states]) / bandit.sigma
+    terms = (
+        score_fn(bandit, theta, states, actions)
+        * (reward(bandit, states, actions) - b[states])[:, None]
+    )
+    target = exact_gradient(bandit, theta)
+    note = (
+        f"actions within {limit:.3g} standard deviations (probability ≥ 1 - α/100), "
+        "which bounds the terms"
+    )
+    if np.any(np.abs(draws) > limit):
+        mean = terms.mean(axis=0)
+        variance = terms.var(axis=0, ddof=1)
+        return ComparisonResult(
+            math.nan, "inconclusive", mean, np.sqrt(variance / m), variance, alpha, "none",
+            math.nan, m, 0,
+            notes=(f"a draw fell beyond {limit:.3g} standard deviations: no bound holds",),
+        )  # fmt: skip
+    result = compare_with_exact(terms, target, 0.99 * alpha, bounds=bounds, tolerance=tolerance)
+    return dataclasses.replace(result, alpha=alpha, notes=(*result.notes, note))

@@ -17,6 +17,7 @@ that declares none.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -108,6 +109,134 @@ def exact_summaries(
         mean = centre + shift[j]
         out.append((mean.reshape(shape), covariance, low[j].reshape(shape), high[j].reshape(shape)))
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class ExactSummary:
+    """One estimator's exact moments and range, with those of the control variates.
+
+    ``mean``, ``low``, ``high`` have ``param_shape``; ``covariance`` is [d, d].  With
+    controls h_k ([n, d, K] per batch, :mod:`pgproof.numeric.control_variates`):
+    ``cross`` [d, K] = Cov(ĝ_j, h_jk), ``gram`` [d, K, K] = Cov(h_jk, h_jl), ``control_mean``
+    [d, K] (exactly 0 in theory: a check), ``control_low``/``control_high`` [d, K].
+    """
+
+    mean: np.ndarray
+    covariance: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    cross: np.ndarray | None = None
+    gram: np.ndarray | None = None
+    control_mean: np.ndarray | None = None
+    control_low: np.ndarray | None = None
+    control_high: np.ndarray | None = None
+
+    def as_tuple(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.mean, self.covariance, self.low, self.high
+
+
+ControlFn = Callable[[Batch, TabularMDP, Policy, np.ndarray], np.ndarray]
+
+
+def exact_summaries_with_controls(
+    estimator_fns: list[EstimatorFn],
+    mdp: TabularMDP,
+    policy: Policy,
+    theta: np.ndarray,
+    centre: np.ndarray,
+    controls: ControlFn,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> list[ExactSummary]:
+    """:func:`exact_summaries` plus the controls' moments and range, in the same pass."""
+    theta = np.asarray(theta, dtype=np.float64)
+    d = policy.n_params
+    centre_flat = np.asarray(centre, dtype=np.float64).reshape(d)
+    k = len(estimator_fns)
+    shift = np.zeros((k, d))
+    second = np.zeros((k, d, d))
+    low = np.full((k, d), np.inf)
+    high = np.full((k, d), -np.inf)
+    cross = None
+    control_sum = gram = control_low = control_high = None
+    for chunk in iter_trajectories(mdp, policy, theta, chunk_size):
+        keep = chunk.prob > 0
+        if not keep.any():
+            continue
+        prob = chunk.prob[keep]
+        batch = Batch(chunk.states[keep], chunk.actions[keep], chunk.to_batch(mdp).rewards[keep])
+        h = np.asarray(controls(batch, mdp, policy, theta), dtype=np.float64)  # [n, d, K]
+        if gram is None:
+            n_controls = h.shape[-1]
+            cross = np.zeros((k, d, n_controls))
+            control_sum = np.zeros((d, n_controls))
+            gram = np.zeros((d, n_controls, n_controls))
+            control_low = np.full((d, n_controls), np.inf)
+            control_high = np.full((d, n_controls), -np.inf)
+        by_coordinate = h.transpose(1, 2, 0)  # [d, K, n]
+        control_sum += np.tensordot(prob, h, axes=(0, 0))
+        gram += np.matmul(by_coordinate * prob, by_coordinate.transpose(0, 2, 1))
+        np.minimum(control_low, h.min(axis=0), out=control_low)
+        np.maximum(control_high, h.max(axis=0), out=control_high)
+        for j, estimator_fn in enumerate(estimator_fns):
+            values = np.asarray(estimator_fn(batch, mdp, policy, theta), dtype=np.float64)
+            values = values.reshape(batch.size, d)
+            np.minimum(low[j], values.min(axis=0), out=low[j])
+            np.maximum(high[j], values.max(axis=0), out=high[j])
+            values -= centre_flat
+            shift[j] += prob @ values
+            second[j] += values.T @ (prob[:, None] * values)
+            weighted = (values * prob[:, None]).T[:, :, None]  # [d, n, 1]
+            cross[j] += np.matmul(by_coordinate, weighted)[:, :, 0]
+    shape = policy.param_shape
+    assert gram is not None and cross is not None and control_sum is not None
+    control_gram = gram - np.einsum("dk,dl->dkl", control_sum, control_sum)
+    out = []
+    for j in range(k):
+        covariance = second[j] - np.outer(shift[j], shift[j])
+        mean = centre_flat + shift[j]
+        out.append(
+            ExactSummary(
+                mean.reshape(shape),
+                covariance,
+                low[j].reshape(shape),
+                high[j].reshape(shape),
+                cross[j] - shift[j][:, None] * control_sum,
+                control_gram,
+                control_sum,
+                control_low,
+                control_high,
+            )
+        )
+    return out
+
+
+def exact_controlled_ranges(
+    estimator_fns: list[EstimatorFn],
+    betas: list[np.ndarray],
+    mdp: TabularMDP,
+    policy: Policy,
+    theta: np.ndarray,
+    controls: ControlFn,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """min and max over the trajectories of positive probability of y = ĝ - Σ_k β_k h_k,
+    for each estimator and its coefficients β [d, K] (flat [d] each)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    d = policy.n_params
+    low = np.full((len(estimator_fns), d), np.inf)
+    high = np.full((len(estimator_fns), d), -np.inf)
+    for chunk in iter_trajectories(mdp, policy, theta, chunk_size):
+        keep = chunk.prob > 0
+        if not keep.any():
+            continue
+        batch = Batch(chunk.states[keep], chunk.actions[keep], chunk.to_batch(mdp).rewards[keep])
+        h = np.asarray(controls(batch, mdp, policy, theta), dtype=np.float64)
+        for j, (estimator_fn, beta) in enumerate(zip(estimator_fns, betas, strict=True)):
+            values = np.asarray(estimator_fn(batch, mdp, policy, theta), dtype=np.float64)
+            values = values.reshape(batch.size, d) - np.einsum("ndk,dk->nd", h, beta)
+            np.minimum(low[j], values.min(axis=0), out=low[j])
+            np.maximum(high[j], values.max(axis=0), out=high[j])
+    return [(low[j], high[j]) for j in range(len(estimator_fns))]
 
 
 def exact_summary(

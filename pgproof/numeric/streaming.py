@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pgproof.numeric.control_variates import control_values
 from pgproof.numeric.estimators import ESTIMATORS, Estimator, EstimatorError, resolve_estimator
 from pgproof.numeric.mdp import TabularMDP
 from pgproof.numeric.policies import Policy, TabularSoftmax, TimeDependentSoftmax
@@ -55,27 +56,40 @@ DENSE_CHUNK_ENTRIES = 1 << 21
 SPARSE_CHUNK_STEPS = 1 << 15
 
 
-def max_batch_size(horizon: int) -> int:
-    """The steady batch size: a power of two, at most MAX_BATCH_STEPS / (T + 1) trajectories."""
+def max_batch_size(horizon: int, limit: int | None = None) -> int:
+    """The steady batch size: a power of two, at most MAX_BATCH_STEPS / (T + 1) trajectories
+    (and at most ``limit``, e.g. when every estimate of a batch is kept)."""
     size = MAX_BATCH
-    while size > 1 and size * (horizon + 1) > MAX_BATCH_STEPS:
+    while size > 1 and (size * (horizon + 1) > MAX_BATCH_STEPS or (limit and size > limit)):
         size //= 2
     return size
 
 
-def batch_sizes(horizon: int) -> Iterator[int]:
-    """FIRST_BATCH, 2·FIRST_BATCH, … up to :func:`max_batch_size`, then constant (endless)."""
-    top = max_batch_size(horizon)
-    size = min(FIRST_BATCH, top)
+def _next_size(done: int, top: int) -> int:
+    """The batch after ``done`` trajectories: a power of two ≤ done/4 (so a run that stops
+    after any batch has drawn at most 25 % more than it needed), at least FIRST_BATCH, at
+    most ``top``."""
+    size = FIRST_BATCH
+    while 8 * size <= done:
+        size *= 2
+    return min(size, top)
+
+
+def batch_sizes(horizon: int, limit: int | None = None) -> Iterator[int]:
+    """FIRST_BATCH (eight times), then growing geometrically (a batch is at most a quarter of
+    what came before) up to :func:`max_batch_size`, then constant (endless)."""
+    top = max_batch_size(horizon, limit)
+    done = 0
     while True:
+        size = _next_size(done, top)
         yield size
-        size = min(2 * size, top)
+        done += size
 
 
-def iter_batches(total: int, horizon: int) -> Iterator[int]:
+def iter_batches(total: int, horizon: int, limit: int | None = None) -> Iterator[int]:
     """Batch sizes summing to ``total`` (the last one cut short), lazily."""
     done = 0
-    for size in batch_sizes(horizon):
+    for size in batch_sizes(horizon, limit):
         if done >= total:
             return
         size = min(size, total - done)
@@ -83,18 +97,21 @@ def iter_batches(total: int, horizon: int) -> Iterator[int]:
         done += size
 
 
-def plan_batches(total: int, horizon: int) -> list[int]:
+def plan_batches(total: int, horizon: int, limit: int | None = None) -> list[int]:
     """:func:`iter_batches` as a list."""
-    return list(iter_batches(total, horizon))
+    return list(iter_batches(total, horizon, limit))
 
 
-def batch_count(total: int, horizon: int) -> int:
-    """len(plan_batches(total, horizon)), computed without listing the batches."""
-    top = max_batch_size(horizon)
-    count, done, size = 0, 0, min(FIRST_BATCH, top)
-    while done < total and size < top:
-        count, done, size = count + 1, done + size, 2 * size
-    return count + max(0, -(-(total - done) // top))
+def batch_count(total: int, horizon: int, limit: int | None = None) -> int:
+    """len(plan_batches(total, horizon, limit)), computed without listing every batch."""
+    top = max_batch_size(horizon, limit)
+    count = done = 0
+    while done < total:
+        size = _next_size(done, top)
+        if size == top:
+            return count + -(-(total - done) // top)
+        count, done = count + 1, done + size
+    return count
 
 
 def batch_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSequence:
@@ -113,7 +130,7 @@ class BatchStats:
 
     ``minimum``/``maximum`` are the observed extremes when the estimates were formed densely;
     ``cross`` (Σ (x - x̄)(x - x̄)ᵀ), ``m3``, ``m4`` (Σ (x - x̄)³, Σ (x - x̄)⁴) only when asked
-    for (Hotelling's test and its diagnostics).
+    for (Hotelling's test and its diagnostics).  The statistics are always those of ĝ.
     """
 
     n: int
@@ -124,6 +141,14 @@ class BatchStats:
     cross: np.ndarray | None = None
     m3: np.ndarray | None = None
     m4: np.ndarray | None = None
+    #: the batch's per-trajectory tested values [n, d] (ĝ minus its control variates), when
+    #: the spec asked for them (one batch only: merging drops them)
+    values: np.ndarray | None = None
+    #: the control variates h [n, d, K] beside the raw estimates in ``values`` (a pilot)
+    controls: np.ndarray | None = None
+    #: (n, mean, Σ (y - ȳ)²) of the tested values y = ĝ - Σ_k β_k h_k, when they are not
+    #: returned one by one
+    tested: tuple[int, np.ndarray, np.ndarray] | None = None
 
 
 def merge_stats(a: BatchStats | None, b: BatchStats) -> BatchStats:
@@ -406,6 +431,13 @@ class EstimatorSpec:
     estimator: Estimator | None = None
     dense: bool = False  # force the dense path
     cross: bool = False  # also Σ (x - x̄)(x - x̄)ᵀ, M3, M4 (Hotelling)
+    values: bool = False  # also return the tested values per trajectory (dense)
+    control: np.ndarray | None = None  # β [d, K]: the tested values are ĝ - Σ_k β_k h_k
+    pilot: bool = False  # return the raw estimates and the controls h (dense)
+
+    @property
+    def needs_controls(self) -> bool:
+        return self.pilot or self.control is not None
 
     def resolve(self) -> Estimator:
         if self.estimator is not None:
@@ -413,13 +445,22 @@ class EstimatorSpec:
         return resolve_estimator(self.key)
 
 
-def spec_for(estimator: Estimator, *, dense: bool = False, cross: bool = False) -> EstimatorSpec:
+def spec_for(
+    estimator: Estimator,
+    *,
+    dense: bool = False,
+    cross: bool = False,
+    values: bool = False,
+    control: np.ndarray | None = None,
+    pilot: bool = False,
+) -> EstimatorSpec:
     """Send by name when the name resolves to this very estimator, else send the object."""
+    extra = {"values": values, "control": control, "pilot": pilot}
     if ESTIMATORS.get(estimator.name) is estimator:
-        return EstimatorSpec(estimator.name, None, dense, cross)
+        return EstimatorSpec(estimator.name, None, dense, cross, **extra)
     if ":" in estimator.name and estimator.formula == f"user function {estimator.name}":
-        return EstimatorSpec(estimator.name, None, dense, cross)
-    return EstimatorSpec(estimator.name, estimator, dense, cross)
+        return EstimatorSpec(estimator.name, None, dense, cross, **extra)
+    return EstimatorSpec(estimator.name, estimator, dense, cross, **extra)
 
 
 @dataclass(frozen=True)
@@ -557,6 +598,35 @@ def _dense_batch(prepared: _Prepared, spec: EstimatorSpec, estimator, batch: Bat
     return out
 
 
+def _valued_batch(
+    prepared: _Prepared,
+    spec: EstimatorSpec,
+    estimator: Estimator,
+    batch: Batch,
+    controls: np.ndarray | None,
+) -> BatchStats:
+    """ĝ's statistics, and the per-trajectory values the spec asks for: ĝ - Σ_k β_k h_k, or
+    (a pilot) ĝ and h themselves."""
+    problem = prepared.problem
+    if estimator.weights is not None:  # a weight outside its bounds voids the test
+        _weights(prepared, spec, estimator, batch)
+    values = estimator(batch, problem.mdp, problem.policy, problem.theta).reshape(batch.size, -1)
+    out = dense_stats(values, cross=spec.cross)
+    if spec.pilot:
+        out.values, out.controls = values, controls
+        return out
+    tested = values
+    if spec.control is not None:
+        assert controls is not None
+        tested = values - np.einsum("ndk,dk->nd", controls, spec.control)
+    if spec.values:
+        out.values = tested
+    else:
+        mean = tested.mean(axis=0)
+        out.tested = (batch.size, mean, ((tested - mean) ** 2).sum(axis=0))
+    return out
+
+
 def batch_stats(
     prepared: _Prepared, specs: Sequence[EstimatorSpec], batch: Batch
 ) -> dict[str, BatchStats]:
@@ -572,8 +642,15 @@ def batch_stats(
     states, actions = batch.states.T, batch.actions.T  # time-major views
     out: dict[str, BatchStats] = {}
     grouped: list[tuple[str, np.ndarray]] = []
+    controls: np.ndarray | None = None
     for spec in specs:
         estimator = _resolve(prepared, spec)
+        if spec.values or spec.needs_controls:
+            if spec.needs_controls and controls is None:
+                problem = prepared.problem
+                controls = control_values(batch, problem.mdp, problem.policy, problem.theta)
+            out[spec.key] = _valued_batch(prepared, spec, estimator, batch, controls)
+            continue
         if estimator.weights is None or kind is None or spec.dense or spec.cross:
             out[spec.key] = _dense_batch(prepared, spec, estimator, batch)
             continue

@@ -23,6 +23,7 @@ from pgproof.numeric.figures import roundoff_figure
 from pgproof.numeric.mdp import MDPError, TabularMDP
 from pgproof.numeric.policies import Policy, TabularSoftmax, TimeDependentSoftmax
 from pgproof.numeric.resources import Estimate, Request
+from pgproof.numeric.stats import method_name
 
 EXIT_OK, EXIT_NOT_AS_EXPECTED, EXIT_USAGE = 0, 1, 2
 
@@ -155,10 +156,12 @@ class VerifyReport:
             difference = float(np.max(np.abs(self.grad_exact - self.grad_dp)))
             lines.append(f"max |enumeration - DP| = {roundoff_figure(difference)}")
         test = {
-            "bernstein": "empirical-Bernstein confidence sequence (finite-sample, anytime-valid)",
+            "betting": "betting confidence sequence with control variates (finite-sample, "
+            "anytime-valid)",
             "hotelling": "Hotelling's T² where its diagnostics hold (asymptotic)",
-            "auto": "empirical-Bernstein where bounds are known, else Hotelling (asymptotic)",
-        }[self.method]
+            "auto": "betting confidence sequence where bounds are known, else Hotelling "
+            "(asymptotic)",
+        }[method_name(self.method)]
         run = self.run
         lines += [
             "",
@@ -230,7 +233,7 @@ def verify_problem(
     alpha: float = 0.01,
     relative_tolerance: float | None = 0.05,
     tolerance: float | None = None,
-    method: str = "bernstein",
+    method: str = "betting",
     executor: Executor | None = None,
     executor_name: str = "this thread",
     max_samples: int = AUTO_BUDGET,

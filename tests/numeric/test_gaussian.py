@@ -2,8 +2,9 @@
 
 ∇J is computed by two independent routes, the closed form Σ_s ρ (c1 + 2 c2 μ) φ and
 Gauss–Hermite quadrature of E_s E_a[∇ log π · r] (exact for these polynomial integrands),
-which must agree to round-off.  Sampled checks use fixed seeds with a stated false-alarm
-rate (see FALSE_ALARM below), and a wrong score must be caught by the same test.
+which must agree to round-off.  Sampled checks use the betting test of
+``reinforce_bias_test`` (valid at every m, level stated below) with fixed seeds, and a wrong
+score must be caught by the same test.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 from pgproof.numeric.gaussian import (
     GaussianBandit,
     action_expectation,
+    draw_limit,
     exact_gradient,
     exact_objective,
     expected_score,
@@ -26,25 +28,25 @@ from pgproof.numeric.gaussian import (
     quadrature_gradient,
     quadrature_objective,
     random_gaussian_bandit,
+    reinforce_bias_test,
     reinforce_gradient,
     reinforce_samples,
+    reinforce_term_bounds,
     reward,
     sample,
     score,
-    z_scores,
 )
 
 # (n_states, n_features, sigma): the base case and the edge cases d = 1, S = 1, σ tiny/large.
 CASES = [(4, 3, 0.5), (3, 1, 0.7), (1, 2, 1.3), (3, 2, 1e-3), (3, 2, 30.0)]
 CASE_IDS = ["base", "d=1", "S=1", "sigma-tiny", "sigma-large"]
 
-# z-test threshold: |ḡ_j - ∇J_j| ≤ 5 standard errors per coordinate.  Under an unbiased
-# estimator z_j ≈ N(0, 1) (CLT; the terms are polynomials in a Gaussian, so all moments are
-# finite), and P(|z_j| > 5) = erfc(5/√2) ≈ 5.7e-7 per coordinate.  With ≤ 3 coordinates in
-# each of the cases below, the chance that an arbitrary seed fails any unbiased check is
-# below 1e-5 (Bonferroni); the seeds are fixed, so the tests are deterministic.
-Z_THRESHOLD = 5.0
-FALSE_ALARM = math.erfc(Z_THRESHOLD / math.sqrt(2))
+# Sampled checks: the betting test at level ALPHA per call (the terms bounded on an event of
+# probability ≥ 1 - ALPHA/100, charged to ALPHA).  Its false-alarm rate is at most ALPHA at
+# every m, so the chance that an arbitrary seed fails any of the unbiased checks below
+# (2 per case) is at most 2 · len(CASES) · ALPHA = 1e-5; the seeds are fixed, so the tests
+# are deterministic.
+ALPHA = 1e-6
 SAMPLES = 100_000
 
 
@@ -78,9 +80,11 @@ def wrong_score(bandit, theta, states, actions):
     return score(bandit, theta, states, actions) * bandit.sigma
 
 
-def test_false_alarm_rate_of_the_z_test_is_as_stated():
-    assert 5.7e-7 < FALSE_ALARM < 5.8e-7
-    assert 3 * len(CASES) * FALSE_ALARM < 1e-5
+def test_the_stated_level_covers_the_draws_beyond_the_bounds():
+    # m draws all within X standard deviations except with probability α/100
+    limit = draw_limit(SAMPLES, ALPHA)
+    assert SAMPLES * math.erfc(limit / math.sqrt(2)) == pytest.approx(ALPHA / 100, rel=1e-6)
+    assert 2 * len(CASES) * ALPHA <= 1e-5
 
 
 # --- closed forms against quadrature -------------------------------------------------------
@@ -205,29 +209,67 @@ def test_finite_difference_of_the_objective_matches_the_closed_form_gradient(
 
 
 @pytest.mark.parametrize(("n_states", "n_features", "sigma"), CASES, ids=CASE_IDS)
-def test_reinforce_is_unbiased_within_five_standard_errors(n_states, n_features, sigma):
+def test_reinforce_is_unbiased_by_a_test_valid_at_every_m(n_states, n_features, sigma):
     bandit, theta = make_case(n_states, n_features, sigma)
     exact = exact_gradient(bandit, theta)
     terms = reinforce_samples(bandit, theta, SAMPLES, np.random.default_rng(2024))
     assert terms.shape == (SAMPLES, n_features)
-    assert np.all(np.abs(z_scores(terms, exact)) <= Z_THRESHOLD)
+    result = reinforce_bias_test(bandit, theta, SAMPLES, np.random.default_rng(2024), alpha=ALPHA)
+    assert result.verdict == "unbiased" and result.method == "betting", result.statement()
+    assert np.all(result.lower <= exact) and np.all(exact <= result.upper)
+    np.testing.assert_allclose(result.mean, terms.mean(axis=0))  # the same draws
     # A baseline b(s) = E_a r(s, a) leaves the estimator unbiased too.
     value = action_expectation(bandit, theta, lambda s, a: reward(bandit, s, a))
-    with_baseline = reinforce_samples(
-        bandit, theta, SAMPLES, np.random.default_rng(2025), baseline=value
+    with_baseline = reinforce_bias_test(
+        bandit, theta, SAMPLES, np.random.default_rng(2025), alpha=ALPHA, baseline=value
     )
-    assert np.all(np.abs(z_scores(with_baseline, exact)) <= Z_THRESHOLD)
+    assert with_baseline.verdict == "unbiased", with_baseline.statement()
 
 
-def test_the_same_z_test_detects_the_wrong_score():
-    # Its mean is σ ∇J ≠ ∇J (σ = 0.5): the same test, seed and m must reject it.
+def test_the_same_test_detects_the_wrong_score():
+    # Its mean is σ ∇J ≠ ∇J (σ = 0.5): the same test, seed and m must reject it.  Its terms
+    # are σ times the true ones, so their bounds are σ times theirs.
     bandit, theta = make_case(4, 3, 0.5)
     exact = exact_gradient(bandit, theta)
-    rng = np.random.default_rng(2024)
-    terms = reinforce_samples(bandit, theta, SAMPLES, rng, score_fn=wrong_score)
-    assert np.abs(z_scores(terms, exact)).max() > Z_THRESHOLD
-    # ... while it is consistent with its own (wrong) mean σ ∇J.
-    assert np.all(np.abs(z_scores(terms, bandit.sigma * exact)) <= Z_THRESHOLD)
+    low, high = reinforce_term_bounds(bandit, theta, draw_limit(SAMPLES, ALPHA))
+    bounds = (bandit.sigma * low, bandit.sigma * high)
+
+    result = reinforce_bias_test(
+        bandit, theta, SAMPLES, np.random.default_rng(2024), alpha=ALPHA,
+        score_fn=wrong_score, bounds=bounds,
+    )  # fmt: skip
+    assert result.verdict == "biased" and result.p_value < ALPHA
+    # ... while its sample mean is consistent with its own (wrong) mean σ ∇J
+    assert np.all(result.lower <= bandit.sigma * exact + 1e-12)
+    assert np.all(bandit.sigma * exact <= result.upper + 1e-12)
+    with pytest.raises(ValueError, match=r"needs bounds=\(lower, upper\)"):
+        reinforce_bias_test(bandit, theta, 100, np.random.default_rng(0), score_fn=wrong_score)
+
+
+def test_the_false_alarm_rate_at_small_m_is_at_most_alpha():
+    # the z-test raised false alarms at rate 0.195 for α = 0.05 at m = 20; the betting test
+    # holds α at every m.  binomial(300, 0.05) > 24 has probability 0.03.
+    bandit, theta = make_case(4, 3, 0.5)
+    rng = np.random.default_rng(7)
+    alarms = sum(
+        reinforce_bias_test(bandit, theta, 20, rng, alpha=0.05).verdict == "biased"
+        for _ in range(300)
+    )
+    assert alarms <= 24
+
+
+def test_the_term_bounds_hold_on_every_action_within_the_limit():
+    bandit, theta = make_case(3, 2, 0.7)
+    limit = 4.0
+    low, high = reinforce_term_bounds(bandit, theta, limit)
+    x = np.linspace(-limit, limit, 2001)
+    for s in range(bandit.n_states):
+        actions = bandit.mean(theta)[s] + bandit.sigma * x
+        states = np.full(x.size, s)
+        terms = score(bandit, theta, states, actions) * reward(bandit, states, actions)[:, None]
+        assert np.all(terms >= low - 1e-12) and np.all(terms <= high + 1e-12)
+    # and the bound is attained (up to the grid) by some state and action
+    assert np.all(high - low > 0)
 
 
 def test_reinforce_gradient_is_the_mean_of_the_samples_and_is_reproducible():
@@ -324,7 +366,7 @@ def test_bad_arguments_raise_value_error():
         reinforce_gradient(bandit, theta, 0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="n_features must be an integer >= 1"):
         random_gaussian_bandit(np.random.default_rng(0), n_states=2, n_features=0)
-    with pytest.raises(ValueError, match=r"samples must have shape \[m, d\] with m >= 2"):
-        z_scores(np.zeros((1, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="m must be an integer >= 2"):
+        reinforce_bias_test(bandit, theta, 1, np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
         sample(bandit, theta, 5, 0)
