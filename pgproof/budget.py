@@ -17,9 +17,10 @@ Two kinds, for two jobs:
   enforced, and the work budget and the size limits (:data:`MAX_RANGE`, the parsers')
   bound the work.
 
-Budgets of either kind nest: an inner budget never extends an outer one.  Both
-exceptions derive from :class:`BaseException`, like ``KeyboardInterrupt``, so that no
-``except Exception`` of a rule can swallow them.
+Budgets of either kind nest: an inner budget never extends an outer one.  Their
+exceptions, and :class:`SizeLimit` (a size limit that a larger budget would not lift),
+are :class:`Undecided`, which derives from :class:`BaseException`, like
+``KeyboardInterrupt``, so that no ``except Exception`` of a rule can swallow them.
 """
 
 from __future__ import annotations
@@ -47,7 +48,11 @@ DERIVATION_SECONDS = 1800.0
 MAX_RANGE = 10_000
 
 
-class BudgetExceeded(BaseException):
+class Undecided(BaseException):
+    """The work stopped before the step could be decided: a budget or a size limit."""
+
+
+class BudgetExceeded(Undecided):
     """The work did not finish within its time budget (the safety net)."""
 
     def __init__(self, seconds: float) -> None:
@@ -55,7 +60,12 @@ class BudgetExceeded(BaseException):
         self.seconds = seconds
 
 
-class WorkExhausted(BaseException):
+class SizeLimit(Undecided):
+    """A size limit, not a budget, stopped the work (an expansion into more terms than
+    pgproof lets SymPy make): a larger work budget would not decide it."""
+
+
+class WorkExhausted(Undecided):
     """The work did not finish within its work budget (``budget`` is the one spent)."""
 
     def __init__(self, budget: WorkBudget) -> None:
@@ -100,7 +110,10 @@ def charge(units: int = 1) -> None:
     state = _state
     state.spent += units
     if state.spent > state.tightest:
-        spent = next(b for b in state.budgets if state.spent > b.limit)
+        spent = next((b for b in state.budgets if state.spent > b.limit), None)
+        if spent is None:  # a stale limit (an alarm interrupted a budget's closing)
+            state.tightest = min((b.limit for b in state.budgets), default=math.inf)
+            return
         raise WorkExhausted(spent)
 
 
@@ -123,13 +136,13 @@ def work_budget(units: int | None) -> Iterator[WorkBudget | None]:
     state = _state
     budget = WorkBudget(units, state.spent, state.spent + units)
     state.budgets.append(budget)
-    previous = state.tightest
-    state.tightest = min(previous, budget.limit)
+    state.tightest = min(state.tightest, budget.limit)
     try:
         yield budget
-    finally:
-        state.budgets.remove(budget)
-        state.tightest = previous
+    finally:  # recomputed, not restored: an alarm landing here leaves nothing stale
+        if budget in state.budgets:
+            state.budgets.remove(budget)
+        state.tightest = min((b.limit for b in state.budgets), default=math.inf)
 
 
 def spent_by(exc: WorkExhausted, budget: WorkBudget | None) -> bool:

@@ -118,7 +118,7 @@ def work_of(config: pytest.Config) -> int | None:
     """The step work budget of the ini file, in units (None when unset): from
     ``pgproof_work_budget``, or the old ``pgproof_timeout`` converted as the command line's
     ``--timeout`` is (:data:`pgproof.commands.common.UNITS_PER_SECOND`)."""
-    from .commands.common import UNITS_PER_SECOND
+    from .commands.common import MAX_UNITS, seconds_as_units
 
     text = str(config.getini("pgproof_work_budget")).strip()
     old = str(config.getini("pgproof_timeout")).strip()
@@ -142,7 +142,10 @@ def work_of(config: pytest.Config) -> int | None:
         raise pytest.UsageError(
             f"pgproof_timeout must be a positive number of seconds, not {old!r}"
         )
-    return max(1, round(value * UNITS_PER_SECOND))
+    units = seconds_as_units(value)
+    if units is None:
+        raise pytest.UsageError(f"pgproof_timeout = {old} is more than {MAX_UNITS:,} units of work")
+    return units
 
 
 def numeric_settings(config: pytest.Config) -> tuple[int, int] | None:

@@ -202,3 +202,20 @@ def test_a_wrong_step_is_refused_whatever_the_budget_left(tmp_path) -> None:
         assert step.status == "rejected"
         reasons.add(step.reason)
     assert len(reasons) == 1 and "SymPy cannot prove" in reasons.pop()
+
+
+def test_a_stale_limit_left_by_an_interrupted_closing_is_recovered() -> None:
+    """An alarm may land inside a budget's closing and leave its limit behind: the next
+    charge recomputes the limit from the budgets still open instead of failing."""
+    from pgproof import budget
+
+    state = budget._state
+    state.tightest = state.spent  # as if a closed budget's limit were left behind
+    charge(5)  # no budget is open: counted, nothing raised
+    assert state.tightest == float("inf")
+    with work_budget(100) as open_budget:
+        state.tightest = state.spent  # stale again, inside an open budget
+        charge(5)
+        assert open_budget.spent == 5
+    with pytest.raises(WorkExhausted), work_budget(3):
+        charge(4)  # budgets still work afterwards

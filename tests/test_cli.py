@@ -277,6 +277,10 @@ def test_timeout_is_the_old_name_read_as_units_of_work_and_said(
     assert "--timeout 2.5 is read as --work-budget 125000 (units of work, not seconds" in err
     assert main(["check", "--timeout", "2", "--work-budget", "9", str(SEEDS[0])]) == 2
     assert "not both" in capsys.readouterr().err
+    assert main(["check", "--timeout", "1e305", str(SEEDS[0])]) == 2  # no overflow, exit 70
+    err = capsys.readouterr().err
+    assert "--timeout 1e+305: more than 1,000,000,000,000,000 units" in err
+    assert len(err.splitlines()) == 1
 
 
 def test_a_step_out_of_work_is_undecided_with_its_own_exit_status(

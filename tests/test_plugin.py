@@ -114,6 +114,14 @@ def test_an_undecided_derivation_fails_its_item(pytester: pytest.Pytester) -> No
     assert "? step 1" in result.stdout.str() and "units of work" in result.stdout.str()
 
 
+def test_a_pgproof_timeout_past_the_largest_budget_is_a_usage_error(pytester: pytest.Pytester):
+    pytester.makefile(".pgproof.toml", good=GOOD)
+    pytester.makeini("[pytest]\npgproof_timeout = 1e305\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "is more than 1,000,000,000,000,000 units of work" in result.stderr.str()
+
+
 @pytest.mark.parametrize("value", ["soon", "0", "-5", "2.5", "9" * 40])
 def test_a_bad_pgproof_work_budget_is_a_usage_error(pytester: pytest.Pytester, value: str):
     pytester.makefile(".pgproof.toml", good=GOOD)

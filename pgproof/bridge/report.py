@@ -77,6 +77,8 @@ class NumericStep:
     slack: float = 0.0
     #: what a trial draws: "MDPs", or "problems" for a formula about one state
     problems: str = "MDPs"
+    #: the symbolic check left the step undecided (a budget was spent first)
+    undecided: bool = False
 
     @property
     def loud(self) -> bool:
@@ -180,8 +182,15 @@ def step_text(step: NumericStep) -> list[str]:
         )
     elif step.verdict == REFUTED and step.accepted:
         line = f"    {mark} step {step.index}: numerically false{how}, as {step.reason}"
+    elif step.verdict == REFUTED and step.undecided:
+        line = f"    {mark} step {step.index}: undecided symbolically, and numerically false{how}"
     elif step.verdict == REFUTED:
         line = f"    {mark} step {step.index}: refused, and numerically false{how}"
+    elif step.verdict == TRUE_NOT_PROVED and step.undecided:
+        line = (
+            f"    {mark} step {step.index}: undecided symbolically; equal on {step.trials} of "
+            f"{out_of} {step.problems}{how}"
+        )
     elif step.verdict == TRUE_NOT_PROVED:
         line = (
             f"    {mark} step {step.index}: true but not proved by this rule (equal on "

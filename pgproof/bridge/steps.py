@@ -103,6 +103,7 @@ def verify_step_numerically(
     result = NumericStep(report.index, report.accepted, NOT_COMPARED, (left, right), estimate)
     result.requested = trials
     result.problems = "problems" if per_state(notation) else "MDPs"
+    result.undecided = report.undecided
     rng = np.random.default_rng([seed, report.index])
     budget = _budget([left, right, report.source.lhs, report.source.rhs], notation.sample_count)
     source = report.source
@@ -135,7 +136,9 @@ def verify_step_numerically(
             bug = report.accepted and not report.conditional
             result.verdict = CHECKER_BUG if bug else REFUTED
             if report.conditional:
-                result.reason = f"it rests on refused step {', '.join(map(str, report.rests_on))}"
+                which = ", ".join(map(str, report.rests_on))
+                kind = "undecided" if report.rests_on == report.rests_on_undecided else "refused"
+                result.reason = f"it rests on {kind} step {which}"
         elif result.trials:
             result.verdict = CONFIRMED if report.accepted else TRUE_NOT_PROVED
         elif undefined:

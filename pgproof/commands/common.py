@@ -206,9 +206,24 @@ def positive_seconds(text: str) -> float:
 UNITS_PER_SECOND = 50_000
 
 
+#: the largest work budget (of any name): more is no budget at all
+MAX_UNITS = 10**15
+
+
+def seconds_as_units(seconds: float) -> int | None:
+    """The units of work the old ``--timeout SECONDS`` stands for (None: past MAX_UNITS)."""
+    units = seconds * UNITS_PER_SECOND
+    if not (math.isfinite(units) and units <= MAX_UNITS):
+        return None
+    return max(1, round(units))
+
+
 def work_units(text: str) -> int:
-    """An argparse type: a work budget, a whole number of units ≥ 1."""
-    return positive_integer(text)
+    """An argparse type: a work budget, a whole number of units from 1 to MAX_UNITS."""
+    units = positive_integer(text)
+    if units > MAX_UNITS:
+        raise argparse.ArgumentTypeError(f"must be a positive integer of at most {MAX_UNITS:,}")
+    return units
 
 
 def add_budget_options(parser: argparse.ArgumentParser) -> None:
@@ -238,7 +253,9 @@ def work_budget_of(args: argparse.Namespace) -> int | None:
         return work
     if work is not None:
         raise CommandError("give --work-budget or its old name --timeout, not both")
-    units = max(1, round(seconds * UNITS_PER_SECOND))
+    units = seconds_as_units(seconds)
+    if units is None:
+        raise CommandError(f"--timeout {seconds:g}: more than {MAX_UNITS:,} units of work")
     print(
         f"pgproof: note: --timeout {seconds:g} is read as --work-budget {units} (units of "
         "work, not seconds: no verdict depends on the clock)",

@@ -182,9 +182,12 @@ def _details(view: StepView, numeric: Any | None) -> str:
         parts.append('<div class="pg-refusal">' + "".join(box) + "</div>")
     if view.verdict == "conditional":
         which = ", ".join(f"({k})" for k in view.rests_on)
+        premise = "the premise does not" if not view.rests_on_undecided else (
+            "the premise is not established"
+        )
         parts.append(
-            f'<div class="pg-conditional-note">(✓) Rests on refused step {esc(which)}: '
-            "the rule holds, the premise does not.</div>"
+            f'<div class="pg-conditional-note">(✓) Rests on {esc(view.premise_words)} step '
+            f"{esc(which)}: the rule holds, {premise}.</div>"
         )
     if view.inferred:
         parts.append(

@@ -21,6 +21,7 @@ from pgproof.budget import (
     STEP_SECONDS,
     STEP_WORK,
     BudgetExceeded,
+    Undecided,
     WorkExhausted,
     time_budget,
     work_budget,
@@ -29,6 +30,7 @@ from pgproof.budget import (
 from .canonical import step_range
 from .errors import DerivationError
 from .inference import MAX_DEPTH, SEARCH_WORK, search
+from .names import fixed_order
 from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
 from .report import DerivationReport, Failure, StepReport
@@ -79,7 +81,7 @@ def _resolve(
 def _same_parameter(derivation: Derivation, claim: Equation, k: int, step: Step) -> None:
     """Every ∇ and every π_θ must use the notation's θ: θ-dependence is read from it."""
     theta = derivation.notation.theta
-    for node in claim.atoms(Grad, Policy, TrajectoryDensity, Objective):
+    for node in fixed_order(claim.atoms(Grad, Policy, TrajectoryDensity, Objective)):
         used = node.variable if isinstance(node, Grad) else node.theta
         if used != theta:
             raise DerivationError(
@@ -137,10 +139,12 @@ def check_derivation(
             words = f"{exhausted} (the step's work budget; raise it with --work-budget)"
             report = StepReport(index=index, step=step, claim=claim, source=source)
             report.undecide([Failure(names_of(step), "budget", words)])
-        except BudgetExceeded as exceeded:
-            words = str(exceeded)
-            if by_total:
+        except Undecided as stopped:  # the safety net, or a size limit
+            words = str(stopped)
+            if isinstance(stopped, BudgetExceeded) and by_total:
                 words = f"could not be decided within the derivation's safety net of {total:g} s"
+            elif not isinstance(stopped, BudgetExceeded):
+                words = f"could not be decided: {words}"
             report = StepReport(index=index, step=step, claim=claim, source=source)
             report.undecide([Failure(names_of(step), "budget", words)])
         reports.append(report)
@@ -159,9 +163,9 @@ def _as_step(notation, used: list[str]) -> AbstractContextManager:
     return step_range(notation.t, notation.first, notation.T, used, notation.step_assumption())
 
 
-def _search_work(work: int | None, share: int) -> int:
-    """The work budget of a search: ``1/share`` of the step's (the default's, unlimited)."""
-    return max(1, (STEP_WORK if work is None else work) // share)
+def _search_work(work: int | None, share: int) -> int | None:
+    """The work budget of a search: ``1/share`` of the step's (None: no limit either)."""
+    return None if work is None else max(1, work // share)
 
 
 def _check_or_infer(
@@ -180,17 +184,20 @@ def _check_or_infer(
     if step.rules:
         report = check_step(derivation, index, source, claim, claims)
         if not report.accepted and not _is_budget(report):
-            found = search(
-                derivation, index, source, claim, claims,
-                work=_search_work(work, ALTERNATIVE_SHARE), **ALTERNATIVE_SEARCH,
-            )  # fmt: skip
+            try:  # advice only: the refusal is decided, whatever the advice costs
+                found = search(
+                    derivation, index, source, claim, claims,
+                    work=_search_work(work, ALTERNATIVE_SHARE), **ALTERNATIVE_SEARCH,
+                )  # fmt: skip
+            except Undecided:
+                return report
             if found.chain:
                 report.alternative = found.chain
         return report
     # a first look, then the substitutions, then (if the first look stopped early) the
     # whole search: a step that one substitution justifies is not made to wait for it
     found = search(derivation, index, source, claim, claims, work=_search_work(work, GLANCE_SHARE))
-    using, glance_cut, cut = None, found.cut, False
+    using, glance_cut, cut = None, found.cut, ""
     # a substitution the author did not say the source of: of an earlier step one of whose
     # sides occurs inside the side this step rewrites (the latest first)
     side = source.rhs if source.lhs == claim.lhs else source.lhs
@@ -229,18 +236,19 @@ def _check_or_infer(
         failure = failure_of(refusal, "inference")
         if failure not in failures and len(failures) < 3:
             failures.append(failure)
+    untried = f"no chain of up to {MAX_DEPTH} rules was found " + CUT_WORDS.get(cut, "").format(
+        tried=found.expanded
+    )
     if cut and not arguments:
         # chains were left untried, and the step's own arguments fail nothing: undecided
+        return report.undecide([*failures, Failure("inference", "budget", untried)])
+    if cut:  # refused for its own arguments (above), whatever rules would justify it
+        words = f"its own arguments fail; {untried}"
+    else:
         words = (
-            f"no chain of up to {MAX_DEPTH} rules was found before the search's work budget "
-            f"was spent ({found.expanded} equations tried): cite the rules (by = …), or raise "
-            "--work-budget"
+            f"no rule, nor chain of up to {MAX_DEPTH} rules, justifies it "
+            f"({found.expanded} equations tried)"
         )
-        return report.undecide([*failures, Failure("inference", "budget", words)])
-    words = (
-        f"no rule, nor chain of up to {MAX_DEPTH} rules, justifies it "
-        f"({found.expanded} equations tried)"
-    )
     if found.closest is not None:
         ours, theirs = found.closest
         words += f"; the closest gives {show(ours)} where the claim has {show(theirs)}"
@@ -281,6 +289,15 @@ ALTERNATIVE_SHARE = 10 * SEARCH_SHARE
 def _is_budget(report: StepReport) -> bool:
     return any(f.condition == "budget" for f in report.failures)
 
+
+#: why a search left chains untried, in words (see :attr:`.inference.Inference.cut`)
+CUT_WORDS = {
+    "budget": "before the search's work budget was spent ({tried} equations tried): cite the "
+    "rules (by = …), or raise --work-budget",
+    "size": "before an equation too large to compare stopped the search ({tried} equations "
+    "tried): cite the rules (by = …)",
+    "expansions": "within the search's {tried} equations: cite the rules (by = …)",
+}
 
 #: how many earlier steps the search tries as the source of a substitution
 USING_TRIED = 4

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from pgproof.budget import WorkExhausted, spent_by, work_budget
+from pgproof.budget import SizeLimit, WorkExhausted, spent_by, work_budget
 
 from .canonical import canonical, size, smallest_difference
 from .objects import Equation
@@ -84,9 +84,11 @@ class Inference:
     claim: Equation | None = None
     #: side conditions that failed where a rule had the right form, from the source
     refusals: list[Refusal] | None = None
-    #: the search stopped before it had tried every chain (its work budget, or
-    #: ``max_expansions``, was spent): finding nothing then decides nothing
-    cut: bool = False
+    #: why the search stopped before it had tried every chain ("budget": its work budget
+    #: was spent; "size": an equation was too large to compare; "expansions": it reached
+    #: ``max_expansions``), or "" when it tried them all: finding nothing after a cut
+    #: decides nothing
+    cut: str = ""
 
 
 _STOPWORDS = {"the", "and", "for", "with", "from", "into", "that", "this", "are", "its"}
@@ -131,7 +133,7 @@ def search(
     *,
     max_depth: int = MAX_DEPTH,
     max_expansions: int = MAX_EXPANSIONS,
-    work: int = SEARCH_WORK,
+    work: int | None = SEARCH_WORK,
     skip: tuple[str, ...] = (),
     thorough: bool = True,
 ) -> Inference:
@@ -161,7 +163,7 @@ def search(
     closest: tuple[int, tuple[Basic, Basic] | None] = (10**9, None)
     at_source: list[Refusal] = []
     heap: list = []
-    budget, cut = None, False
+    budget, cut = None, ""
     try:
         with work_budget(work) as budget:
             start = _distance(source, wanted)
@@ -197,6 +199,9 @@ def search(
     except WorkExhausted as exhausted:
         if not spent_by(exhausted, budget):
             raise  # the step's own budget: the step is undecided
-        cut = True
-    cut = cut or bool(heap)  # chains were left untried
+        cut = "budget"
+    except SizeLimit:  # one equation too large to compare: the chains through it untried
+        cut = "size"
+    if not cut and heap:
+        cut = "expansions"  # max_expansions reached: chains were left untried
     return Inference(None, expanded, closest[1], refusals=at_source, cut=cut)

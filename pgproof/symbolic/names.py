@@ -8,7 +8,9 @@ it ``tau`` or ``\\tau``; an accent is part of the name (``\\hat{g}`` is not ``g`
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+
+from sympy import Basic, default_sort_key
 
 GREEK = [
     "alpha",
@@ -74,3 +76,10 @@ def primed(name: str, taken: Collection[str]) -> str:
     while name in taken:
         name += "'"
     return name
+
+
+def fixed_order(items: Iterable[Basic]) -> list[Basic]:
+    """``items`` (a set of SymPy objects: ``atoms()``, ``free_symbols``) in an order fixed by
+    their structure and names, never by their hashes, which differ from process to process
+    (``PYTHONHASHSEED``): whatever is chosen or tried first is the same on every run."""
+    return sorted(items, key=default_sort_key)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from sympy import Basic, Mul, exp
 
 from .canonical import canonical
+from .names import fixed_order
 from .objects import Policy, Ratio
 from .refusal import Refusal
 from .state_objects import (
@@ -129,8 +130,8 @@ def fold_policy(node: Basic, n: Notation) -> Basic | None:
         return None
     if not isinstance(node, (Ratio, GaussianDensity)):
         return None
-    states = [s for s in node.free_symbols if isinstance(s, StateSymbol)]
-    actions = [a for a in node.free_symbols if isinstance(a, ActionSymbol)]
+    states = [s for s in fixed_order(node.free_symbols) if isinstance(s, StateSymbol)]
+    actions = [a for a in fixed_order(node.free_symbols) if isinstance(a, ActionSymbol)]
     for state in states:
         for action in actions:
             candidate = n.policy_at(action, state)
@@ -153,8 +154,8 @@ def fold_normal(node: Basic, n: Notation) -> Basic | None:
         wanted = canonical(node)
     except Refusal:
         return None
-    states = [s for s in node.free_symbols if isinstance(s, StateSymbol)]
-    actions = [a for a in node.free_symbols if isinstance(a, ActionSymbol)]
+    states = [s for s in fixed_order(node.free_symbols) if isinstance(s, StateSymbol)]
+    actions = [a for a in fixed_order(node.free_symbols) if isinstance(a, ActionSymbol)]
     for state in states:
         for action in actions:
             candidate = GaussianDensity(action, n.function(n.policy_mean, state), n.sigma**2)

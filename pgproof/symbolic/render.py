@@ -518,6 +518,8 @@ class StepView:
     reference: int | None = None
     source: int | None = None
     rests_on: tuple[int, ...] = ()
+    #: those of ``rests_on`` that are undecided, not refused
+    rests_on_undecided: tuple[int, ...] = ()
     reasons: tuple[str, ...] = ()
     #: what the rules give vs the claim's differing part (LaTeX), on a refused step
     difference: tuple[str, str] | None = None
@@ -536,6 +538,14 @@ class StepView:
     def accepted(self) -> bool:
         """Accepted by its rules (also when conditional)."""
         return self.verdict not in ("rejected", "undecided")
+
+    @property
+    def premise_words(self) -> str:
+        """What the steps this one rests on are: "refused", "undecided", or both."""
+        undecided = set(self.rests_on_undecided)
+        if not undecided:
+            return "refused"
+        return "undecided" if undecided == set(self.rests_on) else "refused or undecided"
 
     @property
     def note_text(self) -> str:
@@ -650,6 +660,7 @@ def step_views(report: DerivationReport, *, form: str = "author") -> list[StepVi
                 reference=step.step.reference,
                 source=source if isinstance(source, int) else None,
                 rests_on=tuple(step.rests_on),
+                rests_on_undecided=tuple(step.rests_on_undecided),
                 reasons=tuple(failure_message(f.rule, f.text) for f in step.failures)
                 if not step.accepted
                 else (),
@@ -699,7 +710,12 @@ def _side_notes(view: StepView) -> list[str]:
         notes.append("Inferred: the author cites no rule; pgproof found the rules shown.")
     if view.verdict == "conditional":
         which = ", ".join(f"({k})" for k in view.rests_on)
-        notes.append(f"Rests on refused step {which}: the rule holds, the premise does not.")
+        notes.append(
+            f"Rests on {view.premise_words} step {which}: the rule holds, the premise is not "
+            "established."
+            if view.rests_on_undecided
+            else f"Rests on refused step {which}: the rule holds, the premise does not."
+        )
     if view.estimate and view.accepted:
         notes.append("Estimate: the right side estimates the left, it does not equal it.")
     notes.extend(f"Assumes: {a}" for a in view.assumptions)
@@ -713,7 +729,7 @@ def _note_latex(view: StepView) -> str:
     text = unicode_latex_text(view.note_text)
     if view.verdict == "conditional":
         which = ", ".join(f"({k})" for k in view.rests_on)
-        text += r"; \textcolor{red}{rests on refused %s}" % which
+        text += r"; \textcolor{red}{rests on %s %s}" % (view.premise_words, which)
     return text
 
 
@@ -763,7 +779,7 @@ def _rows(views: list[StepView], flavour: str) -> list[str]:
             note = r"%s\ %s" % (mark, message_math(view.note_text))
             if view.verdict == "conditional":
                 which = ", ".join(f"({k})" for k in view.rests_on)
-                note += r"\ \textcolor{red}{\text{rests on refused %s}}" % which
+                note += r"\ \textcolor{red}{\text{rests on %s %s}}" % (view.premise_words, which)
         row = r"%s &%s %s && %s" % (lhs, view.relation_latex, rhs, note)
         if flavour == "fragment" and view.verdict in ("rejected", "undecided"):
             # the reasons also as comments above the line, for who reads the .tex

@@ -141,6 +141,7 @@ class StepReport:
             "rules": list(self.step.rules),
             "status": self.verdict,
             "rests_on": self.rests_on,
+            "rests_on_undecided": self.rests_on_undecided,
             "relation": self.relation,
             "claim": f"{show(self.claim.lhs)} {self.relation} {show(self.claim.rhs)}",
             "reason": self.reason if not self.accepted else "",
@@ -246,9 +247,11 @@ class DerivationReport:
                 return "NOT as expected"
             return "as expected" if undecided is None else "undecided"
         if first is not None and first.index == expected.step:
-            if any(expected.matches(f.rule, f.condition, f.text) for f in first.failures):
-                return "as expected"
-            return "NOT as expected"
+            if not any(expected.matches(f.rule, f.condition, f.text) for f in first.failures):
+                return "NOT as expected"
+            if undecided is not None and undecided.index < expected.step:
+                return "undecided"  # the undecided step may be the first refused one
+            return "as expected"
         if (
             undecided is not None
             and undecided.index <= expected.step

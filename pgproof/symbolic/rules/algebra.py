@@ -20,10 +20,11 @@ from collections.abc import Iterable
 
 from sympy import Add, Basic, Function, Mul, Pow, Product, S, Sum, expand, simplify
 
-from pgproof.budget import MAX_RANGE, charge
+from pgproof.budget import MAX_RANGE, SizeLimit, charge
 
 from ..canonical import canonical, is_nonzero, size
 from ..domain import check_same_domain
+from ..names import fixed_order
 from ..objects import (
     ConditionalExpectation,
     DeclaredFunction,
@@ -50,9 +51,8 @@ _OPAQUE = (
 )
 #: the most terms algebra lets SymPy expand an expression into
 MAX_EXPANSION = 10_000
-#: units of work charged for each term ``expand`` would make: the default step budget
-#: affords MAX_EXPANSION of them (a count cannot stop SymPy once it has started, so the
-#: work is charged before the call)
+#: units of work charged for each term ``expand`` would make (a count cannot stop SymPy
+#: once it has started, so the work is charged before the call)
 EXPAND_UNITS = 200
 #: units of work charged for each node of an expression handed to SymPy's ``simplify``,
 #: times one more than the Σ/∏ in it (SymPy tries to evaluate each), times (D − 1)² for
@@ -132,9 +132,10 @@ def provably_equal(a: Basic, b: Basic, *, thorough: bool = True) -> bool:
     """SymPy proves a − b = 0 (a False is "not proved", never "unequal").
 
     The work of ``expand`` and ``simplify`` is charged before each is called
-    (:data:`EXPAND_UNITS`, :func:`simplify_cost`): an expression whose expansion or
-    simplification the budget cannot afford (a product of 400 sums, a power of degree
-    1000) leaves the step undecided.  Not ``thorough``, only canonical forms and
+    (:data:`EXPAND_UNITS`, :func:`simplify_cost`): an expression whose simplification the
+    budget cannot afford (a power of degree 1000), or whose expansion would pass
+    MAX_EXPANSION terms (a product of 400 sums: :class:`SizeLimit`), leaves the step
+    undecided.  Not ``thorough``, only canonical forms and
     ``expand`` are tried (no ``simplify``: a quick look)."""
     a, b = factors_out_of_actions(canonical(a)), factors_out_of_actions(canonical(b))
     if a == b:
@@ -144,9 +145,12 @@ def provably_equal(a: Basic, b: Basic, *, thorough: bool = True) -> bool:
     if difference == S.Zero:
         return True
     terms = expansion_size(difference)
-    charge(EXPAND_UNITS * terms)  # spends the budget of a step that cannot afford it
-    if terms > MAX_EXPANSION:  # only with a budget above the default
-        return False
+    if terms > MAX_EXPANSION:  # whatever the budget: a size limit
+        raise SizeLimit(
+            f"expanding it would make {terms:,} terms or more, more than the "
+            f"{MAX_EXPANSION:,} pgproof lets SymPy make"
+        )
+    charge(EXPAND_UNITS * terms)
     if expand(difference) == S.Zero:
         return True
     if not thorough:
@@ -187,7 +191,7 @@ def _factor(ctx: Context) -> Basic | None:
         return ctx.factor
     if ctx.claim is None:
         return None
-    for ratio in ctx.claim.atoms(Ratio):
+    for ratio in fixed_order(ctx.claim.atoms(Ratio)):
         if ratio.numerator == ratio.denominator:
             return ratio.numerator
     return None

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 
 from sympy import Basic, Function, Mul, Sum, Tuple
 
+from ..names import fixed_order
 from ..notation import ordered
 from ..objects import ConditionalExpectation, Expectation, State
 from ..refusal import Refusal
@@ -54,7 +55,7 @@ def _candidate_givens(factors: list[Basic], ctx: Context, tau: Basic) -> list[tu
     variables of one factor."""
     out: list[tuple[Basic, ...]] = []
     if ctx.claim is not None:  # the side the rules rewrite towards
-        for ce in ctx.claim.rhs.atoms(ConditionalExpectation):
+        for ce in fixed_order(ctx.claim.rhs.atoms(ConditionalExpectation)):
             if ce.variable == tau and ce.given not in out:
                 out.append(ce.given)
     if out:
@@ -149,7 +150,8 @@ def _nested(node: ConditionalExpectation, ctx: Context) -> list[Basic]:
             return [ConditionalExpectation(inner.expr, tau, density, given)]
         return []
     out: list[Basic] = []
-    for ce in ctx.claim.rhs.atoms(ConditionalExpectation) if ctx.claim is not None else ():
+    claimed = ctx.claim.rhs.atoms(ConditionalExpectation) if ctx.claim is not None else ()
+    for ce in fixed_order(claimed):
         wider = ce.given
         if ce.variable == tau and set(given.args) < set(wider):
             nested = ConditionalExpectation(inner, tau, density, Tuple(*wider))

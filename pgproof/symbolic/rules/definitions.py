@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from sympy import Add, Basic, Sum
 
 from ..canonical import canonical
+from ..names import fixed_order
 from ..objects import (
     ConditionalExpectation,
     DeclaredFunction,
@@ -53,7 +54,7 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
     """The defined object whose definition ``node`` is, if any."""
     n = ctx.notation
     candidates = [n.J(), n.density_of(), n.R()]
-    for traj in node.atoms(SampledTrajectory):
+    for traj in fixed_order(node.atoms(SampledTrajectory)):
         candidates += [n.density_of(traj), n.R(traj)]
     candidates += _value_functions_of(node, n)
     unfolded = []
@@ -86,7 +87,7 @@ def _value_functions_of(node: Basic, n) -> list[Basic]:
             if name and len(node.given) == len(n.declared_functions()[name][0]):
                 out.append(n.function(name, *node.given))
     elif n.visitation and isinstance(node, (Sum, InfiniteSum)):  # d^π(s) = Σ_t γ^t Pr(s_t = s)
-        for probability in node.atoms(StateProbability):
+        for probability in fixed_order(node.atoms(StateProbability)):
             if isinstance(probability.state, StateSymbol):
                 out.append(n.function(n.visitation, probability.state))
     elif isinstance(node, Add) and n.advantage and len(node.args) == 2:

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from sympy import Basic, Dummy, Mul, Product, S, Sum, Symbol, log
 
-from ..names import primed
+from ..names import fixed_order, primed
 from ..objects import (
     Action,
     Expectation,
@@ -124,7 +124,7 @@ def footprint(expr: Basic, tau: Basic) -> Footprint:
     replaced: dict[Basic, Basic] = {}
     ranges: dict[Basic, tuple[Basic, Basic]] = {}
     expr = _rename_bound(expr, ranges)
-    for atom in expr.atoms(State, Action):
+    for atom in fixed_order(expr.atoms(State, Action)):
         if atom.trajectory == tau:
             (states if isinstance(atom, State) else actions).append(atom)
             replaced[atom] = Dummy()

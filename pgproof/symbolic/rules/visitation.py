@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from sympy import Basic, Dummy, Mul, Sum
 
-from ..names import primed
+from ..names import fixed_order, primed
 from ..objects import Action, ConditionalExpectation, DeclaredFunction, Expectation, State
 from ..refusal import Refusal
 from ..series import InfiniteSum, require_discounted
@@ -54,7 +54,8 @@ def _one_step(body: Basic, tau: Basic) -> tuple[State | None, Action | None] | N
             condition="conditional_expectation",
         )
     # Pr(s_u = s) inside is a number: its s_u is bound there, not a step of this τ
-    found = footprint(body.xreplace({p: Dummy() for p in body.atoms(StateProbability)}), tau)
+    numbers = {p: Dummy() for p in fixed_order(body.atoms(StateProbability))}
+    found = footprint(body.xreplace(numbers), tau)
     if found.whole is not None:
         raise Refusal(
             body,
@@ -104,7 +105,7 @@ def _time_dependent_values(body: Basic, ctx: Context) -> None:
     n = ctx.notation
     if n.infinite_horizon:
         return
-    for function in body.atoms(DeclaredFunction):
+    for function in fixed_order(body.atoms(DeclaredFunction)):
         if n.value_meaning(function.name.name) in ("state_value", "action_value", "advantage"):
             raise Refusal(
                 function,
