@@ -22,8 +22,10 @@ would against the null m = g* (the target: it detects a bias) and one against m 
 
     λ = (μ̂ - m_c) / (σ̂² + (μ̂ - m_c)²),   truncated to [0, c / m_top],   c = 3/4,
 
-with μ̂, σ̂² the regularised mean (1/2 + Σ x)/(n + 1) and variance (1/4 + Σ (x - x̄)²)/(n + 1)
-of the earlier batches only; without a tolerance the second gambler uses the predictable
+with μ̂ the mean and σ̂² the regularised variance (1/4 + Σ (x - x̄)²)/(n + 1) of the earlier
+batches only (the first batch is not bet on: it teaches; μ̂ has no prior pulling it to 1/2,
+which would outweigh a small tolerance when the values sit near one end of their range);
+without a tolerance the second gambler uses the predictable
 plug-in bet √(2 log(2C/α_j) / (σ̂² N)) tuned to a planned N.  Each λ depends on m_c, not on
 the m being tested, so the monotonicity above holds for the mixture.  The truncation is c
 times the largest admissible bet for every null up to m_top = g* + 8δ (the claims of the "+"
@@ -196,7 +198,7 @@ class BettingSequence:
         if self.moments is None:  # the first batch only teaches
             return np.zeros((d, c)), np.zeros((d, c))
         n = self.n
-        mean = (0.5 + n * self.moments.mean) / (n + 1)
+        mean = self.moments.mean
         variance = (0.25 + self.moments.m2) / (n + 1)
         g = self.target
         plus = np.empty((d, c))
@@ -269,16 +271,27 @@ class BettingSequence:
         self._update_interval()
 
     def _exact(self, x: np.ndarray, plus: np.ndarray, minus: np.ndarray) -> None:
-        """log K at the verdict nulls, summed over the batch's values (scaled) x [n, d]."""
+        """log K at every rung, summed over the batch's values (scaled) x [n, d]: the
+        factors 1 + λ(x - m) are formed in one buffer, a block of rows at a time (log of
+        the factor: log1p is several times slower here, and the factors are ≥ 1/4)."""
         n, d = x.shape
-        width = plus.size * self.nulls_plus.shape[1]
-        rows = max(1, CHUNK_ENTRIES // max(width, 1))
+        shape = (d, plus.shape[1], LADDER.size)
+        rows = max(1, CHUNK_ENTRIES // int(np.prod(shape)))
+        buffer = np.empty((min(rows, n), *shape))
         lam_p, lam_m = plus[None, :, :, None], minus[None, :, :, None]
         null_p, null_m = self.nulls_plus[None, :, None, :], self.nulls_minus[None, :, None, :]
         for start in range(0, n, rows):
             part = x[start : start + rows, :, None, None]
-            self._log_plus += np.log1p(lam_p * (part - null_p)).sum(axis=0)
-            self._log_minus += np.log1p(lam_m * (null_m - part)).sum(axis=0)
+            block = buffer[: part.shape[0]]
+            for lam, terms, into in (
+                (lam_p, (part, null_p), self._log_plus),
+                (lam_m, (null_m, part), self._log_minus),
+            ):
+                np.subtract(*terms, out=block)
+                block *= lam
+                block += 1.0
+                np.log(block, out=block)
+                into += block.sum(axis=0)
 
     def _update_interval(self) -> None:
         """The sticky Fan bounds: the largest m the + side proves μ > m for, and the smallest

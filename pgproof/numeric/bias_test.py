@@ -92,8 +92,10 @@ MAX_MOMENT_TRAJECTORIES = min(MAX_TRAJECTORIES, 2_000_000)
 AUTO_BUDGET = 4_000_000
 #: per-trajectory values, and the capital computed exactly, up to this many parameters
 EXACT_MAX_PARAMS = 32
-#: control variates (dense estimates, Fan's bound above EXACT_MAX_PARAMS) up to this many
-CONTROL_MAX_PARAMS = 256
+#: control variates (dense estimates, Fan's bound above EXACT_MAX_PARAMS) up to this many;
+#: a dense estimate costs ≈ 40 ns per coordinate and trajectory, the sparse reductions used
+#: beyond ≈ 60 ns per step whatever d
+CONTROL_MAX_PARAMS = 64
 #: a batch carries at most this many per-trajectory values per estimator
 VALUES_PER_BATCH = 1 << 19
 #: a pilot (problems too large to enumerate) draws the first batches up to this many

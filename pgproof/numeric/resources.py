@@ -16,7 +16,12 @@ project runs on (rounded up).  It never times the request itself.
              enumeration with exact moments (≈ 0.3 µs per trajectory and estimator, plus
              d² per trajectory for the covariances); sampling (≈ 20 ns per
              trajectory-step) plus ≈ 60 ns per trajectory-step and estimator (sparse
-             reductions) or ≈ 3 ns per coordinate and trajectory (dense estimates); and
+             reductions) or ≈ 20 ns per coordinate and per step of a trajectory (dense
+             estimates, and the 3 control variates up to 64 parameters); the betting
+             capital (up to 32 parameters: 44 factors per trajectory, coordinate and
+             estimator, ≈ 6 ns each) and its update per batch (≈ 1 ms + 5 µs per
+             coordinate); the controls' exact moments and ranges (a second enumeration
+             pass up to 250,000 trajectories); and
              the per-step overhead of the vectorised loops, paid once per step of every
              batch whatever its size: ≈ 15 µs per batch-step for the sampler and ≈ 4 µs
              per batch-step and estimator.  At long horizons batches are small (at most
@@ -53,6 +58,15 @@ SECONDS_PER_SAMPLED_STEP = 20e-9
 SECONDS_PER_REDUCED_STEP = 60e-9
 SECONDS_PER_BATCH_STEP = 15e-6
 SECONDS_PER_BATCH_STEP_ESTIMATOR = 4e-6
+#: one factor 1 + λ(x - m) of the betting capital (per trajectory, coordinate and estimator
+#: there are 2 sides × 2 gamblers × the rungs of :data:`pgproof.numeric.betting.LADDER`)
+SECONDS_PER_CAPITAL_ENTRY = 6e-9
+#: one estimate formed densely, per coordinate and per step of the trajectory
+SECONDS_PER_DENSE_COORDINATE = 20e-9
+SECONDS_PER_DENSE_STEP = 20e-9
+#: one batch's update of an estimator's betting sequence, and per coordinate
+SECONDS_PER_UPDATE = 1e-3
+SECONDS_PER_UPDATE_COORDINATE = 5e-6
 
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -126,10 +140,17 @@ class Request:
     moments: bool = True  # exact moments for every estimator while enumerating
     hotelling: bool = False
     random_mdp: bool = True
+    controls: bool = False  # control variates: dense estimates and 3 controls per batch
+    capitals: bool = False  # the betting capital exactly, at every rung, per trajectory
 
 
 def estimate(request: Request) -> Estimate:
     """The cost model of the module docstring."""
+    from pgproof.numeric.betting import LADDER
+    from pgproof.numeric.control_variates import CONTROLS
+    from pgproof.numeric.design import RANGE_PASS_TRAJECTORIES
+
+    controls, capital_entries = len(CONTROLS), 4 * LADDER.size
     s, a, t = request.n_states, request.n_actions, request.horizon
     d = request.n_params
     k = request.sparse_estimators + request.dense_estimators
@@ -146,6 +167,9 @@ def estimate(request: Request) -> Estimate:
     memory["one sampling batch and its reductions"] = 200.0 * batch * (t + 1)
     if request.dense_estimators:
         memory["dense per-trajectory estimates"] = 4 * 8 * max(float(2**21), float(d))
+    if request.controls:
+        memory["a batch's estimates and control variates"] = 8 * float(2**19) * (k + 4)
+        memory["the betting capital's work buffer"] = 8 * float(2**20)
     if request.hotelling:
         memory["Σ ĝĝᵀ for Hotelling"] = 4 * 8 * float(d) ** 2 * k
     if request.enumerated:
@@ -170,9 +194,18 @@ def estimate(request: Request) -> Estimate:
         time["reducing the samples for each estimator"] = (
             SECONDS_PER_REDUCED_STEP * samples * t * request.sparse_estimators
         )
+    dense = SECONDS_PER_DENSE_COORDINATE * d + SECONDS_PER_DENSE_STEP * t
     if request.dense_estimators:
-        time["evaluating estimators densely"] = (
-            (3e-9 * d + 20e-9 * t) * samples * request.dense_estimators
+        time["evaluating estimators densely"] = dense * samples * request.dense_estimators
+    time["updating the betting sequences"] = (
+        float(_batch_count(request.samples, t)) * k
+        * (SECONDS_PER_UPDATE + SECONDS_PER_UPDATE_COORDINATE * d)
+    )  # fmt: skip
+    if request.controls:
+        time["the control variates"] = controls * dense * samples
+    if request.capitals:
+        time["the betting capital at every rung"] = (
+            SECONDS_PER_CAPITAL_ENTRY * capital_entries * float(d) * samples * k
         )
     if request.hotelling:
         time["accumulating Σ ĝĝᵀ"] = 1e-9 * float(d) ** 2 * samples * k
@@ -181,6 +214,11 @@ def estimate(request: Request) -> Estimate:
         time["enumerating trajectories"] = 30e-9 * n * (t + 1)
         if request.moments:
             time["exact moments by enumeration"] = n * k * (3e-7 + 2e-8 * t + 1e-9 * d * d)
+        if request.moments and request.controls:
+            passes = 2 if request.enumerated <= RANGE_PASS_TRAJECTORIES else 1
+            time["the control variates' moments and ranges"] = (
+                n * passes * (controls * (3e-7 + 2e-8 * t) + k * (3e-7 + 2e-8 * t + 1e-8 * d))
+            )
     return Estimate(memory, time)
 
 

@@ -618,7 +618,7 @@ def _valued_batch(
     tested = values
     if spec.control is not None:
         assert controls is not None
-        tested = values - np.einsum("ndk,dk->nd", controls, spec.control)
+        tested = values - (controls * spec.control).sum(axis=2)
     if spec.values:
         out.values = tested
     else:

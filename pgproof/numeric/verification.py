@@ -61,12 +61,15 @@ def request_for(
     n_params: int | None = None,
 ) -> Request:
     """The resource request of a verify run (see :mod:`pgproof.numeric.resources`)."""
+    from pgproof.numeric.bias_test import CONTROL_MAX_PARAMS, EXACT_MAX_PARAMS
+
     time_dependent = policy_kind == "time-dependent"
     if n_params is None:
         n_params = n_states * n_actions * (horizon if time_dependent else 1)
     sparse = sum(1 for e in estimators if e.weights is not None and method != "hotelling")
-    if policy_kind not in ("tabular", "time-dependent"):
-        sparse = 0
+    controls = n_params <= CONTROL_MAX_PARAMS
+    if policy_kind not in ("tabular", "time-dependent") or controls:
+        sparse = 0  # evaluated densely (with the control variates, up to 64 parameters)
     return Request(
         n_states=n_states,
         n_actions=n_actions,
@@ -79,6 +82,8 @@ def request_for(
         enumerated=enumerated,
         hotelling=method == "hotelling",
         random_mdp=random,
+        controls=controls,
+        capitals=n_params <= EXACT_MAX_PARAMS,
     )
 
 

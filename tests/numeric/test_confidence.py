@@ -47,7 +47,7 @@ def direct_capitals(data, lower, upper, target, tolerance, sizes):
         if seen:
             past = np.concatenate(seen)
             n = len(past)
-            mu = (0.5 + past.sum(axis=0)) / (n + 1)
+            mu = past.mean(axis=0)
             var = (0.25 + ((past - past.mean(axis=0)) ** 2).sum(axis=0)) / (n + 1)
             for j in range(d):
                 for c, centre in enumerate((g[j], g[j] - tol[j])):
