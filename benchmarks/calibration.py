@@ -49,7 +49,7 @@ import numpy as np
 from pgproof.numeric.betting import BettingSequence
 from pgproof.numeric.bias_test import EXACT_MAX_PARAMS, plan_tests, run_bias_tests, start_tests
 from pgproof.numeric.confidence import BatchMoments, clopper_pearson
-from pgproof.numeric.control_variates import control_values
+from pgproof.numeric.control_variates import control_values, subtract_controls
 from pgproof.numeric.dp import exact_gradient_dp
 from pgproof.numeric.enumeration import exact_gradient_enumeration, trajectory_count
 from pgproof.numeric.estimators import ESTIMATORS
@@ -298,7 +298,7 @@ def sequences(
     design = prepared.design
     tested = values
     if controls is not None and design.controlled.any():
-        tested = values - np.einsum("rmdk,dk->rmd", controls, design.beta)
+        tested = subtract_controls(values, controls, design.beta)
     sequence = BettingSequence(
         np.tile(design.lower, count),
         np.tile(design.upper, count),

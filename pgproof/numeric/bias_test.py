@@ -46,7 +46,7 @@ import numpy as np
 from pgproof.numeric.betting import BettingSequence, scaled_range
 from pgproof.numeric.bounds import declared_bounds
 from pgproof.numeric.confidence import BatchMoments
-from pgproof.numeric.control_variates import control_bounds, control_values
+from pgproof.numeric.control_variates import control_bounds, control_values, subtract_controls
 from pgproof.numeric.design import (
     RANGE_PASS_TRAJECTORIES,
     Design,
@@ -669,7 +669,7 @@ def _feed_batch(tracks: list[Track], batch: Batch, mdp, policy, theta, limit) ->
             if beta is not None and track.design.controlled.any():
                 if controls is None:
                     controls = control_values(sub, mdp, policy, theta)
-                tested = values - np.einsum("ndk,dk->nd", controls, beta)
+                tested = subtract_controls(values, controls, beta)
             if track.values:
                 stats.values = tested
             elif tested is not values:

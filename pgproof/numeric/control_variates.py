@@ -26,8 +26,6 @@ of each h_k (:func:`controlled_bounds`), or exactly by enumeration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from pgproof.numeric.bounds import score_weighted_bounds
@@ -120,16 +118,7 @@ def controlled_bounds(
     return low - ends.max(axis=0).sum(axis=1), high - ends.min(axis=0).sum(axis=1)
 
 
-@dataclass(frozen=True)
-class ControlPlan:
-    """The coefficients β [d, K] subtracted from one estimator's values (zero rows: none)."""
-
-    beta: np.ndarray
-
-    @property
-    def active(self) -> bool:
-        return bool(np.any(self.beta != 0.0))
-
-    def apply(self, values: np.ndarray, controls: np.ndarray) -> np.ndarray:
-        """y = ĝ - Σ_k β_k h_k for values [n, d] and controls [n, d, K]."""
-        return values - np.einsum("ndk,dk->nd", controls, self.beta)
+def subtract_controls(values: np.ndarray, controls: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """y = ĝ - Σ_k β_k h_k for values [..., d], controls [..., d, K] and β [d, K] — the one
+    formula every route uses, so the sampled y and its exact range agree to the last bit."""
+    return values - (controls * beta).sum(axis=-1)

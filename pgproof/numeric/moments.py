@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgproof.numeric.control_variates import subtract_controls
 from pgproof.numeric.enumeration import (
     DEFAULT_CHUNK_SIZE,
     exact_gradient_enumeration,
@@ -233,7 +234,7 @@ def exact_controlled_ranges(
         h = np.asarray(controls(batch, mdp, policy, theta), dtype=np.float64)
         for j, (estimator_fn, beta) in enumerate(zip(estimator_fns, betas, strict=True)):
             values = np.asarray(estimator_fn(batch, mdp, policy, theta), dtype=np.float64)
-            values = values.reshape(batch.size, d) - np.einsum("ndk,dk->nd", h, beta)
+            values = subtract_controls(values.reshape(batch.size, d), h, beta)
             np.minimum(low[j], values.min(axis=0), out=low[j])
             np.maximum(high[j], values.max(axis=0), out=high[j])
     return [(low[j], high[j]) for j in range(len(estimator_fns))]

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pgproof.numeric.control_variates import control_values
+from pgproof.numeric.control_variates import control_values, subtract_controls
 from pgproof.numeric.estimators import ESTIMATORS, Estimator, EstimatorError, resolve_estimator
 from pgproof.numeric.mdp import TabularMDP
 from pgproof.numeric.policies import Policy, TabularSoftmax, TimeDependentSoftmax
@@ -618,7 +618,7 @@ def _valued_batch(
     tested = values
     if spec.control is not None:
         assert controls is not None
-        tested = values - (controls * spec.control).sum(axis=2)
+        tested = subtract_controls(values, controls, spec.control)
     if spec.values:
         out.values = tested
     else:
