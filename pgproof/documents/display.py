@@ -341,7 +341,7 @@ def _rows(content: Located, display: Display) -> list[Row]:
         display.limit = (
             f"a display of more than {MAX_ROWS:,} rows (the limit): pgproof reads at most "
             f"{MAX_ROWS:,} rows of one display",
-            content.at(cuts[MAX_ROWS - 1][1]),
+            content.at(re.compile(r"\s*").match(text, cuts[MAX_ROWS - 1][1]).end()),
         )
         return []
     last = 0
