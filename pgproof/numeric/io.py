@@ -29,7 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pgproof.files.read import MAX_NESTING, ReadError, decode_utf8, json_depth, read_bytes
+from pgproof.files.read import (
+    MAX_DIGITS,
+    MAX_NESTING,
+    ReadError,
+    decode_utf8,
+    json_depth,
+    read_bytes,
+)
 from pgproof.numeric.mdp import MDPError, TabularMDP, as_float_array
 from pgproof.numeric.policies import Policy, policy_for_theta
 
@@ -47,8 +54,6 @@ ARRAYS: dict[str, tuple[bool, float | None]] = {
 
 #: largest MDP file read (about a million numbers)
 MAX_JSON_BYTES = 20_000_000
-#: most digits in a JSON integer (Python refuses to convert more than 4300)
-MAX_DIGITS = 4000
 
 
 class _Refused(ValueError):
