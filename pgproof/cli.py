@@ -165,7 +165,7 @@ def _files_read(args: argparse.Namespace) -> Iterator[str]:
         yield str(path)
 
 
-class _WarningNotes:
+class WarningNotes:
     """``warnings.showwarning`` for a command: each warning once, as one line
     ``pgproof: note: MESSAGE (CATEGORY)`` on stderr, without the source file, line and
     code that Python's own format shows."""
@@ -183,7 +183,7 @@ class _WarningNotes:
 
 def main(argv: list[str] | None = None) -> int:
     with safe_streams(), warnings.catch_warnings():
-        warnings.showwarning = _WarningNotes()
+        warnings.showwarning = WarningNotes()
         guard_names(sys.argv[1:] if argv is None else argv)
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -99,6 +99,16 @@ def _import_distributed():
     return distributed
 
 
+def notes_for_warnings() -> None:
+    """A worker's start: its Python warnings are one ``pgproof: note:`` line each, as the
+    command's own are (no source file, line or code)."""
+    import warnings
+
+    from pgproof.cli import WarningNotes
+
+    warnings.showwarning = WarningNotes()
+
+
 @contextlib.contextmanager
 def make_executor(
     kind: str = "serial", workers: int | None = None, address: str | None = None
@@ -119,7 +129,9 @@ def make_executor(
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers or 2, mp_context=context) as executor:
+        with ProcessPoolExecutor(
+            max_workers=workers or 2, mp_context=context, initializer=notes_for_warnings
+        ) as executor:
             yield executor
     else:
         if address is not None:
