@@ -513,7 +513,7 @@ def oracle_table(runs: int, alpha: float, variants=VARIANTS) -> list[dict]:
 
 POWER_PROBLEM = ("verify 4×3×5, γ = 0.9, seed 0", verify_problem(4, 3, 5, 0, 0.9))
 BIASED = [name for name, e in ESTIMATORS.items() if not e.expected_unbiased]
-GRID = (30, 100, 300, 1000, 3000, 10_000, 30_000)
+GRID = (30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10_000, 20_000, 30_000)
 
 
 def power_table(reps: int, alpha: float, grid: tuple[int, ...] = GRID, seed: int = 7) -> dict:
@@ -609,7 +609,7 @@ def main() -> None:
         oracle_table(runs, 0.01)
         print()
     if not args.no_power:
-        grid = GRID[:5] if args.quick else GRID
+        grid = GRID[:8] if args.quick else GRID
         table = power_table(min(args.power_reps, 50) if args.quick else args.power_reps, 0.01, grid)
         if args.plot:
             plot_power(table, args.plot)

@@ -120,5 +120,9 @@ def controlled_bounds(
 
 def subtract_controls(values: np.ndarray, controls: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """y = ĝ - Σ_k β_k h_k for values [..., d], controls [..., d, K] and β [d, K] — the one
-    formula every route uses, so the sampled y and its exact range agree to the last bit."""
-    return values - (controls * beta).sum(axis=-1)
+    formula every route uses, so the sampled y and its exact range agree to the last bit
+    (each element is ((ĝ - β_0 h_0) - β_1 h_1) - …, whatever the batch)."""
+    out = np.array(values, dtype=np.float64)
+    for k in range(beta.shape[-1]):
+        out -= controls[..., k] * beta[:, k]
+    return out

@@ -21,7 +21,7 @@ project runs on (rounded up).  It never times the request itself.
              capital (up to 32 parameters: 44 factors per trajectory, coordinate and
              estimator, ≈ 6 ns each) and its update per batch (≈ 1 ms + 5 µs per
              coordinate); the controls' exact moments and ranges (a second enumeration
-             pass up to 250,000 trajectories); and
+             pass up to 1,000,000 trajectories); and
              the per-step overhead of the vectorised loops, paid once per step of every
              batch whatever its size: ≈ 15 µs per batch-step for the sampler and ≈ 4 µs
              per batch-step and estimator.  At long horizons batches are small (at most
