@@ -23,6 +23,16 @@ independent of S·A.  The time-dependent softmax visits each coordinate (t, s, a
 once per trajectory, so there Σ ĝ² = Σ w_t² (1 - 2π) at the visited key + π² Σ w_t² at the
 visited (t, s).  Other estimators and policies go through the estimator's own dense output,
 a few rows at a time.
+
+The bias test (:mod:`pgproof.numeric.bias_test`) can also ask, per estimator, for the tested
+values y = ĝ - Σ_k β_k h_k of a batch (control variates of known mean zero,
+:mod:`pgproof.numeric.control_variates`, with β fixed before the run) one trajectory at a
+time (``EstimatorSpec.values``: the betting capital is then exact) or as their size, mean
+and Σ (y - ȳ)² (``BatchStats.tested``), and, for a pilot, the raw estimates beside the
+controls.  Those batches are capped at 2¹⁹ values per estimator (``max_batch_size``'s
+``limit``), so memory stays independent of m.  Batch sizes grow geometrically (each at most
+a quarter of what came before, then :func:`max_batch_size`), so a run that stops after a
+batch has drawn at most 25 % more than it needed.
 """
 
 from __future__ import annotations
