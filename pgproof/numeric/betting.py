@@ -25,8 +25,8 @@ would against the null m = g* (the target: it detects a bias) and one against m 
 with μ̂ the mean and σ̂² the regularised variance (1/4 + Σ (x - x̄)²)/(n + 1) of the earlier
 batches only (the first batch is not bet on: it teaches; μ̂ has no prior pulling it to 1/2,
 which would outweigh a small tolerance when the values sit near one end of their range);
-without a tolerance the second gambler uses the predictable
-plug-in bet √(2 log(2C/α_j) / (σ̂² N)) tuned to a planned N.  Each λ depends on m_c, not on
+without a tolerance the second gambler uses the predictable plug-in bet
+√(2 log(2C/α_j) / (σ̂² N)) tuned to a planned N.  Each λ depends on m_c, not on
 the m being tested, so the monotonicity above holds for the mixture.  The truncation is c
 times the largest admissible bet for every null up to m_top = g* + 8δ (the claims of the "+"
 side reach that far): a coordinate whose target lies near its lower bound (a rarely
@@ -41,8 +41,10 @@ stopping (sampling until a decision) as well as at a fixed m.
 
 Computation, per batch (bets held constant within a batch, chosen from earlier batches):
 
-    exact     when the per-sample values are at hand, log K at the verdict nulls (g*, and
-              g* ∓ δ) is the sum of log(1 + λ(x_i - m)) over the batch;
+    exact     when the per-sample values are at hand, log K on a ladder of nulls
+              m = g* + u·{0, ±1/2, ±1, ±2, ±4, ±8} (u = δ, or 1/√N without a tolerance) is
+              the sum of log(1 + λ(x_i - m)) over the batch: the verdicts use the rungs g*
+              (biased) and g* ∓ δ (unbiased), the others bound the bias proved or excluded;
     bounded   otherwise — and always for the reported interval, at every m — Fan et al.'s
               inequality log(1 + λ'ξ) ≥ λ'ξ - φ(λ')ξ² (ξ ≥ -1, φ(λ) = -log(1-λ) - λ) with
               ξ = (x - m)/m_top, λ' = λ m_top gives a lower bound on log K⁺(m) that needs only
