@@ -84,6 +84,7 @@ from pgproof.numeric.streaming import (
     plan_batches,
     spec_for,
 )
+from pgproof.numeric.threads import one_blas_thread
 from pgproof.numeric.trajectories import Batch
 
 #: Exact moments enumerate at most this many trajectories (they cost more than J alone).
@@ -552,12 +553,13 @@ def _exact(wrapped, mdp, policy, theta, gradient, enumerable: bool, controls: bo
     or None when the MDP is not enumerated."""
     if not enumerable:
         return [None] * len(wrapped)
-    if controls:
-        return exact_summaries_with_controls(wrapped, mdp, policy, theta, gradient, control_values)
-    return [
-        _PlainSummary(*summary)
-        for summary in exact_summaries(wrapped, mdp, policy, theta, gradient)
-    ]
+    with one_blas_thread:  # the control coefficients must not depend on the thread count
+        if controls:
+            return exact_summaries_with_controls(
+                wrapped, mdp, policy, theta, gradient, control_values
+            )
+        summaries = exact_summaries(wrapped, mdp, policy, theta, gradient)
+    return [_PlainSummary(*summary) for summary in summaries]
 
 
 @dataclass(frozen=True)
@@ -577,9 +579,10 @@ def _exact_designs(tracks, mdp, policy, theta, gradient, settings: Settings, cou
     ranges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     if controlled and count is not None and count <= RANGE_PASS_TRAJECTORIES:
         betas = [coefficients(t.exact) for t in controlled]
-        found = exact_controlled_ranges(
-            [t.estimator for t in controlled], betas, mdp, policy, theta, control_values
-        )
+        with one_blas_thread:
+            found = exact_controlled_ranges(
+                [t.estimator for t in controlled], betas, mdp, policy, theta, control_values
+            )
         ranges = {id(t): r for t, r in zip(controlled, found, strict=True)}
     for track in chosen:
         low, high = track.bounds
