@@ -57,7 +57,7 @@ from pgproof.numeric.design import (
 )
 from pgproof.numeric.enumeration import MAX_TRAJECTORIES, trajectory_count
 from pgproof.numeric.estimators import Estimator, EstimatorError
-from pgproof.numeric.figures import roundoff_figure
+from pgproof.numeric.figures import roundoff_figure, roundoff_relation
 from pgproof.numeric.mdp import TabularMDP
 from pgproof.numeric.moments import (
     bias_tolerance,
@@ -233,7 +233,8 @@ class BiasTestResult:
             controlled = self.controlled_total_variance
             tested = "" if controlled is None else f" ({controlled:.4g} with control variates)"
             lines.append(
-                f"    exact: |bias| = {bias}, variance tr Cov = {self.exact_total_variance:.4g}"
+                f"    exact: |bias| {roundoff_relation(self.max_exact_bias)}, "
+                f"variance tr Cov = {self.exact_total_variance:.4g}"
                 f"{tested}; " + self._needed_words()
             )
         lines += [
@@ -257,7 +258,7 @@ class BiasTestResult:
         exact = (
             "exact |bias| not computed (too many trajectories)"
             if self.max_exact_bias is None
-            else f"exact |bias| = {roundoff_figure(self.max_exact_bias, '.2g')} (by enumeration)"
+            else f"exact |bias| {roundoff_relation(self.max_exact_bias, '.2g')} (by enumeration)"
         )
         p = "n/a" if math.isnan(result.p_value) else f"{result.p_value:.3g}"
         return (

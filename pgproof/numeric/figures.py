@@ -19,3 +19,9 @@ def roundoff_figure(value: float, spec: str = ".2e") -> str:
     if abs(value) < ROUNDOFF_FLOOR:
         return f"< {ROUNDOFF_FLOOR:g}"
     return format(value, spec)
+
+
+def roundoff_relation(value: float, spec: str = ".2e") -> str:
+    """``= value``, or ``< 1e-12`` (for "x = 1.2e-03" and "x < 1e-12" alike)."""
+    figure = roundoff_figure(value, spec)
+    return figure if figure.startswith("<") else f"= {figure}"

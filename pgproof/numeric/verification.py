@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pgproof.numeric.bias_test import AUTO_BUDGET, BiasRun, BiasTestResult, format_array
-from pgproof.numeric.figures import roundoff_figure
+from pgproof.numeric.figures import roundoff_relation
 from pgproof.numeric.mdp import MDPError, TabularMDP
 from pgproof.numeric.policies import Policy, TabularSoftmax, TimeDependentSoftmax
 from pgproof.numeric.resources import Estimate, Request
@@ -159,7 +159,7 @@ class VerifyReport:
         ]
         if self.enumerable:
             difference = float(np.max(np.abs(self.grad_exact - self.grad_dp)))
-            lines.append(f"max |enumeration - DP| = {roundoff_figure(difference)}")
+            lines.append(f"max |enumeration - DP| {roundoff_relation(difference)}")
         test = {
             "betting": "betting confidence sequence with control variates (finite-sample, "
             "anytime-valid)",
