@@ -23,7 +23,7 @@ from pathlib import Path
 from . import __version__
 from .commands import check, render, report, rules, verify
 from .commands.common import integer
-from .output import guard_names, guarded, safe_streams
+from .output import WarningNotes, guard_names, one_line, safe_streams
 from .safety import terminal_name
 
 #: subcommand registrars, in the order --help lists them
@@ -66,10 +66,6 @@ INPUT_ERRORS = (
     ("pgproof.commands.common", "CommandError"),
 )
 
-#: longest error line printed
-MAX_MESSAGE = 2000
-
-
 class Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (and exit status 2), and whose
     ``type=int`` options read at most :data:`~pgproof.commands.common.MAX_DIGITS` digits
@@ -81,13 +77,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
-
-
-def one_line(text: str) -> str:
-    """``text`` on one line, shortened to :data:`MAX_MESSAGE` characters (the names of
-    :func:`~pgproof.output.guard_names` escaped first, so that they stay recognisable)."""
-    text = " ".join(guarded(text).split())
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,22 +152,6 @@ def _files_read(args: argparse.Namespace) -> Iterator[str]:
     folders = [Path(p) for p in paths] if paths else default_paths()
     for path in derivation_files([p for p in folders if p.is_dir()]):
         yield str(path)
-
-
-class WarningNotes:
-    """``warnings.showwarning`` for a command: each warning once, as one line
-    ``pgproof: note: MESSAGE (CATEGORY)`` on stderr, without the source file, line and
-    code that Python's own format shows."""
-
-    def __init__(self) -> None:
-        self.shown: set[str] = set()
-
-    def __call__(self, message, category, filename, lineno, file=None, line=None) -> None:
-        name = getattr(category, "__name__", "Warning")
-        note = f"pgproof: note: {one_line(str(message))} ({name})"
-        if note not in self.shown:
-            self.shown.add(note)
-            print(note, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -175,3 +175,30 @@ def safe_streams() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
         if outermost:
             _GUARDED.clear()
+
+
+#: longest error line printed
+MAX_MESSAGE = 2000
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, shortened to :data:`MAX_MESSAGE` characters (the names of
+    :func:`guard_names` escaped first, so that they stay recognisable)."""
+    text = " ".join(guarded(text).split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+class WarningNotes:
+    """``warnings.showwarning`` for a command: each warning once, as one line
+    ``pgproof: note: MESSAGE (CATEGORY)`` on stderr, without the source file, line and
+    code that Python's own format shows."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+
+    def __call__(self, message, category, filename, lineno, file=None, line=None) -> None:
+        name = getattr(category, "__name__", "Warning")
+        note = f"pgproof: note: {one_line(str(message))} ({name})"
+        if note not in self.shown:
+            self.shown.add(note)
+            print(note, file=sys.stderr)

@@ -104,7 +104,7 @@ def notes_for_warnings() -> None:
     command's own are (no source file, line or code)."""
     import warnings
 
-    from pgproof.cli import WarningNotes
+    from pgproof.output import WarningNotes
 
     warnings.showwarning = WarningNotes()
 
