@@ -238,9 +238,9 @@ def test_a_witness_dir_that_is_a_file_is_refused_before_any_work(
 # --------------------------------------------------------------------------- --timeout
 
 
-def test_the_work_budget_is_passed_to_the_checker_as_a_keyword(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def budgets_seen(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The work budget each call of the checker was given (the checker itself still runs)."""
     import pgproof.symbolic.checker as checker
 
     real = checker.check_derivation
@@ -251,6 +251,13 @@ def test_the_work_budget_is_passed_to_the_checker_as_a_keyword(
         return real(derivation, work=work)
 
     monkeypatch.setattr(checker, "check_derivation", with_budget)
+    return seen
+
+
+def test_the_work_budget_is_passed_to_the_checker_as_a_keyword(
+    budgets_seen: list[int | None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen = budgets_seen
     assert main(["check", "--work-budget", "300000", str(SEEDS[0])]) == 0
     assert main(["render", "--work-budget", "700000", str(SEEDS[0])]) == 0
     assert main(["check", str(SEEDS[0])]) == 0  # no option: the checker's own default
@@ -259,18 +266,9 @@ def test_the_work_budget_is_passed_to_the_checker_as_a_keyword(
 
 
 def test_timeout_is_the_old_name_read_as_units_of_work_and_said(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    budgets_seen: list[int | None], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import pgproof.symbolic.checker as checker
-
-    real = checker.check_derivation
-    seen: list[int | None] = []
-
-    def with_budget(derivation, *, work=None):
-        seen.append(work)
-        return real(derivation, work=work)
-
-    monkeypatch.setattr(checker, "check_derivation", with_budget)
+    seen = budgets_seen
     assert main(["check", "--timeout", "2.5", str(SEEDS[0])]) == 0
     assert seen == [125_000]
     err = capsys.readouterr().err
