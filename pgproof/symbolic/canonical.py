@@ -29,14 +29,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from sympy import Add, Atom, Basic, Mul, Poly, Product, S, Sum, Symbol
+from sympy import Add, Basic, Mul, Poly, Product, S, Sum, Symbol
+
+from pgproof.kernel.binders import Path, declaration_of
+from pgproof.kernel.binders import at as _at
 
 from .names import primed
 from .objects import (
     Cancelled,
-    ConditionalExpectation,
     Equation,
     Expectation,
     Grad,
@@ -45,8 +47,6 @@ from .objects import (
     TrajectoryAggregate,
 )
 from .refusal import Refusal
-from .series import InfiniteSum
-from .state_objects import ActionExpectation, ActionSum
 from .text import show
 from .traversal import bottom_up
 
@@ -291,38 +291,21 @@ class _Foreign(Exception):
     """A binder this module does not know: names are left as written."""
 
 
-#: the binders whose variable (``args[1]``) is kept, and the arguments in its scope
-_KEPT: tuple[tuple[type, tuple[int, ...] | None], ...] = (
-    (Expectation, (0, 2)),  # E_{τ∼p(τ)}[f]: f and the density
-    (ConditionalExpectation, (0, 2)),  # E_{τ∼p(τ)}[f | s_t]: not what is given
-    (TrajectoryAggregate, (0,)),  # ∫ f dτ, Σ_τ f
-    (SampleMean, (0,)),  # (1/m) Σ_i f: not m
-    (InfiniteSum, (0,)),  # Σ_{t=a}^{∞} f: not a
-    (ActionSum, None),  # Σ_{a'} f, E_{a'∼π(·|s)}[f]: every argument but a'
-    (ActionExpectation, None),
-)
-#: the objects whose bound variables (if any) this module knows: Σ/∏ (renamed), the kept
-#: binders, ∇_θ (θ is free)
-_KNOWN = (Sum, Product, Grad, *(cls for cls, _ in _KEPT))
-
-
-@cache
 def _unknown_binder(cls: type) -> bool:
-    """Whether ``cls`` says itself which of its symbols are free (it may bind some: ∫ dx, λ,
-    d/dx, a binder added to pgproof later) and is not one this module knows: its scopes are
-    unknown, so no index of an expression containing one is renamed."""
-    if issubclass(cls, _KNOWN) or issubclass(cls, Atom):
-        return False
-    owner = next(k for k in cls.__mro__ if "free_symbols" in k.__dict__)
-    return owner is not Basic
+    """Whether ``cls`` binds symbols in a way no declaration states (∫ dx, λ, d/dx): its
+    scopes are unknown, so no index of an expression containing one is renamed."""
+    return declaration_of(cls) is None
 
 
-def _kept_binder(node: Basic) -> tuple[int, ...] | None:
-    """The arguments in the scope of a binder whose variable (``args[1]``) is not renamed."""
-    for cls, scope in _KEPT:
-        if isinstance(node, cls):
-            return scope if scope is not None else (0, *range(2, len(node.args)))
-    return None
+def _kept_binder(node: Basic) -> tuple[Path, tuple[int, ...]] | None:
+    """The path to the variable of a binder whose variable is not renamed (every declared
+    binder but Σ/∏), and the arguments in its scope."""
+    found = declaration_of(type(node))
+    if found is None or found.limits or found.variable is None:
+        return None
+    if _at(node, found.variable) is None:
+        return None
+    return found.variable, found.scope
 
 
 def _survey(expr: Basic) -> bool:
@@ -353,8 +336,11 @@ def _kept_inside(node: Basic) -> frozenset[str]:
         node = stack.pop()
         if node.is_Atom:
             continue
-        if _kept_binder(node) is not None:
-            names.add(getattr(node.args[1], "name", str(node.args[1])))
+        kept = _kept_binder(node)
+        if kept is not None:
+            var = _at(node, kept[0])
+            if var is not None:
+                names.add(getattr(var, "name", str(var)))
         stack.extend(node.args)
     return frozenset(names)
 
@@ -389,16 +375,17 @@ class _Renamer:
             near = near | _names(node.free_symbols, env)
         if isinstance(node, (Sum, Product)):
             return self.limits(node, env, near)
-        scope = _kept_binder(node)
-        if scope is None:
+        kept = _kept_binder(node)
+        if kept is None:
             args = tuple(self(a, env, near, split) for a in node.args)
         else:  # its variable is its own inside its scope
-            var = node.args[1]
+            path, scope = kept
+            var = _at(node, path)
             inner = {k: v for k, v in env.items() if k != var}
             near_inner = near | _names({var}, {})
             args = tuple(
                 a
-                if k == 1
+                if (k,) == path
                 else self(a, inner, near_inner, False)
                 if k in scope
                 else self(a, env, near, False)

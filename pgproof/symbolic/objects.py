@@ -27,6 +27,9 @@ from sympy.core.symbol import Str
 from sympy.core.sympify import _sympify
 from sympy.printing.precedence import PRECEDENCE
 
+from pgproof.kernel.binders import Declaration
+from pgproof.kernel.binders import free_symbols as _free_symbols
+
 __all__ = [
     "Action",
     "Cancelled",
@@ -78,9 +81,17 @@ def _wrap(printer, expr: Basic) -> str:
 
 
 class PGExpr(Expr):
-    """Base: an unevaluated commutative scalar expression."""
+    """Base: an unevaluated commutative scalar expression.
+
+    Each class declares once what it binds and what rules may rewrite
+    (:class:`pgproof.kernel.binders.Declaration`); its free symbols follow from that."""
 
     is_commutative = True
+    declaration = Declaration()
+
+    @property
+    def free_symbols(self) -> set[Basic]:
+        return _free_symbols(self)
 
     def __new__(cls, *args: object) -> PGExpr:
         return Expr.__new__(cls, *_args(*args))
@@ -91,6 +102,8 @@ class PGExpr(Expr):
 
 class SampledTrajectory(PGExpr):
     """τ^{(i)}: the i-th sampled trajectory.  ``SampledTrajectory(tau, i)``."""
+
+    declaration = Declaration(body=(), leaf=True, opaque=(0, 1))
 
     @property
     def trajectory(self) -> Basic:
@@ -106,6 +119,8 @@ class SampledTrajectory(PGExpr):
 
 class _TrajectoryVariable(PGExpr):
     """s_t or a_t of trajectory τ: ``State(name, tau, t)``."""
+
+    declaration = Declaration(body=(), leaf=True, opaque=(0, 1, 2))
 
     @property
     def name(self) -> Str:
@@ -149,6 +164,8 @@ def _conditional(printer, name: Str, sub: str, outcome: Basic, given: tuple[Basi
 class Policy(PGExpr):
     """π_θ(a | s): ``Policy(name, action, state, theta)``; depends on θ."""
 
+    declaration = Declaration(body=(), leaf=True)
+
     is_positive = True
 
     @property
@@ -163,6 +180,8 @@ class Policy(PGExpr):
 class Dynamics(PGExpr):
     """p(s' | s, a): ``Dynamics(name, next_state, state, action)``; no θ."""
 
+    declaration = Declaration(body=(), leaf=True)
+
     is_positive = True
 
     def _latex(self, printer) -> str:
@@ -172,6 +191,8 @@ class Dynamics(PGExpr):
 
 class InitialDistribution(PGExpr):
     """p(s_1) (also written μ(s_0)): ``InitialDistribution(name, state)``; no θ."""
+
+    declaration = Declaration(body=(), leaf=True)
 
     is_positive = True
 
@@ -183,6 +204,8 @@ class InitialDistribution(PGExpr):
 class Reward(PGExpr):
     """r(s_t, a_t): ``Reward(name, state, action)``; real, no θ."""
 
+    declaration = Declaration(body=(), leaf=True)
+
     is_extended_real = True
 
     def _latex(self, printer) -> str:
@@ -192,6 +215,8 @@ class Reward(PGExpr):
 
 class Return(PGExpr):
     """R(τ) = Σ_t r(s_t, a_t): ``Return(name, trajectory)``."""
+
+    declaration = Declaration(body=(), leaf=True)
 
     is_extended_real = True
 
@@ -213,6 +238,8 @@ class DeclaredFunction(PGExpr):
     as a baseline b(s).  So whether it depends on θ is read off its free symbols, like every
     other object here, and comes from its declaration, never from a guess.
     """
+
+    declaration = Declaration(body=(), leaf=True, opaque=(0, 1))
 
     @property
     def name(self) -> Str:
@@ -251,6 +278,8 @@ DENSITY_STYLES = ("subscript", "given_policy", "semicolon")
 class TrajectoryDensity(PGExpr):
     """p_θ(τ): ``TrajectoryDensity(name, trajectory, theta, style, policy_name)``."""
 
+    declaration = Declaration(body=(), leaf=True)
+
     is_positive = True
 
     def __new__(cls, name, trajectory, theta, style="subscript", policy_name=r"\pi"):
@@ -278,6 +307,8 @@ class TrajectoryDensity(PGExpr):
 
 class Objective(PGExpr):
     """J(θ) = E_{τ∼p_θ}[R(τ)]: ``Objective(name, theta, style, policy_name)``."""
+
+    declaration = Declaration(body=(), leaf=True)
 
     def __new__(cls, name, theta, style="theta", policy_name=r"\pi"):
         return PGExpr.__new__(cls, as_name(name), theta, as_name(style), as_name(policy_name))
@@ -313,9 +344,7 @@ class Grad(_Operator):
     #: printed as a prefix (∇_θ f, ∫ f dτ, Σ_i f): bracketed as the base of a power
     precedence = PRECEDENCE["Mul"]
 
-    @property
-    def free_symbols(self) -> set[Basic]:
-        return self.args[0].free_symbols | {self.args[1]}
+    declaration = Declaration(body=(0,))
 
     def doit(self, **hints) -> Basic:
         expr = self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0]
@@ -336,10 +365,8 @@ class Expectation(_Operator):
     def density(self) -> Basic:
         return self.args[2]
 
-    @property
-    def free_symbols(self) -> set[Basic]:
-        bound = {self.args[1]}
-        return (self.args[0].free_symbols | self.args[2].free_symbols) - bound
+    #: τ is bound in the body and in the density p(τ)
+    declaration = Declaration(body=(0,), variable=(1,), scope=(0, 2))
 
     def _latex(self, printer) -> str:
         expr, var, density = (printer._print(a) for a in self.args)
@@ -363,10 +390,8 @@ class ConditionalExpectation(_Operator):
     def given(self) -> tuple[Basic, ...]:
         return self.args[3].args
 
-    @property
-    def free_symbols(self) -> set[Basic]:
-        expr, var, density, given = self.args
-        return ((expr.free_symbols | density.free_symbols) - {var}) | given.free_symbols
+    #: τ is bound in the body and the density, not in what is given
+    declaration = Declaration(body=(0,), variable=(1,), scope=(0, 2), opaque=(1, 2, 3))
 
     def _latex(self, printer) -> str:
         expr, var, density = (printer._print(a) for a in self.args[:3])
@@ -380,9 +405,7 @@ class TrajectoryAggregate(_Operator):
     #: printed as a prefix (∇_θ f, ∫ f dτ, Σ_i f): bracketed as the base of a power
     precedence = PRECEDENCE["Mul"]
 
-    @property
-    def free_symbols(self) -> set[Basic]:
-        return self.args[0].free_symbols - {self.args[1]}
+    declaration = Declaration(body=(0,), variable=(1,), scope=(0,))
 
 
 class TrajectoryIntegral(TrajectoryAggregate):
@@ -405,10 +428,8 @@ class SampleMean(PGExpr):
     #: printed as a prefix (∇_θ f, ∫ f dτ, Σ_i f): bracketed as the base of a power
     precedence = PRECEDENCE["Mul"]
 
-    @property
-    def free_symbols(self) -> set[Basic]:
-        expr, index, count = self.args
-        return (expr.free_symbols - {index}) | count.free_symbols
+    #: i is bound in the body, not in the count m
+    declaration = Declaration(body=(0,), variable=(1,), scope=(0,))
 
     def doit(self, **hints) -> Basic:
         expr, index, count = self.args

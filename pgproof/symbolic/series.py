@@ -18,6 +18,8 @@ from __future__ import annotations
 from sympy import Basic, Dummy, Mul, Pow, S, Symbol
 from sympy.printing.precedence import PRECEDENCE
 
+from pgproof.kernel.binders import Declaration
+
 from .objects import (
     Action,
     Expectation,
@@ -82,10 +84,8 @@ class InfiniteSum(PGExpr):
         """((t, a, ∞),), as SymPy's ``Sum.limits``."""
         return ((self.args[1], self.args[2], S.Infinity),)
 
-    @property
-    def free_symbols(self) -> set[Basic]:
-        function, index, lower = self.args
-        return (function.free_symbols - {index}) | lower.free_symbols
+    #: the index is bound in the summand, not in the lower limit
+    declaration = Declaration(body=(0,), variable=(1,), scope=(0,), opaque=(1, 2))
 
     def _latex(self, printer) -> str:
         function, index, lower = self.args

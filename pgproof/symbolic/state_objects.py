@@ -35,6 +35,8 @@ from sympy import Basic, Symbol, Tuple, exp, pi, sqrt
 from sympy.core.logic import fuzzy_and
 from sympy.printing.precedence import PRECEDENCE
 
+from pgproof.kernel.binders import Declaration
+
 from .names import primed
 from .objects import DeclaredFunction, PGExpr, _Operator, _wrap, as_name
 
@@ -103,12 +105,8 @@ class _BoundAction(_Operator):
     def bound_symbols(self) -> list[Basic]:
         return [self.args[1]]
 
-    @property
-    def free_symbols(self) -> set[Basic]:
-        inside: set[Basic] = set()
-        for arg in (self.args[0], *self.args[2:]):
-            inside |= arg.free_symbols
-        return inside - {self.args[1]}
+    #: the action is bound in the body (and in the distribution, for E_{a'})
+    declaration = Declaration(body=(0,), variable=(1,), scope=(0,), opaque=(1,))
 
     def _hashable_content(self) -> tuple:
         names = self.canonical_variables
@@ -144,6 +142,8 @@ class ActionExpectation(_BoundAction):
     action argument is the bound a'); it is printed π_θ(·|s).  Like
     :class:`.objects.Expectation` it never turns E[c] into c by itself."""
 
+    declaration = Declaration(body=(0,), variable=(1,), scope=(0, 2), opaque=(1, 2))
+
     @property
     def density(self) -> Basic:
         return self.args[2]
@@ -173,6 +173,7 @@ class Inner(PGExpr):
 
     Kept whole: it is never rewritten as the product x·y (see the module docstring)."""
 
+    declaration = Declaration(body=(), leaf=True)
     is_real = True
 
     def _latex(self, printer) -> str:

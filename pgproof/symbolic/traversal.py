@@ -27,82 +27,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from sympy import Add, Basic, Mul, Product, Sum
+from sympy import Add, Basic, Mul, Sum
 
 from pgproof.budget import charge
+from pgproof.kernel.binders import declaration_of, substitute
 
-from .objects import (
-    Action,
-    ConditionalExpectation,
-    DeclaredFunction,
-    Dynamics,
-    Equation,
-    Expectation,
-    Grad,
-    InitialDistribution,
-    Objective,
-    Policy,
-    Return,
-    Reward,
-    SampledTrajectory,
-    SampleMean,
-    State,
-    TrajectoryAggregate,
-    TrajectoryDensity,
-    _TrajectoryVariable,
-)
-from .series import InfiniteSum
-from .state_objects import ActionExpectation, ActionSum, Inner
-from .visitation import StateProbability, StateSum
+from .objects import Equation, Expectation, SampledTrajectory, SampleMean, TrajectoryAggregate
 
 Path = tuple[int, ...]
 Children = Callable[[Basic], tuple[int, ...]]
 
-#: objects whose first argument is a body binding an index (their other arguments are not)
-BINDERS = (
-    Expectation,
-    ConditionalExpectation,
-    TrajectoryAggregate,
-    Grad,
-    SampleMean,
-    Sum,
-    Product,
-    InfiniteSum,
-    ActionSum,
-    ActionExpectation,
-    StateSum,
-)
-#: objects that rules rewrite only whole
-LEAVES = (
-    _TrajectoryVariable,
-    DeclaredFunction,
-    SampledTrajectory,
-    Policy,
-    Dynamics,
-    InitialDistribution,
-    Reward,
-    Return,
-    TrajectoryDensity,
-    Objective,
-    Inner,
-    StateProbability,
-)
-#: objects whose arguments (times, trajectories) no mutation enters
-_INDEXED = (State, Action, SampledTrajectory)
-
-
-def bound_body(node: Basic) -> int | None:
-    """The index of the argument that is a body binding an index, if ``node`` is a binder."""
-    return 0 if isinstance(node, BINDERS) else None
-
 
 def rewritable_children(node: Basic) -> tuple[int, ...]:
-    """The arguments rules may rewrite: a binder's body; none of a leaf; all of the rest."""
-    if isinstance(node, BINDERS):
-        return (0,)
-    if isinstance(node, LEAVES) or node.is_Atom:
+    """The arguments rules may rewrite, as the node's class declares them: a binder's body;
+    none of a leaf; all of the rest."""
+    if node.is_Atom:
         return ()
-    return tuple(range(len(node.args)))
+    found = declaration_of(type(node))
+    if found is None or found.body is None:
+        return tuple(range(len(node.args)))
+    return found.body
 
 
 def is_random(expr: Basic) -> bool:
@@ -131,17 +75,17 @@ def linear_children(node: Basic) -> tuple[int, ...]:
 
 def mutable_children(node: Basic) -> tuple[int, ...]:
     """The arguments mutations may change: a Σ/∏'s summand (its limits have their own
-    mutation), the body of Σ_{a'} and E_{a'}, the arguments of a declared function (not
-    what it depends on), everything inside other objects, nothing inside s_t, a_t, τ^(i)."""
-    if node.is_Atom or isinstance(node, _INDEXED):
+    mutation), every argument its class does not declare opaque (not the bound variable
+    of Σ_{a'} or E_{a'}, not what a conditional expectation is given, not the name and
+    marks of a declared function), nothing inside s_t, a_t, τ^(i)."""
+    if node.is_Atom:
         return ()
-    if isinstance(node, (Sum, Product, InfiniteSum, ActionSum, ActionExpectation, StateSum)):
+    found = declaration_of(type(node))
+    if found is None:
+        return ()
+    if found.limits:
         return (0,)
-    if isinstance(node, ConditionalExpectation):  # the body, not what is given
-        return (0,)
-    if isinstance(node, DeclaredFunction):  # its arguments, not its marks
-        return tuple(range(2, len(node.args)))
-    return tuple(range(len(node.args)))
+    return tuple(k for k in range(len(node.args)) if k not in found.opaque)
 
 
 def positions(
@@ -177,24 +121,7 @@ def bottom_up(expr: Basic, function: Callable[[Basic], Basic]) -> Basic:
 
 
 def substitute_free(expr: Basic, old: Basic, new: Basic) -> Basic:
-    """``expr`` with the free occurrences of the symbol ``old`` replaced by ``new``.
-
-    Unlike ``xreplace``, an index that a Σ or ∏ inside binds again is left alone there (in
-    Σ_{t=1}^{T} f(t), t is not the outer t).  SymPy lists a sum's limits innermost first:
-    the first limit binding ``old`` shields the summand and the limits before it, not its
-    own bounds nor the limits after it."""
-    if old not in expr.free_symbols:
-        return expr
-    if isinstance(expr, (Sum, Product)):
-        limits = [tuple(limit) for limit in expr.limits]
-        binding = [k for k, limit in enumerate(limits) if limit[0] == old]
-        k = binding[0] if binding else len(limits)
-        function = expr.function if binding else substitute_free(expr.function, old, new)
-        rebuilt = [
-            limit if j < k else (limit[0], *(substitute_free(b, old, new) for b in limit[1:]))
-            for j, limit in enumerate(limits)
-        ]
-        return expr.func(function, *rebuilt)
-    if not expr.args:
-        return new if expr == old else expr
-    return expr.func(*(substitute_free(a, old, new) for a in expr.args))
+    """``expr`` with the free occurrences of the symbol ``old`` replaced by ``new``, capture
+    avoided (:func:`pgproof.kernel.binders.substitute`): an index bound again inside is left
+    alone there, and a bound index that ``new`` mentions is renamed first."""
+    return substitute(expr, old, new)

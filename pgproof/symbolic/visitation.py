@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from sympy import Basic
 
+from pgproof.kernel.binders import Declaration
+
 from .objects import PGExpr, State
 from .state_objects import _BoundSum
 
@@ -52,11 +54,8 @@ class StateProbability(PGExpr):
     def density(self) -> Basic:
         return self.args[2]
 
-    @property
-    def free_symbols(self) -> set[Basic]:
-        step, state, density = self.args
-        bound = {getattr(x, "trajectory", None) for x in (step, density)} - {None}
-        return ((step.free_symbols | density.free_symbols) - bound) | state.free_symbols
+    #: τ (the trajectory of s_t) is bound in s_t and in p_θ(τ), not in the state s
+    declaration = Declaration(body=(), variable=(0, 1), scope=(0, 2), leaf=True)
 
     def _latex(self, printer) -> str:
         step, state = (printer._print(a) for a in self.args[:2])
