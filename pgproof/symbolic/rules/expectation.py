@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 from sympy import Add, Basic, Mul, S, Sum
 
+from pgproof.kernel.binders import substitute
+
 from ..objects import (
     ConditionalExpectation,
     Expectation,
@@ -234,7 +236,9 @@ def _finite_range(limit: tuple) -> bool:
 
 
 def _sampled(expr: Basic, tau: Basic, index: Basic) -> Basic:
-    return expr.xreplace({tau: SampledTrajectory(tau, index)})
+    """f(τ) with its free τ the sample τ^{(i)} (capture-avoiding: a τ or i bound inside f is
+    not the one replaced, nor captures it)."""
+    return substitute(expr, tau, SampledTrajectory(tau, index))
 
 
 @rule(
