@@ -207,7 +207,7 @@ def test_a_wrong_step_is_refused_whatever_the_budget_left(tmp_path) -> None:
 def test_a_stale_limit_left_by_an_interrupted_closing_is_recovered() -> None:
     """An alarm may land inside a budget's closing and leave its limit behind: the next
     charge recomputes the limit from the budgets still open instead of failing."""
-    from pgproof import budget
+    from pgproof.kernel import work as budget  # the work count lives in the kernel
 
     state = budget._state
     state.tightest = state.spent  # as if a closed budget's limit were left behind
