@@ -26,9 +26,8 @@ It also finds the smallest subterm where two expressions differ, for reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sympy import Add, Basic, Mul, Poly, Product, S, Sum, Symbol
@@ -159,53 +158,44 @@ def _nonnegative(d: Basic, ranges: list[tuple[Basic, Basic, Basic]]) -> bool:
     return False
 
 
-#: (t, first, T) while a step is checked: the author's free time index is a step of the
-#: trajectory, first ≤ t ≤ T (how pgproof reads a free t, numerically too); see step_range
-_STEP_RANGE: ContextVar[tuple[Basic, Basic, Basic] | None] = ContextVar(
-    "pgproof_step_range", default=None
-)
-_STEP_USED: ContextVar[tuple[list[str], str] | None] = ContextVar(
-    "pgproof_step_range_used", default=None
-)
+@dataclass(frozen=True, eq=False)
+class StepRange:
+    """The author's free time index read as a step of the trajectory, first ≤ t ≤ last (how
+    pgproof reads a free t, numerically too).  A proof that needs it adds ``words`` to
+    ``notes`` (the step's report says so)."""
+
+    index: Basic
+    first: Basic
+    last: Basic
+    words: str
+    notes: list[str] = field(default_factory=list)
+
+    def used(self) -> None:
+        if self.words not in self.notes:
+            self.notes.append(self.words)
 
 
-@contextmanager
-def step_range(
-    index: Basic, first: Basic, last: Basic, assumptions: list[str], words: str
-) -> Iterator[None]:
-    """Within the block, a limit that is ordered only because the free time index is a step
-    (``first`` ≤ ``index`` ≤ ``last``) counts as ordered, and ``words`` is added to
-    ``assumptions`` (the step's report says so)."""
-    tokens = (_STEP_RANGE.set((index, first, last)), _STEP_USED.set((assumptions, words)))
-    try:
-        yield
-    finally:
-        _STEP_USED.reset(tokens[1])
-        _STEP_RANGE.reset(tokens[0])
+def nonnegative_for_steps(d: Basic, steps: StepRange | None = None) -> bool:
+    """d ≥ 0 for every value of its symbols, or (said in ``steps.notes``) for every step the
+    free time index may be."""
+    return _ordered(d, [], steps)
 
 
-def nonnegative_for_steps(d: Basic) -> bool:
-    """d ≥ 0 for every value of its symbols, or (within :func:`step_range`, said there) for
-    every step the free time index may be."""
-    return _ordered(d, [])
-
-
-def _ordered(d: Basic, ranges: list[tuple[Basic, Basic, Basic]]) -> bool:
+def _ordered(d: Basic, ranges: list[tuple[Basic, Basic, Basic]], steps: StepRange | None) -> bool:
     """d ≥ 0 for every value of the enclosing indices, or for every step t (stated)."""
     if _nonnegative(d, ranges):
         return True
-    step = _STEP_RANGE.get()
-    if step is None or step[0] not in d.free_symbols:
+    if steps is None or steps.index not in d.free_symbols:
         return False
-    if not _nonnegative(d, [step, *ranges]):
+    if not _nonnegative(d, [(steps.index, steps.first, steps.last), *ranges]):
         return False
-    used = _STEP_USED.get()
-    if used is not None and used[1] not in used[0]:
-        used[0].append(used[1])
+    steps.used()
     return True
 
 
-def check_ordered_limits(expr: Basic, ranges: list | None = None) -> None:
+def check_ordered_limits(
+    expr: Basic, ranges: list | None = None, steps: StepRange | None = None
+) -> None:
     """Every Σ/∏_{t=a}^{b} in ``expr`` has a ≤ b + 1, provably (raises :class:`Refusal`).
 
     A reader reads Σ_{t=3}^{1} as empty; SymPy reads it by Karr's convention as
@@ -215,7 +205,7 @@ def check_ordered_limits(expr: Basic, ranges: list | None = None) -> None:
     if isinstance(expr, (Sum, Product)):
         inner = list(ranges)
         for index, low, high in reversed(expr.limits):  # SymPy lists the innermost first
-            if not _ordered(high - low + 1, inner):
+            if not _ordered(high - low + 1, inner, steps):
                 symbol = "Σ" if isinstance(expr, Sum) else "∏"
                 raise Refusal(
                     expr,
@@ -225,22 +215,22 @@ def check_ordered_limits(expr: Basic, ranges: list | None = None) -> None:
                     condition="reversed_range",
                 )
             inner.append((index, low, high))
-        check_ordered_limits(expr.function, inner)
+        check_ordered_limits(expr.function, inner, steps)
         return
     for arg in expr.args:
-        check_ordered_limits(arg, ranges)
+        check_ordered_limits(arg, ranges, steps)
 
 
-def _canonical_unnamed(expr: Basic) -> Basic:
+def _canonical_unnamed(expr: Basic, steps: StepRange | None) -> Basic:
     """The canonical form with the bound indices as written.
 
     The limits are checked as written, and again once rewritten if a sample mean became a
     Σ, each time in the context of the enclosing Σ/∏: a subterm checked on its own would
     refuse Σ_{t'=t}^{T} for want of the range of t."""
-    check_ordered_limits(expr)
+    check_ordered_limits(expr, steps=steps)
     out = bottom_up(expr, _settle)
     if out != expr and expr.has(SampleMean):
-        check_ordered_limits(out)
+        check_ordered_limits(out, steps=steps)
     return out
 
 
@@ -248,10 +238,11 @@ def _canonical_unnamed(expr: Basic) -> Basic:
 _MAX_ROUNDS = 3
 
 
-def canonical(expr: Basic) -> Basic:
+def canonical(expr: Basic, steps: StepRange | None = None) -> Basic:
     """Bottom-up canonical form, bound indices named canonically (raises :class:`Refusal`
-    when a side condition fails)."""
-    out = _canonical_unnamed(expr)
+    when a side condition fails).  ``steps``: the free time index is a step (limits ordered
+    only for steps count as ordered, and say so in ``steps.notes``)."""
+    out = _canonical_unnamed(expr, steps)
     for _ in range(_MAX_ROUNDS):
         renamed = rename_bound(out)
         if renamed == out:

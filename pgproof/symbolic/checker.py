@@ -12,7 +12,6 @@ does not hide the next.
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,6 @@ from pgproof.budget import (
     work_budget,
 )
 
-from .canonical import step_range
 from .errors import DerivationError
 from .inference import MAX_DEPTH, SEARCH_WORK, search
 from .names import fixed_order
@@ -130,11 +128,9 @@ def check_derivation(
             words = f"not checked: the derivation's safety net of {total:g} s is spent"
             reports.append(report.undecide([Failure(names_of(step), "budget", words)]))
             continue
-        stepped: list[str] = []  # the free time index read as a step, where that was needed
         try:
-            with time_budget(seconds), work_budget(work), _as_step(derivation.notation, stepped):
+            with time_budget(seconds), work_budget(work):
                 report = _check_or_infer(derivation, index, source, claim, claims, work)
-            report.assumptions += [a for a in stepped if a not in report.assumptions]
         except WorkExhausted as exhausted:
             words = f"{exhausted} (the step's work budget; raise it with --work-budget)"
             report = StepReport(index=index, step=step, claim=claim, source=source)
@@ -154,13 +150,6 @@ def check_derivation(
             claims = [c for _, c in pairs]
     _mark_premises(derivation, reports)
     return DerivationReport(derivation, reports)
-
-
-def _as_step(notation, used: list[str]) -> AbstractContextManager:
-    """A free time index t ranges over the steps first..T (finite horizons), said when used."""
-    if notation.infinite_horizon:
-        return nullcontext()
-    return step_range(notation.t, notation.first, notation.T, used, notation.step_assumption())
 
 
 def _search_work(work: int | None, share: int) -> int | None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from pgproof.budget import SizeLimit, WorkExhausted, spent_by, work_budget
 
-from .canonical import canonical, size, smallest_difference
+from .canonical import StepRange, canonical, size, smallest_difference
 from .objects import Equation
 from .refusal import Refusal
 from .rules import REGISTRY, Rule
@@ -115,9 +115,9 @@ def rule_order(note: str) -> list[Rule]:
     return sorted((r for r in REGISTRY.values() if r.name not in NEVER), key=key)
 
 
-def _distance(expr: Equation, wanted: Basic) -> int | None:
+def _distance(expr: Equation, wanted: Basic, steps: StepRange | None) -> int | None:
     try:
-        got = canonical(Equation(*expr.args))
+        got = canonical(Equation(*expr.args), steps)
     except Refusal:
         return None
     difference = smallest_difference(got, wanted)
@@ -139,12 +139,12 @@ def search(
 ) -> Inference:
     """A chain of rules that turns ``source`` into ``claim`` and that the checker accepts."""
     step = derivation.steps[index - 1]
-    try:  # compared whatever the relation: a chain with an estimate makes the claim ≈
-        wanted = canonical(Equation(*claim.args))
-    except Refusal:
-        return Inference(None, 0)
     ctx = step_context(derivation, index, claim, claims)
     ctx.thorough = thorough
+    try:  # compared whatever the relation: a chain with an estimate makes the claim ≈
+        wanted = canonical(Equation(*claim.args), ctx.steps)
+    except Refusal:
+        return Inference(None, 0)
     by_estimate = ctx.reference is not None and ctx.reference.is_estimate
     rules = [r for r in rule_order(step.note) if r.name not in skip]
     tried: set[tuple[str, ...]] = set()
@@ -166,7 +166,7 @@ def search(
     budget, cut = None, ""
     try:
         with work_budget(work) as budget:
-            start = _distance(source, wanted)
+            start = _distance(source, wanted, ctx.steps)
             if start == 0 and accepted((), claim):
                 return Inference((), 0, claim=claim)
             heap.append((start if start is not None else 10**9, next(counter), source, ()))
@@ -183,7 +183,7 @@ def search(
                             continue
                         seen.add(produced)
                         longer = (*chain, rule.name)
-                        distance = _distance(produced, wanted)
+                        distance = _distance(produced, wanted, ctx.steps)
                         if distance is None:
                             continue
                         if distance == 0:
@@ -192,7 +192,7 @@ def search(
                                 return Inference(longer, expanded, claim=target)
                             continue
                         if distance < closest[0]:
-                            plain = canonical(Equation(*produced.args))
+                            plain = canonical(Equation(*produced.args), ctx.steps)
                             closest = (distance, smallest_difference(plain, wanted))
                         if len(longer) < max_depth:
                             heapq.heappush(heap, (distance, next(counter), produced, longer))

@@ -36,9 +36,9 @@ def earlier_step(ref: object, k: int, step: Step, what: str) -> int:
     return ref
 
 
-def _safe_canonical(expr: Basic) -> Basic | None:
+def _safe_canonical(expr: Basic, ctx: Context) -> Basic | None:
     try:
-        return canonical(expr)
+        return canonical(expr, ctx.steps)
     except Refusal:
         return None
 
@@ -110,7 +110,7 @@ def check_step(
     by_estimate = ctx.reference is not None and ctx.reference.is_estimate
 
     try:
-        wanted = canonical(claim)
+        wanted = canonical(claim, ctx.steps)
         check_infinite_trajectories(claim, derivation.notation.infinite_horizon)
     except Refusal as refusal:
         failure = Failure(CLAIM, refusal.condition, f"the claim itself: {refusal.reason}")
@@ -122,7 +122,7 @@ def check_step(
     except Refusal as refusal:
         return report.reject([failure_of(refusal, rule.name)], None)
 
-    source_diff = smallest_difference(_safe_canonical(source) or source, wanted)
+    source_diff = smallest_difference(_safe_canonical(source, ctx) or source, wanted)
     region = source_diff[0] if source_diff is not None else None
     frontier: list[Basic] = [source]
     refusals: list[Refusal] = []
@@ -148,13 +148,14 @@ def check_step(
 
     best: tuple[int, Basic, tuple[Basic, Basic] | None] | None = None
     for candidate in frontier:
-        got = _safe_canonical(candidate)
+        got = _safe_canonical(candidate, ctx)
         if got is None:
             continue
         if got == wanted:
             lost = _undefined_difference(source, claim)
             if lost is not None:
                 return report.reject([lost], candidate)
+            report.assumptions = list(ctx.assumptions)
             report.status = "accepted"
             report.produced = candidate
             return report

@@ -22,7 +22,7 @@ from sympy import Add, Basic, Function, Mul, Pow, Product, S, Sum, expand, simpl
 
 from pgproof.budget import MAX_RANGE, SizeLimit, charge
 
-from ..canonical import canonical, is_nonzero, size
+from ..canonical import StepRange, canonical, is_nonzero, size
 from ..domain import check_same_domain
 from ..names import fixed_order
 from ..objects import (
@@ -128,7 +128,9 @@ def expansion_size(expr: Basic) -> int:
     return 1
 
 
-def provably_equal(a: Basic, b: Basic, *, thorough: bool = True) -> bool:
+def provably_equal(
+    a: Basic, b: Basic, *, thorough: bool = True, steps: StepRange | None = None
+) -> bool:
     """SymPy proves a − b = 0 (a False is "not proved", never "unequal").
 
     The work of ``expand`` and ``simplify`` is charged before each is called
@@ -137,7 +139,7 @@ def provably_equal(a: Basic, b: Basic, *, thorough: bool = True) -> bool:
     MAX_EXPANSION terms (a product of 400 sums: :class:`SizeLimit`), leaves the step
     undecided.  Not ``thorough``, only canonical forms and
     ``expand`` are tried (no ``simplify``: a quick look)."""
-    a, b = factors_out_of_actions(canonical(a)), factors_out_of_actions(canonical(b))
+    a, b = factors_out_of_actions(canonical(a, steps)), factors_out_of_actions(canonical(b, steps))
     if a == b:
         return True
     table: dict[Basic, Basic] = {}
@@ -176,7 +178,7 @@ def algebra(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         return None
     for ours, theirs in zip(node.args, claim.args, strict=True):
         check_same_domain(ours, theirs)
-        if not provably_equal(ours, theirs, thorough=ctx.thorough):
+        if not provably_equal(ours, theirs, thorough=ctx.thorough, steps=ctx.steps):
             raise Refusal(
                 theirs,
                 f"SymPy cannot prove {show(ours)} = {show(theirs)}",

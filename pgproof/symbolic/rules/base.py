@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from sympy import Basic, Symbol
 
+from ..canonical import StepRange
 from ..notation import Notation
 from ..objects import Equation
 from ..refusal import Refusal
@@ -44,6 +45,15 @@ class Context:
     #: what a rule computes once per step rather than once per position (the canonical
     #: forms of the sides of a ``using`` step), keyed by the rule
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+    #: the free time index read as a step (None: infinite horizon); what it is used for is
+    #: noted in ``assumptions``
+    steps: StepRange | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        n = self.notation
+        if self.steps is None and not n.infinite_horizon:
+            words = n.step_assumption()
+            self.steps = StepRange(n.t, n.first, n.T, words, self.assumptions)
 
     @property
     def theta(self) -> Symbol:

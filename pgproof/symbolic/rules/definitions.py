@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sympy import Add, Basic, Sum
 
-from ..canonical import canonical
+from ..canonical import StepRange, canonical
 from ..names import fixed_order
 from ..objects import (
     ConditionalExpectation,
@@ -65,16 +65,16 @@ def fold(node: Basic, ctx: Context) -> Basic | None:
         unfolded.append((obj, definition))
     if not isinstance(node, (ConditionalExpectation, Sum)):  # no bound index to rename
         return fold_policy(node, n) or fold_normal(node, n)
-    here = _canonical_or_none(node)
+    here = _canonical_or_none(node, ctx.steps)
     for obj, there in unfolded:  # up to the names of bound indices (Σ_{t''} for Σ_{t'})
-        if here is not None and there is not None and _canonical_or_none(there) == here:
+        if here is not None and there is not None and _canonical_or_none(there, ctx.steps) == here:
             return obj
     return fold_policy(node, n) or fold_normal(node, n)
 
 
-def _canonical_or_none(expr: Basic) -> Basic | None:
+def _canonical_or_none(expr: Basic, steps: StepRange | None) -> Basic | None:
     try:
-        return canonical(expr)
+        return canonical(expr, steps)
     except Refusal:
         return None
 
@@ -133,8 +133,9 @@ def substitute(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         return None
     sides = ctx.memo.get(("substitute", ref))
     if sides is None:  # once per step, not once per position
-        sides = ctx.memo[("substitute", ref)] = (canonical(ref.lhs), canonical(ref.rhs))
-    here = canonical(node)
+        sides = (canonical(ref.lhs, ctx.steps), canonical(ref.rhs, ctx.steps))
+        ctx.memo[("substitute", ref)] = sides
+    here = canonical(node, ctx.steps)
     out = []
     if here == sides[0]:
         out.append(ref.rhs)

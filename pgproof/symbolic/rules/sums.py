@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from sympy import Basic, Sum
 
-from ..canonical import nonnegative_for_steps, step_range
+from ..canonical import nonnegative_for_steps
 from ..refusal import Refusal
 from ..text import show
 from ..traversal import substitute_free
@@ -23,12 +23,8 @@ from .base import Context, rule
 
 def nonempty(low: Basic, high: Basic, ctx: Context) -> bool:
     """a ≤ b provably, or provably once the free time index t is a step (stated): the same
-    reading of a free t as the canonical form's check of limits (:func:`.canonical.step_range`)."""
-    n = ctx.notation
-    if n.infinite_horizon:
-        return bool((high - low).is_nonnegative)
-    with step_range(n.t, n.first, n.T, ctx.assumptions, n.step_assumption()):
-        return nonnegative_for_steps(high - low)
+    reading of a free t as the canonical form's check of limits (:class:`.canonical.StepRange`)."""
+    return nonnegative_for_steps(high - low, ctx.steps)
 
 
 @rule("split_first_term", aliases=("peel_first_term", "first_term_out"))
