@@ -1,7 +1,7 @@
 """Soundness audit of the symbolic checker against the numeric evaluator.
 
 Every accepted step of the seed derivations is mutated by every operator of
-``pgproof.bridge.mutations``, in six families: its claim (a flipped sign, a dropped or
+``pgproof.audit.mutations``, in six families: its claim (a flipped sign, a dropped or
 duplicated factor, ∇ moved, s_t and s_{t+1} swapped, π_θ replaced by the dynamics, p(s_1)
 removed, an index range changed, reversed or shifted), its relation (= ↔ ≈), its rules
 (swapped, dropped, or the step re-derived by another rule, with estimate chains after it),
@@ -15,20 +15,34 @@ WRONG (the goal: 0).
 
 Usage: python benchmarks/soundness_audit.py [--quick | --limit N] [--trials N] [--seed S]
            [--family F ...] [--reproducers DIR] [--show N] [PATH ...]
-Exit status 1 when an accepted mutant is numerically wrong.
+Exit status 1 when an accepted mutant is numerically wrong, 2 without the ``audit`` extra
+(Hypothesis: ``pip install 'pgproof[audit]'``).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from pgproof.bridge.audit import AuditResult, AuditSummary, all_mutants, audit_mutant, sample
-from pgproof.bridge.mutations import FAMILIES
-from pgproof.commands.common import load_all
-from pgproof.symbolic.checker import check_derivation
+try:
+    import pgproof.audit  # noqa: F401  (the audit extra, Hypothesis: checked before its use)
+except ImportError as missing:  # pgproof.audit.MissingExtra: one line naming the extra
+    print(f"soundness_audit: error: {missing}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+from pgproof.audit.audit import (  # noqa: E402
+    AuditResult,
+    AuditSummary,
+    all_mutants,
+    audit_mutant,
+    sample,
+)
+from pgproof.audit.mutations import FAMILIES  # noqa: E402
+from pgproof.commands.common import load_all  # noqa: E402
+from pgproof.symbolic.checker import check_derivation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted(str(p) for p in (ROOT / "derivations").glob("0*.pgproof.toml"))

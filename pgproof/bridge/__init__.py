@@ -11,7 +11,7 @@ Modules (one job each):
 * :mod:`.report`          those verdicts as result types, with their text and JSON;
 * :mod:`.estimator`       a derivation's sample estimate compiled into a numeric estimator;
 * :mod:`.final_estimate`  the final estimate tested for bias, with its text and JSON;
-* :mod:`.mutations`       mutation operators; :mod:`.audit` the soundness audit.
+* :mod:`.judge`           the numeric judge of the soundness audit (:mod:`pgproof.audit`).
 """
 
 from .estimator import compile_estimator, final_estimate, test_sample_estimate_bias

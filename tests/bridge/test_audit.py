@@ -14,8 +14,18 @@ from dataclasses import replace
 import pytest
 from sympy import Integer, Sum, log
 
-import pgproof.bridge.audit as audit
-from pgproof.bridge.audit import (
+from pgproof.bridge.judge import EQUAL, NOT_EVALUATED, WRONG, judge_claim
+from pgproof.files import load_derivation
+from pgproof.symbolic import objects
+from pgproof.symbolic.notation import Notation
+from pgproof.symbolic.report import StepReport
+
+from ..extras import require_extra
+
+require_extra("audit")  # before the audit's imports: a skip naming the extra, not an ImportError
+
+import pgproof.audit.audit as audit  # noqa: E402
+from pgproof.audit.audit import (  # noqa: E402
     AuditSummary,
     all_mutants,
     audit_mutant,
@@ -24,8 +34,7 @@ from pgproof.bridge.audit import (
     minimal_derivation,
     reproducer,
 )
-from pgproof.bridge.judge import EQUAL, NOT_EVALUATED, WRONG, judge_claim
-from pgproof.bridge.mutations import (
+from pgproof.audit.mutations import (  # noqa: E402
     FAMILIES,
     OPERATORS,
     StepMutant,
@@ -36,10 +45,6 @@ from pgproof.bridge.mutations import (
     shifted_range,
     step_mutants,
 )
-from pgproof.files import load_derivation
-from pgproof.symbolic import objects
-from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.report import StepReport
 
 SEEDS = [
     "000_deriving_policy_gradient",

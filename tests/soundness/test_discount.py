@@ -646,6 +646,7 @@ def test_a_series_on_a_finite_instance_or_with_unbounded_terms_is_not_evaluated(
         truncation_error(undiscounted, inst, n, {})
 
 
+@pytest.mark.extra("audit")  # the mutations' near misses
 def test_interchanges_of_random_discounted_series_are_numerically_true() -> None:
     """A differential test of the two interchange rules: random series Σ_{t=a}^{∞} (with the
     discount γ^{t+c} or without, terms of one or two steps, E, ∇E, log π), under ∇ or E; every
@@ -655,8 +656,8 @@ def test_interchanges_of_random_discounted_series_are_numerically_true() -> None
 
     from sympy import log
 
+    from pgproof.audit.mutations import mutants, rule_candidates
     from pgproof.bridge.judge import EQUAL, WRONG, judge_claim
-    from pgproof.bridge.mutations import mutants, rule_candidates
     from pgproof.symbolic.checker import check_derivation
     from pgproof.symbolic.derivation import Derivation, Step
     from pgproof.symbolic.objects import Equation, Grad

@@ -3,7 +3,7 @@
 For each registered rule, Hypothesis draws (derandomised, a bounded number of examples) a
 small derivation whose last step applies the rule to a random expression of the rule's
 shape, in a random context, claiming one of the rule's own results or a near miss of one
-(:func:`pgproof.bridge.expressions.rule_cases`).  When the checker establishes the step,
+(:func:`pgproof.audit.expressions.rule_cases`).  When the checker establishes the step,
 the audit's judge evaluates the claim on random MDPs: it must be equal.  Steps that cannot
 be evaluated are counted, and must stay few; each rule must be established on a fair
 share of its examples, or the test would test nothing.
@@ -15,10 +15,14 @@ from dataclasses import replace
 
 import pytest
 
-from pgproof.bridge import expressions
-from pgproof.bridge.expressions import run_differential
-from pgproof.bridge.judge import WRONG, clear_cache
-from pgproof.symbolic.rules import REGISTRY, all_names
+from ..extras import require_extra
+
+require_extra("audit")  # before the audit's imports: a skip naming the extra, not an ImportError
+
+from pgproof.audit import expressions  # noqa: E402
+from pgproof.audit.expressions import run_differential  # noqa: E402
+from pgproof.bridge.judge import WRONG, clear_cache  # noqa: E402
+from pgproof.symbolic.rules import REGISTRY, all_names  # noqa: E402
 
 EXAMPLES = 30
 

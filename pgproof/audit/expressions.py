@@ -13,7 +13,7 @@ Hypothesis strategies in the style of :mod:`pgproof.strategies`:
 
 A differential test (:func:`differential_outcome`) checks the derivation and, when its last
 step is established (accepted, resting on no refused step), evaluates the claim on random
-MDPs with the audit's judge (:func:`.judge.judge_claim`):
+MDPs with the audit's judge (:func:`pgproof.bridge.judge.judge_claim`):
 
     established  ⇒  numerically equal        (else the rule, or the checker, is unsound).
 
@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sympy import Add, Basic, Integer, Mul, Pow, Product, S, Sum, expand, expand_log, log, powsimp
 
+from pgproof.bridge.judge import WRONG, judge_claim
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import (
@@ -44,7 +45,6 @@ from pgproof.symbolic.objects import (
     TrajectoryAggregate,
 )
 
-from .judge import WRONG, judge_claim
 from .mutations import grad_depth, mutants, rule_candidates
 from .state_expressions import (
     STATE_NOTATIONS,
@@ -354,7 +354,7 @@ class RuleCase:
 
 
 def _derivation(n: Notation, *steps: Step) -> Derivation:
-    return Derivation("differential test", "pgproof.bridge.expressions", n, tuple(steps))
+    return Derivation("differential test", "pgproof.audit.expressions", n, tuple(steps))
 
 
 def _algebra_variants(x: Basic) -> list[Basic]:

@@ -5,8 +5,8 @@ claim, its relation, its rules, its links, the terms it claims free of θ, or th
 it is read in.  The checker judges the mutant — a changed claim alone against step k's own
 source (``check_step``), any other change as a derivation checked whole
 (``check_derivation``) after cutting it down to step k and the steps it uses — and the
-numeric judge (:func:`.judge.judge_claim`) evaluates the claim on random MDPs.  The property
-audited is
+numeric judge (:func:`pgproof.bridge.judge.judge_claim`) evaluates the claim on random
+MDPs.  The property audited is
 
     accepted symbolically  ⇒  numerically true          (no accepted-but-wrong mutant).
 
@@ -19,8 +19,9 @@ Outcomes per mutant:
   recorded as unusable with ``CRASH`` in its reason and listed);
 * numeric (not for unusable ones): ``wrong`` — the claim's sides differ (in expectation over
   the samples for ≈), or a term claimed free of θ depends on θ, or, for an accepted
-  mutant, ``check --numeric`` (:func:`.steps.verify_step_numerically`) reports a checker
-  bug; ``equal``; ``not evaluated`` (no numeric meaning, or undefined on every trial).
+  mutant, ``check --numeric`` (:func:`pgproof.bridge.steps.verify_step_numerically`)
+  reports a checker bug; ``equal``; ``not evaluated`` (no numeric meaning, or undefined on
+  every trial).
 
 An accepted-but-wrong mutant comes with a minimal reproducer: a derivation file holding
 the judged step and only the steps it uses (:func:`reproducer`).
@@ -36,6 +37,8 @@ import numpy as np
 from sympy import Basic
 from sympy.printing.latex import LatexPrinter
 
+from pgproof.bridge.judge import EQUAL, NOT_EVALUATED, WRONG, judge_claim
+from pgproof.bridge.steps import verify_step_numerically, verify_theta_free
 from pgproof.files import DerivationFileError
 from pgproof.latex.parser import LatexError
 from pgproof.symbolic.checker import check_derivation
@@ -48,9 +51,7 @@ from pgproof.symbolic.rules import UnknownRule
 from pgproof.symbolic.step_check import check_step
 from pgproof.symbolic.text import show
 
-from .judge import EQUAL, NOT_EVALUATED, WRONG, judge_claim
 from .mutations import Mutant, StepMutant, accepted_steps, dump_toml, mutants, step_mutants
-from .steps import verify_step_numerically, verify_theta_free
 
 __all__ = [
     "AuditResult",
