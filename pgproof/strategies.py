@@ -12,14 +12,26 @@ distributions, zero rewards, γ = 1 and θ = 0.
     @given(problems(max_states=3, max_horizon=3))
     def test_something(problem):
         mdp, policy, theta = problem
+
+Public API, and so outside :mod:`pgproof.audit`, but behind the same optional extra:
+Hypothesis is in ``pip install 'pgproof[audit]'``.  Without it, importing this module
+raises an ImportError whose message is one line saying so.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
-from hypothesis.extra.numpy import arrays
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+    from hypothesis.extra.numpy import arrays
+except ImportError:
+    raise ImportError(
+        "pgproof.strategies needs Hypothesis, in the 'audit' extra: "
+        "pip install 'pgproof[audit]'",
+        name="hypothesis",
+    ) from None
 
 from pgproof.numeric.mdp import TabularMDP
 from pgproof.numeric.policies import (
