@@ -19,6 +19,8 @@ from collections.abc import Iterable
 
 from sympy import Basic, Dummy, Mul, Sum
 
+from pgproof.kernel.binders import substitute
+
 from ..names import fixed_order, primed
 from ..objects import Action, ConditionalExpectation, DeclaredFunction, Expectation, State
 from ..refusal import Refusal
@@ -185,7 +187,7 @@ def swap_sums(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     body, state = states.args
     if state in node.free_symbols:  # a free s outside: rename the bound one
         renamed = fresh_state(state, node)
-        body, state = body.xreplace({state: renamed}), renamed
+        body, state = substitute(body, state, renamed), renamed
     factors = Mul.make_args(body)
     with_time = Mul(*(f for f in factors if index in f.free_symbols))
     rest = Mul(*(f for f in factors if index not in f.free_symbols))
