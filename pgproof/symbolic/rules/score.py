@@ -137,32 +137,50 @@ def footprint(expr: Basic, tau: Basic) -> Footprint:
 
 def _rename_bound(expr: Basic, ranges: dict[Basic, tuple[Basic, Basic]]) -> Basic:
     """Every index bound by a Σ/∏ (finite or to ∞) inside ``expr`` renamed to a fresh symbol,
-    its range kept.
+    its range kept (recorded in ``ranges``).
 
     Σ_{t=1}^{T} b(s_t) beside a score of a_t mentions s_t with another t: renamed, its states
-    are at a time in 1..T, which no side condition confuses with the score's t."""
+    are at a time in 1..T, which no side condition confuses with the score's t.  A renaming
+    reaches only what the binder scopes over: its body and the limits of indices bound
+    inside it (Σ_{t=1}^{T} Σ_{t'=t}^{T}: t' ∈ [t, T] with the renamed t), never a sibling
+    (in (Σ_{t'=1}^{t+1} h_{t'}) (Σ_{t=1}^{1} g_t), t' ∈ [1, t + 1] with the free t)."""
     if not expr.args:
         return expr
-    args = tuple(_rename_bound(a, ranges) for a in expr.args)
     if isinstance(expr, InfiniteSum):
-        body, index, lower = args
+        body, index, lower = expr.args
+        lower = _rename_bound(lower, ranges)
         dummy = Dummy(index.name, **index.assumptions0)
+        body = _scoped(body, {index: dummy}, ranges)
         ranges[dummy] = (lower, S.Infinity)
-        return InfiniteSum(body.xreplace({index: dummy}), dummy, lower)
+        return InfiniteSum(body, dummy, lower)
     if isinstance(expr, (Sum, Product)):
-        body, limits = args[0], list(args[1:])
-        fresh: dict[Basic, Basic] = {}
-        for k, limit in enumerate(limits):
-            index, low, high = limit.args
+        # Sum(f, (i, a, b), (j, c, d)) is Σ_j Σ_i f: the limits run innermost first, and
+        # the bounds a, b of i may name the outer j, never the other way round
+        fresh: dict[Basic, Basic] = {}  # the indices in scope, outermost first
+        limits = list(expr.limits)
+        for k in reversed(range(len(limits))):
+            index, low, high = limits[k].args
+            low, high = (_scoped(bound, fresh, ranges) for bound in (low, high))
             dummy = Dummy(index.name, **index.assumptions0)
-            low, high = low.xreplace(fresh), high.xreplace(fresh)
-            fresh[index] = dummy
-            limits[k] = limit.func(dummy, low, high)
+            limits[k] = limits[k].func(dummy, low, high)
             ranges[dummy] = (low, high)
-        for dummy, (low, high) in ranges.items():  # inner limits naming these indices
-            ranges[dummy] = (low.xreplace(fresh), high.xreplace(fresh))
-        return expr.func(body.xreplace(fresh), *limits)
+            fresh = {**fresh, index: dummy}  # an inner index of the same name shadows
+        return expr.func(_scoped(expr.function, fresh, ranges), *limits)
+    args = tuple(_rename_bound(a, ranges) for a in expr.args)
     return expr.func(*args) if args != expr.args else expr
+
+
+def _scoped(
+    expr: Basic, fresh: dict[Basic, Basic], ranges: dict[Basic, tuple[Basic, Basic]]
+) -> Basic:
+    """``expr``, which lies in the scope of the indices ``fresh`` renames, renamed: its own
+    bound indices (:func:`_rename_bound`, their ranges in ``ranges``) and then the free
+    occurrences of ``fresh``'s indices, in it and in the ranges of the indices bound in it."""
+    inner: dict[Basic, tuple[Basic, Basic]] = {}
+    expr = _rename_bound(expr, inner)
+    for dummy, (low, high) in inner.items():
+        ranges[dummy] = (low.xreplace(fresh), high.xreplace(fresh))
+    return expr.xreplace(fresh)
 
 
 def _extreme(time: Basic, ranges: dict[Basic, tuple[Basic, Basic]], lowest: bool) -> Basic | None:
@@ -330,17 +348,23 @@ def _score_sum(expr: Basic, ctx: Context, tau: Basic) -> tuple[Basic, tuple, Bas
     return None
 
 
-def _fresh(index: Symbol, avoid: set[Basic]) -> Symbol:
-    taken = {getattr(s, "name", None) for s in avoid}
+def _fresh(index: Symbol, *within: Basic) -> Symbol:
+    """A primed ``index`` whose name occurs nowhere in ``within``, free or bound (a name
+    bound elsewhere in the node would read as that index, and one free in a limit would
+    be captured)."""
+    taken = {symbol.name for expr in within for symbol in expr.atoms(Symbol)}
     return Symbol(primed(index.name + "'", taken), **index.assumptions0)
 
 
-def _causal(score: Basic, limit: tuple, rewards: Sum, tau: Basic, scale: Basic) -> Basic:
-    """Σ_{t} g_t · scale · Σ_{u=t}^{hi'} h_u, after checking the side conditions."""
+def _causal(
+    score: Basic, limit: tuple, rewards: Sum, tau: Basic, scale: Basic, node: Basic
+) -> Basic:
+    """Σ_{t} g_t · scale · Σ_{u=t}^{hi'} h_u, after checking the side conditions (``node``:
+    the expectation rewritten, whose names a renamed u avoids)."""
     t, low, high = limit
     (u, low2, high2), body = rewards.limits[0], rewards.function
     if u == t:
-        fresh = _fresh(u, body.free_symbols | score.free_symbols | {t})
+        fresh = _fresh(u, node, t)
         body, u = substitute_free(body, u, fresh), fresh
     if not (low - low2).is_nonnegative:
         raise Refusal(
@@ -404,7 +428,7 @@ def causality(node: Basic, ctx: Context) -> Iterable[Basic] | None:
                 if limit[0] in other.free_symbols:  # a free t there is not the scores' t
                     continue
                 _sampling_density(node, ctx, "causality")
-                out.append(scale * _causal(score, limit, other, tau, S.One))
+                out.append(scale * _causal(score, limit, other, tau, S.One, node))
         outside = Mul(*others)
         if tau in outside.free_symbols or limit[0] in outside.free_symbols:
             continue  # a factor of the whole trajectory outside Σ_t: not causality's form
@@ -414,5 +438,5 @@ def causality(node: Basic, ctx: Context) -> Iterable[Basic] | None:
                 if tau in scale.free_symbols:
                     continue
                 _sampling_density(node, ctx, "causality")
-                out.append(outside * _causal(score, limit, inner, tau, scale))
+                out.append(outside * _causal(score, limit, inner, tau, scale, node))
     return [Expectation(new, tau, node.density) for new in out] or None
