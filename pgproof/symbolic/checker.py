@@ -305,25 +305,28 @@ def _cite(
     return derivation.with_step(index, step if using is None else replace(step, reference=using))
 
 
-def premises(step: Step, index: int) -> list[tuple[int, str]]:
+def premises(step: Step, index: int, inferred_using: int | None = None) -> list[tuple[int, str]]:
     """The earlier steps a step builds on, with the link: its source (previous or ``from``,
-    link ``"from"``) and ``using``."""
+    link ``"from"``) and ``using``: the author's, or the one inference chose for a step that
+    names none (``inferred_using``; a substitution of a refused step rests on it as much)."""
     used: list[tuple[int, str]] = []
     if step.source == "previous" and index > 1:
         used.append((index - 1, "from"))
     elif isinstance(step.source, int) and not isinstance(step.source, bool):
         used.append((step.source, "from"))
-    if step.reference is not None:
-        used.append((step.reference, "using"))
+    reference = step.reference if step.reference is not None else inferred_using
+    if reference is not None:
+        used.append((reference, "using"))
     return used
 
 
 def _mark_premises(derivation: Derivation, reports: list[StepReport]) -> None:
     """An accepted step that builds on a refused or undecided step (or on one that does)
-    rests on it: its rule holds, its premise is not established."""
+    rests on it: its rule holds, its premise is not established.  The premises are the
+    author's links and the ``using`` inference found."""
     for k, report in enumerate(reports, start=1):
         unsettled: set[int] = set()
-        for j, _ in premises(derivation.steps[k - 1], k):
+        for j, _ in premises(derivation.steps[k - 1], k, report.inferred_using):
             premise = reports[j - 1]
             unsettled |= {j} if not premise.accepted else set(premise.rests_on)
         report.rests_on = sorted(unsettled)
