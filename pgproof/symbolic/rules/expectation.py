@@ -150,13 +150,22 @@ def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | Non
     """E[f + g] = E[f] + E[g] (also after expanding a product, and for Σ_t (f_t + g_t));
     E[c f] = c E[f] when c does not depend on τ (on a, for E over actions a∼π_θ(·|s));  the
     same for E[· | G], where a factor that is a function of the given states and actions G
-    alone also comes out (known given G)."""
+    alone also comes out (known given G).
+
+    E[0] = 0, E[0 | G] = 0 and E_{a∼π_θ(·|s)}[0] = 0 whatever the density (∫ 0 · p = 0), and
+    E[c] = c E[1] for c free of τ (∫ c p = c ∫ p, any density too; E[1] = 1, that p is
+    normalised, is the rule normalization)."""
+    expectations = (Expectation, ActionExpectation, ConditionalExpectation)
+    if isinstance(node, expectations) and node.args[0] == S.Zero:
+        return [S.Zero]
     if isinstance(node, ConditionalExpectation):
         return _conditional_linearity(node)
     if not isinstance(node, (Expectation, ActionExpectation)):
         return None
     body, tau, density = node.args
     cls = type(node)
+    if tau not in body.free_symbols and body != S.One:  # E[c] = c E[1]
+        return [Mul(body, cls(S.One, tau, density))]
     if isinstance(body, Add):
         return [Add(*(cls(term, tau, density) for term in body.args))]
     if (
