@@ -187,6 +187,7 @@ def _check_or_infer(
     # whole search: a step that one substitution justifies is not made to wait for it
     found = search(derivation, index, source, claim, claims, work=_search_work(work, GLANCE_SHARE))
     using, glance_cut, cut = None, found.cut, ""
+    estimate_only = found.estimate_only  # a chain that gives ≈ where the claim says =
     # a substitution the author did not say the source of: of an earlier step one of whose
     # sides occurs inside the side this step rewrites (the latest first)
     side = source.rhs if source.lhs == claim.lhs else source.lhs
@@ -206,11 +207,13 @@ def _check_or_infer(
         )  # fmt: skip
         using = earlier if found.chain is not None else None
         cut = cut or found.cut
+        estimate_only = estimate_only or found.estimate_only
     if found.chain is None and glance_cut:
         found = search(
             derivation, index, source, claim, claims, work=_search_work(work, SEARCH_SHARE)
         )
         cut = cut or found.cut
+        estimate_only = estimate_only or found.estimate_only
     if found.chain is not None:
         candidate = _cite(derivation, index, found.chain, using)
         claim = found.claim if found.claim is not None else claim
@@ -221,6 +224,8 @@ def _check_or_infer(
     report = StepReport(index=index, step=step, claim=claim, source=source)
     arguments = _argument_failures(derivation, index, claim, claims)
     failures = list(arguments)
+    if estimate_only is not None:
+        failures.append(_only_an_estimate(estimate_only, claim))
     for refusal in found.refusals or []:  # what the rules of the right form needed
         failure = failure_of(refusal, "inference")
         if failure not in failures and len(failures) < 3:
@@ -242,6 +247,18 @@ def _check_or_infer(
         ours, theirs = found.closest
         words += f"; the closest gives {show(ours)} where the claim has {show(theirs)}"
     return report.reject([*failures, Failure("inference", "no_justification", words)], None)
+
+
+def _only_an_estimate(chain: tuple[str, ...], claim: Equation) -> Failure:
+    """Why an estimate chain does not justify a claim written = about no samples."""
+    rules = ", ".join(chain)
+    estimate = Approximation(*claim.args)
+    words = (
+        f"only an estimate reaches it: {rules} gives {show(estimate.lhs)} ≈ "
+        f"{show(estimate.rhs)}, and the claim says = (an equality, about no samples): an "
+        "estimate does not prove it (cite the rules, by = …, to claim the estimate)"
+    )
+    return Failure("inference", "estimate_not_equality", words)
 
 
 def _argument_failures(

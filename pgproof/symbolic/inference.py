@@ -11,6 +11,13 @@ bounded in expansions and in units of work (:mod:`pgproof.budget`), never by the
 the same step finds the same chain, or none, on any machine.  Finding nothing after
 trying every chain is "no justification found"; finding nothing before the budget is
 spent is said so (:attr:`Inference.cut`), never a guess.
+
+The relation is the author's: a chain that holds an estimate (``monte_carlo_estimate``)
+reaches a claim written ``=`` only as ``≈``, and is taken only when the claim is about
+samples τ^{(i)} (an equality between E[f] and a sample mean can only be read as the
+estimate).  A claim about no samples stays ``=``: only an equality chain justifies it, and
+an estimate chain that reaches it is reported (:attr:`Inference.estimate_only`), so that
+E[0] = 0 is never silently turned into E[0] ≈ 0.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING
 from pgproof.budget import SizeLimit, WorkExhausted, spent_by, work_budget
 
 from .canonical import StepRange, canonical, size, smallest_difference
-from .objects import Equation
+from .objects import Equation, SampledTrajectory, SampleMean
 from .refusal import Refusal
 from .rules import REGISTRY, Rule
 from .step_check import check_step, rewrite, step_context
@@ -89,6 +96,17 @@ class Inference:
     #: ``max_expansions``), or "" when it tried them all: finding nothing after a cut
     #: decides nothing
     cut: str = ""
+    #: a chain that reaches the claim only as an estimate (≈) where the claim says = about
+    #: no samples: not taken (see :func:`may_read_as_estimate`), reported instead
+    estimate_only: tuple[str, ...] | None = None
+
+
+def may_read_as_estimate(claim: Equation) -> bool:
+    """Whether a chain holding an estimate may justify ``claim`` as ``≈``: the claim is one
+    (its source or its rules made it so), or it is about samples (τ^{(i)}, a sample mean),
+    where ``=`` can only mean the estimate.  E_{τ∼p_θ}[0] = 0 is about no samples: it is an
+    equality, and only an equality justifies it."""
+    return claim.is_estimate or bool(claim.atoms(SampledTrajectory)) or claim.has(SampleMean)
 
 
 _STOPWORDS = {"the", "and", "for", "with", "from", "into", "that", "this", "are", "its"}
@@ -164,6 +182,8 @@ def search(
     at_source: list[Refusal] = []
     heap: list = []
     budget, cut = None, ""
+    estimate_only: tuple[str, ...] | None = None
+    as_estimate = may_read_as_estimate(claim)
     try:
         with work_budget(work) as budget:
             start = _distance(source, wanted, ctx.steps)
@@ -188,6 +208,9 @@ def search(
                             continue
                         if distance == 0:
                             target = produced.func(*claim.args)  # the relation the chain gives
+                            if target.is_estimate and not as_estimate:
+                                estimate_only = estimate_only or longer  # = stays =
+                                continue
                             if accepted(longer, target):
                                 return Inference(longer, expanded, claim=target)
                             continue
@@ -204,4 +227,6 @@ def search(
         cut = "size"
     if not cut and heap:
         cut = "expansions"  # max_expansions reached: chains were left untried
-    return Inference(None, expanded, closest[1], refusals=at_source, cut=cut)
+    return Inference(
+        None, expanded, closest[1], refusals=at_source, cut=cut, estimate_only=estimate_only
+    )
