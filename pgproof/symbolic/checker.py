@@ -252,11 +252,10 @@ def _check_or_infer(
 def _only_an_estimate(chain: tuple[str, ...], claim: Equation) -> Failure:
     """Why an estimate chain does not justify a claim written = about no samples."""
     rules = ", ".join(chain)
-    estimate = Approximation(*claim.args)
     words = (
-        f"only an estimate reaches it: {rules} gives {show(estimate.lhs)} ≈ "
-        f"{show(estimate.rhs)}, and the claim says = (an equality, about no samples): an "
-        "estimate does not prove it (cite the rules, by = …, to claim the estimate)"
+        f"only an estimate reaches it: {rules} gives {show(claim.lhs)} ≈ {show(claim.rhs)}, "
+        "and the claim says = (an equality, about no samples): an estimate does not prove it "
+        "(cite the rules, by = …, to claim the estimate)"
     )
     return Failure("inference", "estimate_not_equality", words)
 
