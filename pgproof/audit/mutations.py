@@ -458,7 +458,9 @@ PROPAGATED_PER_LINK = 6
 
 
 def _uses(report: DerivationReport, k: int) -> list[tuple[int, str]]:
-    return premises(report.derivation.steps[k - 1], k)
+    """The premises of step k, with the ``using`` inference chose for an uncited step."""
+    inferred = report.steps[k - 1].inferred_using
+    return premises(report.derivation.steps[k - 1], k, inferred)
 
 
 def _carry(expr: Basic, mutant: Mutant) -> Basic:
