@@ -85,6 +85,14 @@ class Rule:
     #: rewrites by an earlier step (``using``): with an estimate ``a ≈ b`` there, it is an
     #: estimate itself (linear positions only, and the result is ≈).
     by_reference: bool = False
+    #: a derived rule: the names of its derivations from the primitive rules, one per form
+    #: (files of :mod:`pgproof.derived`); () for a primitive rule
+    derivation: tuple[str, ...] = ()
+
+    @property
+    def derived(self) -> bool:
+        """Derived from the primitive rules (its derivations are bundled and checked)."""
+        return bool(self.derivation)
 
     @property
     def formula(self) -> str:
@@ -128,8 +136,10 @@ def rule(
     check_arguments: Callable[[Context], None] | None = None,
     valid_on_estimate: bool = True,
     by_reference: bool = False,
+    derivation: tuple[str, ...] = (),
 ) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule function under ``name`` (and ``aliases``)."""
+    """Register a rule function under ``name`` (and ``aliases``); ``derivation`` names the
+    derivations of a derived rule from the primitives (:mod:`pgproof.derived`)."""
 
     def register(function: RuleFunction) -> RuleFunction:
         if name in REGISTRY or name in _ALIASES:
@@ -144,6 +154,7 @@ def rule(
             check_arguments,
             valid_on_estimate,
             by_reference,
+            derivation=derivation,
         )
         for alias in aliases:
             _ALIASES[alias] = name
