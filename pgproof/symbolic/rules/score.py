@@ -283,7 +283,11 @@ def _score_redex(node: Basic, ctx: Context, rule_name: str) -> tuple[Basic, Basi
     return split
 
 
-@rule("score_has_zero_mean", aliases=("expected_score_is_zero", "expected_grad_log_prob"))
+@rule(
+    "score_has_zero_mean",
+    aliases=("expected_score_is_zero", "expected_grad_log_prob"),
+    derivation=("score_has_zero_mean.trajectory", "score_has_zero_mean.action"),
+)
 def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0,  E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0,
      E_{a∼π_θ(·|s)}[∇_θ log π_θ(a|s)] = 0   (∇_θ ∫ p_θ = ∇_θ 1: ∇ and ∫ interchangeable, stated)."""
@@ -303,7 +307,11 @@ def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return [S.Zero]
 
 
-@rule("baseline", aliases=("baseline_has_zero_mean", "baseline_subtraction"))
+@rule(
+    "baseline",
+    aliases=("baseline_has_zero_mean", "baseline_subtraction"),
+    derivation=("baseline.trajectory", "baseline.action"),
+)
 def baseline(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t) b] = 0 when b depends on s_first..s_t, a_first..a_{t−1}
     only (not on a_t or later steps);  E_{τ∼p_θ}[∇_θ log p_θ(τ) b] = 0 when b is free of τ;
