@@ -22,6 +22,14 @@ A document's display maths is read as the derivation: each '=' of a display is a
 expanded, and the notation is read from the symbols the document uses (or from its front
 matter). Every error of every file is printed, with file:line:column.
 
+--strict checks what steps citing a derived rule (score_has_zero_mean, baseline) rest on:
+each derivation of the rule from the primitive rules, bundled with pgproof, is checked (every
+step accepted, its last line the rule's form, no derived rule cited before it is derived),
+and the step is established only if they all are (exit status 1 otherwise).  The
+derivations are checked in their general form, not instantiated at the step; steps citing
+a family result that is not derived (causality, markov_property) are reported as resting
+on that primitive.
+
 --numeric also evaluates both sides of every step on random tabular MDPs: accepted steps
 are confirmed, refused ones get a witness (an MDP, θ and two numbers that differ; written
 with --witness-dir for `pgproof verify --mdp`), and an accepted step whose sides differ
@@ -66,6 +74,11 @@ def run_check(args: argparse.Namespace) -> int:
             for r in reports
         ]
         finals = [test_final_estimate(r, args.seed) for r in reports]
+    strict: list = [None] * len(reports)
+    if getattr(args, "strict", False):
+        from ..derived.strict import strict_notes
+
+        strict = [strict_notes(r) for r in reports]
     if args.json:
         out = []
         for r, n, f in zip(reports, numeric, finals, strict=True):
@@ -76,16 +89,20 @@ def run_check(args: argparse.Namespace) -> int:
                 data["numeric"]["final_estimate"] = f.to_json()
             if is_document(r.derivation):
                 data["document"] = {"read": list(r.derivation.notes)}
+            if strict[len(out)] is not None:
+                data["strict"] = [note.to_json() for note in strict[len(out)]]
             out.append(data)
         # \u escapes where the terminal cannot encode UTF-8: the JSON stays the same data
         ascii_only = not is_unicode_stream(sys.stdout)
         print(json.dumps({"derivations": out, "errors": errors}, indent=2, ensure_ascii=ascii_only))
     else:
-        for r, n, f in zip(reports, numeric, finals, strict=True):
+        for r, n, f, notes in zip(reports, numeric, finals, strict, strict=True):
             print(r.text())
             if is_document(r.derivation):
                 for note in r.derivation.notes:
                     print(f"  {note}")
+            for note in notes or ():
+                print(note.text())
             if n is not None:
                 print(n.text())
             if f is not None:
@@ -109,12 +126,21 @@ def run_check(args: argparse.Namespace) -> int:
         for r, f in zip(reports, finals, strict=True)
         if f is not None and f.biased
     ]
+    broken = [
+        f"{r.derivation.file}: step {note.step} rests on the derived rule {note.rule}, "
+        "whose derivation is refused"
+        for r, notes in zip(reports, strict, strict=True)
+        for note in notes or ()
+        if note.broken
+    ]
     if args.numeric and not args.json:
         print(f"numeric: {len(bugs)} checker bug(s)" + (": " + "; ".join(bugs) if bugs else ""))
     print_errors(errors)
     for bug in bugs:
         print(f"pgproof: CHECKER BUG: {bug} (accepted but numerically false)", file=sys.stderr)
-    return exit_status(reports, bool(errors), bool(bugs))
+    for line in broken:
+        print(f"pgproof: --strict: {line}", file=sys.stderr)
+    return exit_status(reports, bool(errors), bool(bugs) or bool(broken))
 
 
 #: the exit status when no verdict contradicts an expectation but a step is undecided
@@ -158,6 +184,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--numeric",
         action="store_true",
         help="also compare both sides of every step on random tabular MDPs",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="check the bundled derivations of the derived rules the steps cite (from the "
+        "primitive rules); a step resting on a refused one is not established",
     )
     p.add_argument(
         "--trials",
