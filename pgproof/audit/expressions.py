@@ -251,6 +251,11 @@ def _shapes(n: Notation, name: str) -> st.SearchStrategy[Basic] | None:
             positive(n).map(lambda f: log(Pow(f, 2))),
         ),
         "split_sum": st.builds(lambda f, g, r: Sum(f + g, r), et, et, ranges(n)),
+        "sum_of_zeros": st.one_of(
+            ranges(n).map(lambda r: Sum(S.Zero, r)),
+            st.just(n.aggregate(S.Zero)),
+            st.builds(lambda f, r: Sum(f, r), et, ranges(n)),
+        ),
         "merge_sums": st.builds(
             lambda f, g, r: Sum(f, r) + Sum(g, r), et, et, st.just(n.time_range())
         ),

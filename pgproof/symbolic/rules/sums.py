@@ -1,6 +1,8 @@
-"""Rules for the range of a finite sum over steps.
+"""Rules for the range of a finite sum over steps, and sums of zeros.
 
     Σ_{u=a}^{b} f(u) = f(a) + Σ_{u=a+1}^{b} f(u)      a ≤ b            (split_first_term)
+    Σ_u 0 = 0,  Σ_{u=a}^{∞} 0 = 0,  Σ_s 0 = 0,  Σ_{a'} 0 = 0,  Σ_τ 0 = ∫ 0 dτ = 0
+                                                                        (sum_of_zeros)
 
 The side condition is read off the limits: proved when b − a ≥ 0 for every value of the
 symbols; when it holds only because the author's time index t is a step of the trajectory
@@ -12,10 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Basic, Sum
+from sympy import Basic, S, Sum
 
 from ..canonical import nonnegative_for_steps
+from ..objects import TrajectoryAggregate
 from ..refusal import Refusal
+from ..series import InfiniteSum
+from ..state_objects import _BoundSum
 from ..text import show
 from ..traversal import substitute_free
 from .base import Context, rule
@@ -43,3 +48,16 @@ def split_first_term(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         )
     first = substitute_free(node.function, index, low)
     return [first + Sum(node.function, (index, low + 1, high))]
+
+
+@rule("sum_of_zeros", aliases=("sum_of_zero", "zero_sum"))
+def sum_of_zeros(node: Basic, ctx: Context) -> Iterable[Basic] | None:
+    """Σ_{u=a}^{b} 0 = 0,  Σ_{u=a}^{∞} 0 = 0,  Σ_s 0 = 0,  Σ_{a'} 0 = 0,  Σ_τ 0 = ∫ 0 dτ = 0
+    (every term is 0: the sum is 0 whatever the range)."""
+    if isinstance(node, Sum):
+        body = node.function
+    elif isinstance(node, (InfiniteSum, _BoundSum, TrajectoryAggregate)):
+        body = node.args[0]
+    else:
+        return None
+    return [S.Zero] if body == S.Zero else None
