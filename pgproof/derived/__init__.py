@@ -2,38 +2,50 @@
 
 A derived rule is registered like any rule (its function rewrites in one step), and its
 registration names its derivations, ``@rule(..., derivation=("baseline.trajectory", …))``:
-one ``*.pgproof.toml`` file of this folder per form of the rule, each a derivation that the
-checker accepts, with every step ✓, and whose last line states the form in general:
+one ``*.pgproof.toml`` file of this folder per form of the rule (:mod:`.forms` says which
+form a step uses), each a derivation that the checker accepts with every step ✓, and whose
+last line states the form in general:
 
     score_has_zero_mean.trajectory   E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0
         from ∫ p_θ(τ) dτ = 1: ∇_θ of both sides, ∇ under ∫, the log-derivative trick
     score_has_zero_mean.action       E_{a'∼π_θ(·|s)}[∇_θ log π_θ(a'|s)] = 0
         from Σ_{a'} π_θ(a'|s) = 1 in the same way (∇ under the finite Σ_{a'})
+    score_has_zero_mean.per_step     E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0
+        the law of (s_t, a_t) is Pr(s_t = s) π_θ(a|s) (state_action_marginal), and for each
+        state Σ_a ∇_θ π_θ(a|s) = ∇_θ Σ_a π_θ(a|s) = ∇_θ 1 = 0 (sum_of_zeros for Σ_s 0)
+    score_has_zero_mean.per_step_sum E_{τ∼p_θ}[Σ_{t=1}^{T} ∇_θ log π_θ(a_t|s_t)] = 0
+        E through the sum (expectation_of_sum), then the per-step form
     baseline.trajectory              E_{τ∼p_θ}[∇_θ log p_θ(τ) b] = b E_{τ∼p_θ}[∇_θ log p_θ(τ)]
-                                     = 0   (b free of τ; score_has_zero_mean, derived first)
+                                     = 0   (b free of τ; score_has_zero_mean's trajectory form)
     baseline.action                  E_{a'∼π_θ(·|s)}[∇_θ log π_θ(a'|s) b(s)] = 0, likewise
+    baseline.per_step                E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t) b(s_t)] = 0, as for the
+                                     score, b(s) coming out of Σ_a
+    baseline.per_step_sum            E_{τ∼p_θ}[Σ_{t=1}^{T} ∇_θ log π_θ(a_t|s_t) b(s_t)] = 0
 
-``FORMS`` lists them in the order they are derived: a derivation may cite primitive rules,
-and a derived rule only when every form of it is derived earlier in ``FORMS`` (never itself),
-so no derived rule rests on a circle.
+The per-step sums are written with the limits 1..T; expectation_of_sum moves E through any
+Σ_t whose limits are free of τ, the same way.  ``FORMS`` lists the forms in the order they
+are derived: a derivation may cite primitive rules, and a derived rule only in forms that
+are derived earlier in ``FORMS`` (read off each citing step, :mod:`.forms`), never in the
+form it derives, so no derived rule rests on a circle.
 
-Not derived (they stay primitive rules), and what is missing:
+Not derived (they stay primitive), and what is missing:
 
-* the per-step forms E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0 and E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)
-  b] = 0 with b a function of s_1..s_t, a_1..a_{t−1} (of score_has_zero_mean and baseline),
-  and causality, which rests on them (each term h_{t'}, t' < t, is such a b): the tower
-  property (``iterated_expectation``) reaches E_{τ∼p_θ}[b E[∇_θ log π_θ(a_t|s_t) | s_1..s_t,
-  a_1..a_{t−1}]], but no primitive rule says what the conditional law of a_t is, E[f(a_t) |
-  s_1..s_t, a_1..a_{t−1}] = E_{a'∼π_θ(·|s_t)}[f(a')] (the factorisation of p_θ(τ)), which
-  would turn it into the action form derived here.  Causality also needs Σ_t Σ_{t'} split
-  into t' < t and t' ≥ t, which no primitive rule does for symbolic limits.
+* baseline with b a function of earlier steps too (b(s_{t−1}, a_{t−1}, s_t): the form
+  ``per_step_history``), and causality, which rests on it (each term h_{t'}, t' < t, is
+  such a b): state_action_marginal gives the law of one step (s_t, a_t) only; the law of a
+  history, E[f(s_1..s_t, a_1..a_t)] = E[f(s_1..s_t, a_1..a_{t−1}, a') with a' ∼ π_θ(·|s_t)],
+  the factorisation p_θ(τ) = p(s_1) Π_t π_θ(a_t|s_t) p(s_{t+1}|s_t, a_t) read one step at a
+  time, is no primitive rule (the tower property reaches E[b E[∇_θ log π_θ(a_t|s_t) | s_1..
+  s_t, a_1..a_{t−1}]], but nothing says that inner expectation is over a' ∼ π_θ(·|s_t)).
+  Causality also needs Σ_t Σ_{t'} split into t' < t and t' ≥ t, which no primitive rule
+  does for symbolic limits.
 * markov_property, E[X | …, s_u, a_u] = E[X | s_u, a_u]: a property of the trajectory
-  process itself, primitive in the model (it is read off p_θ(τ) = p(s_1) Π_t π_θ(a_t|s_t)
-  p(s_{t+1}|s_t, a_t)); deriving it would need conditional densities as objects, which the
-  checker does not have.
-* the Q-form E[Σ_t ∇_θ log π_θ(a_t|s_t) Q^π(s_t, a_t)] is not one rule: it is derived in the
-  bundled example 010 from causality, iterated_expectation, markov_property and the
-  definition of Q^π, so it inherits what causality and markov_property rest on.
+  process itself, read off the same factorisation; deriving it would need conditional
+  densities as objects, which the checker does not have.
+* the Q-form E[Σ_t ∇_θ log π_θ(a_t|s_t) Q^π(s_t, a_t)] is not one rule: the bundled example
+  010 derives it from causality, iterated_expectation (the tower property, a primitive of
+  probability), markov_property and the definition of Q^π, so it rests on what causality
+  and markov_property rest on.
 
 :func:`check_rule` checks a derived rule's derivations (``pgproof check --strict`` and the
 test suite use it); the result is cached per process: it depends on the files only.
@@ -63,12 +75,13 @@ class DerivedForm:
     rhs: str
 
 
-#: the forms in the order they are derived (a derivation cites only rules derived before it)
+#: the forms in the order they are derived (a derivation cites only forms derived before it)
 FORMS: tuple[DerivedForm, ...] = (
     DerivedForm(
         "score_has_zero_mean.trajectory",
         "score_has_zero_mean",
-        r"E_{\tau \sim p_{\theta}(\tau)}\left[\nabla_{\theta} \log p_{\theta}(\tau)\right]",
+        r"E_{\tau \sim p_{\theta}(\tau)}"
+        r"\left[\nabla_{\theta} \log p_{\theta}(\tau)\right]",
         "0",
     ),
     DerivedForm(
@@ -79,9 +92,24 @@ FORMS: tuple[DerivedForm, ...] = (
         "0",
     ),
     DerivedForm(
+        "score_has_zero_mean.per_step",
+        "score_has_zero_mean",
+        r"E_{\tau \sim p_{\theta}(\tau)}"
+        r"\left[\nabla_{\theta} \log \pi_{\theta}(a_{t} \mid s_{t})\right]",
+        "0",
+    ),
+    DerivedForm(
+        "score_has_zero_mean.per_step_sum",
+        "score_has_zero_mean",
+        r"E_{\tau \sim p_{\theta}(\tau)}"
+        r"\left[\sum_{t=1}^{T} \nabla_{\theta} \log \pi_{\theta}(a_{t} \mid s_{t})\right]",
+        "0",
+    ),
+    DerivedForm(
         "baseline.trajectory",
         "baseline",
-        r"E_{\tau \sim p_{\theta}(\tau)}\left[\nabla_{\theta} \log p_{\theta}(\tau) b\right]",
+        r"E_{\tau \sim p_{\theta}(\tau)}"
+        r"\left[\nabla_{\theta} \log p_{\theta}(\tau) b\right]",
         "0",
     ),
     DerivedForm(
@@ -91,11 +119,26 @@ FORMS: tuple[DerivedForm, ...] = (
         r"\left[\nabla_{\theta} \log \pi_{\theta}(a' \mid s) b(s)\right]",
         "0",
     ),
+    DerivedForm(
+        "baseline.per_step",
+        "baseline",
+        r"E_{\tau \sim p_{\theta}(\tau)}"
+        r"\left[\nabla_{\theta} \log \pi_{\theta}(a_{t} \mid s_{t}) b(s_{t})\right]",
+        "0",
+    ),
+    DerivedForm(
+        "baseline.per_step_sum",
+        "baseline",
+        r"E_{\tau \sim p_{\theta}(\tau)}"
+        r"\left[\sum_{t=1}^{T} \nabla_{\theta} \log \pi_{\theta}(a_{t} \mid s_{t})"
+        r" b(s_{t})\right]",
+        "0",
+    ),
 )
 
 #: family results that stay primitive rules, and why (the module docstring says more)
 NOT_DERIVED: dict[str, str] = {
-    "causality": "no primitive gives the law of a_t given the history (π_θ(·|s_t)), nor "
+    "causality": "no primitive gives the law of a_t given a history of earlier steps, nor "
     "splits Σ_t Σ_{t'} at t' = t",
     "markov_property": "a property of the trajectory process, primitive in the model",
     "iterated_expectation": "the tower property, a primitive of probability",
@@ -149,22 +192,30 @@ def cited_rules(report: DerivationReport) -> tuple[str, ...]:
     return tuple(out)
 
 
-def order_problems(derived_form: DerivedForm, cites: tuple[str, ...]) -> list[str]:
-    """What a derivation of ``derived_form`` cites that is not derived before it."""
-    from ..symbolic.rules import REGISTRY
+def order_problems(derived_form: DerivedForm, report: DerivationReport) -> list[str]:
+    """What a derivation of ``derived_form`` cites that is not derived before it: a derived
+    rule in a form later in ``FORMS`` (or in no derived form), or the form it derives."""
+    from ..symbolic.rules import REGISTRY, UnknownRule, lookup
+    from .forms import step_forms
 
     position = FORMS.index(derived_form) if derived_form in FORMS else len(FORMS)
     before = {f.name for f in FORMS[:position]}
     problems = []
-    for name in cites:
-        rule = REGISTRY.get(name)
-        if name == derived_form.rule:
-            problems.append(f"cites the rule {name} it derives")
-        elif rule is not None and rule.derived and not set(rule.derivation) <= before:
-            later = ", ".join(d for d in rule.derivation if d not in before)
-            problems.append(
-                f"cites the derived rule {name}, whose form {later} is not derived before it"
-            )
+    for s in report.steps:
+        for name in s.inferred if s.inferred is not None else s.step.rules:
+            with suppress(UnknownRule):
+                name = lookup(name).name
+            rule = REGISTRY.get(name)
+            if rule is None or not rule.derived:
+                continue
+            forms = step_forms(s, rule, report.derivation.notation) or ("unrecognised",)
+            for f in forms:
+                if f"{name}.{f}" == derived_form.name:
+                    problems.append(f"step {s.index} cites {name} in the form it derives, {f}")
+                elif f"{name}.{f}" not in before:
+                    problems.append(
+                        f"step {s.index} cites {name} in its {f} form, not derived before it"
+                    )
     return problems
 
 
@@ -186,7 +237,7 @@ def check_form(derived_form: DerivedForm, path: Path | None = None) -> FormCheck
         if s.verdict != "accepted"
     ]
     cites = cited_rules(report)
-    problems += order_problems(derived_form, cites)
+    problems += order_problems(derived_form, report)
     try:
         lhs = parse_expression(derived_form.lhs, report.derivation.notation)
         rhs = parse_expression(derived_form.rhs, report.derivation.notation)

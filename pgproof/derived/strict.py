@@ -5,12 +5,11 @@ A step that cites a derived rule R is checked by R at the step, as without ``--s
 line R's form, nothing derived later cited: :func:`pgproof.derived.check_rule`), and the
 step is established only if they all are.  The derivations are not instantiated at the
 step: the step rests on R's general forms, derived once, not on primitive steps re-played
-with the step's terms.  Which form the step uses is read off the redexes the rule rewrites
-in the step's sides: E_{a'∼π_θ(·|s)}[…] is the action form, E_{τ∼p_θ}[…] with the score
-∇_θ log p_θ(τ) the trajectory form, and E_{τ∼p_θ}[(Σ_t) ∇_θ log π_θ(a_t|s_t) …] the
-per-step form, which is not derived: a step using it rests on that form as a primitive,
-and says so.  A step citing a family result that is not derived (causality,
-markov_property) is reported as resting on that primitive.
+with the step's terms.  Which forms the step uses is read off the subterms the rule
+rewrites (:mod:`.forms`); a step using a form that has no derivation (a baseline of earlier
+steps, b(s_{t−1}, a_{t−1})) rests on the rule itself as a primitive there, and says so.
+A step citing a family result that is not derived (causality, markov_property) is
+reported as resting on that primitive.
 """
 
 from __future__ import annotations
@@ -19,13 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import NOT_DERIVED, FormCheck, check_rule
+from .forms import step_forms
 
 if TYPE_CHECKING:
-    from sympy import Basic
-
-    from ..symbolic.notation import Notation
     from ..symbolic.report import DerivationReport, StepReport
-    from ..symbolic.rules import Rule
 
 
 @dataclass(frozen=True)
@@ -76,9 +72,11 @@ class StrictNote:
             return f"{head}: refused by the rule at the step (derivations checked: {forms})"
         if self.broken:
             return f"{head}: NOT established: a derivation of the rule is refused: {forms}"
+        used = ", ".join(f"{self.rule}.{f}" for f in self.forms)
         return (
-            f"{head}: established: accepted by the rule, whose derivations are accepted; "
-            f"derivations checked: {forms}; the step rests on them (not instantiated at the step)"
+            f"{head}: established: accepted by the rule in the form {used}, and every "
+            f"derivation of the rule is accepted: {forms}; the step rests on them (checked in "
+            "general form, not instantiated at the step)"
         )
 
     def to_json(self) -> dict:
@@ -113,51 +111,6 @@ def _rules_of(step: StepReport) -> tuple[str, ...]:
     return tuple(out)
 
 
-def form_of(node: Basic) -> str:
-    """The form of a score rule's redex: ``action`` (E over a'∼π_θ(·|s)), ``trajectory``
-    (the score ∇_θ log p_θ(τ) under E_{τ∼p_θ}) or ``per_step`` (a score ∇_θ log π_θ(a_t|s_t)
-    under E_{τ∼p_θ}, inside Σ_t or not)."""
-    from sympy import Mul, log
-
-    from ..symbolic.objects import Expectation, Grad, TrajectoryDensity
-    from ..symbolic.rules.score import time_sum_layers
-    from ..symbolic.state_objects import ActionExpectation
-
-    if isinstance(node, ActionExpectation):
-        return "action"
-    if isinstance(node, Expectation):
-        inner, _ = time_sum_layers(node.expr, node.variable)
-        for factor in Mul.make_args(inner):
-            if (
-                isinstance(factor, Grad)
-                and isinstance(factor.expr, log)
-                and isinstance(factor.expr.args[0], TrajectoryDensity)
-            ):
-                return "trajectory"
-    return "per_step"
-
-
-def redex_forms(step: StepReport, rule: Rule, notation: Notation) -> tuple[str, ...]:
-    """The forms of the subterms of the step's sides (before and after) that ``rule``
-    rewrites, in a fixed order (preorder, left side first)."""
-    from sympy import preorder_traversal
-
-    from ..symbolic.refusal import Refusal
-    from ..symbolic.rules import Context
-
-    ctx = Context(notation, claim=step.claim)
-    found: list[str] = []
-    for side in (step.source.lhs, step.source.rhs, step.claim.lhs, step.claim.rhs):
-        for node in preorder_traversal(side):
-            try:
-                rewrites = rule.rewrites(node, ctx)
-            except Refusal:
-                continue
-            if rewrites and form_of(node) not in found:
-                found.append(form_of(node))
-    return tuple(found)
-
-
 def strict_notes(report: DerivationReport) -> list[StrictNote]:
     """A note for each step citing a derived rule or an underived family result."""
     from ..symbolic.rules import lookup
@@ -167,7 +120,7 @@ def strict_notes(report: DerivationReport) -> list[StrictNote]:
         for name in _rules_of(s):
             rule = lookup(name)
             if rule.derived:
-                forms = redex_forms(s, rule, report.derivation.notation)
+                forms = step_forms(s, rule, report.derivation.notation)
                 notes.append(StrictNote(s.index, name, s.accepted, check_rule(name), forms))
             elif name in NOT_DERIVED:
                 notes.append(StrictNote(s.index, name, s.accepted, ()))

@@ -12,6 +12,7 @@ import pytest
 from pgproof import derived
 from pgproof.cli import main
 from pgproof.derived import FORMS, NOT_DERIVED, DerivedForm, check_form, check_rule
+from pgproof.derived.forms import step_forms
 from pgproof.latex.parser import parse_expression
 from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.derivation import Derivation, Step
@@ -54,19 +55,27 @@ def test_the_last_line_states_the_form_and_the_rule_rewrites_it(form: DerivedFor
 
 
 @pytest.mark.parametrize("form", FORMS, ids=[f.name for f in FORMS])
-def test_no_derivation_cites_a_rule_derived_after_it(form: DerivedForm) -> None:
+def test_no_derivation_cites_a_form_derived_after_it(form: DerivedForm) -> None:
     checked = check_form(form)
-    assert form.rule not in checked.cites
+    assert checked.report is not None
     before = {f.name for f in FORMS[: FORMS.index(form)]}
-    for name in checked.cites:
-        assert set(REGISTRY[name].derivation) <= before, (form.name, name)
+    notation = checked.report.derivation.notation
+    for s in checked.report.steps:
+        for name in s.step.rules:
+            rule = REGISTRY[name]
+            if rule.derived:
+                used = step_forms(s, rule, notation)
+                assert used and {f"{name}.{f}" for f in used} <= before, (form.name, s.index)
 
 
-def test_the_order_check_refuses_a_circle_and_a_later_rule() -> None:
-    first = FORMS[0]
-    assert derived.order_problems(first, ("baseline",))  # baseline is derived after it
-    assert derived.order_problems(first, (first.rule,))  # the rule it derives
-    assert derived.order_problems(FORMS[-1], ("score_has_zero_mean", "algebra")) == []
+def test_score_has_zero_mean_and_baseline_cover_their_forms() -> None:
+    assert {f.name.split(".")[1] for f in FORMS if f.rule == "baseline"} == {
+        "trajectory",
+        "action",
+        "per_step",
+        "per_step_sum",
+    }
+    assert len([f for f in FORMS if f.rule == "score_has_zero_mean"]) == 4
 
 
 WRONG_LAST_LINE = r"""
@@ -99,6 +108,22 @@ by = "score_has_zero_mean"
 from = "self"
 """
 
+LATER = r"""
+title = "cites a rule derived later"
+source = "test"
+status = "complete"
+
+[notation]
+state = 's'
+action = 'a'
+constants = ["b"]
+
+[[step]]
+formula = 'E_{\tau \sim p_{\theta}(\tau)}\left[\nabla_{\theta} \log p_{\theta}(\tau) b\right] = 0'
+by = "baseline"
+from = "self"
+"""
+
 REFUSED_STEP = r"""
 title = "refused"
 source = "test"
@@ -124,7 +149,8 @@ from = "self"
     ("text", "problem"),
     [
         (WRONG_LAST_LINE, "its last line does not state the rule's form"),
-        (CIRCULAR, "cites the rule score_has_zero_mean it derives"),
+        (CIRCULAR, "step 1 cites score_has_zero_mean in the form it derives, trajectory"),
+        (LATER, "step 1 cites baseline in its trajectory form, not derived before it"),
         (REFUSED_STEP, "step 2 is rejected, not accepted"),
     ],
 )
@@ -142,11 +168,11 @@ def test_not_derived_rules_are_primitive_and_say_why() -> None:
     assert "markov_property" in (derived.__doc__ or "")
 
 
-def _write(tmp_path: Path, body: str, constants: str = '["b"]') -> str:
+def _write(tmp_path: Path, body: str, declare: str = 'constants = ["b"]') -> str:
     path = tmp_path / "step.pgproof.toml"
     path.write_text(
         'title = "t"\nsource = "test"\nstatus = "complete"\n\n[notation]\n'
-        f"state = 's'\naction = 'a'\nconstants = {constants}\n\n[[step]]\n"
+        f"state = 's'\naction = 'a'\n{declare}\n\n[[step]]\n"
         f"formula = '''{body}'''\nby = \"baseline\"\nfrom = \"self\"\n",
         encoding="utf-8",
     )
@@ -204,16 +230,31 @@ def test_strict_refuses_a_step_whose_rule_has_a_refused_derivation(
 
 
 def test_strict_says_when_a_step_uses_a_form_that_is_not_derived(
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """004 cites baseline for E[Σ_t ∇ log π_θ(a_t|s_t) V(s_t)] = 0: the per-step form."""
+    """A baseline of the previous state, b(s_{t−1}): the rule accepts it (it is fixed
+    before a_t), but no derivation covers a baseline of earlier steps."""
+    body = (
+        r"E_{\tau \sim p_{\theta}(\tau)}\left[\nabla_{\theta} \log \pi_{\theta}(a_{t} \mid s_{t}) "
+        r"b(s_{t-1})\right] = 0"
+    )
+    path = _write(tmp_path, body, declare='state_functions = ["b"]')
+    assert main(["check", "--strict", path]) == 0
+    out = capsys.readouterr().out
+    assert "✓ step 1" in out
+    assert (
+        "step 1 cites the derived rule baseline in its per_step_history form, which is not "
+        "derived: the step rests on baseline itself as a primitive" in out
+    )
+
+
+def test_strict_names_the_derived_form_a_step_uses(capsys: pytest.CaptureFixture[str]) -> None:
+    """004 cites baseline for E[Σ_t ∇ log π_θ(a_t|s_t) V(s_t)] = 0: the per-step sum."""
     example = Path(derived.__file__).parent.parent / "examples" / "004_baselines.pgproof.toml"
     assert main(["check", "--strict", str(example)]) == 0
     out = capsys.readouterr().out
-    assert (
-        "step 4 cites the derived rule baseline in its per_step form, which is not derived" in out
-    )
-    assert "established" not in out.split("step 4 cites")[1].splitlines()[0]
+    assert "step 4 cites the derived rule baseline: established" in out
+    assert "in the form baseline.per_step_sum" in out
 
 
 def test_strict_reports_an_underived_family_rule(capsys: pytest.CaptureFixture[str]) -> None:

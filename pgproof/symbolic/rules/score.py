@@ -286,7 +286,12 @@ def _score_redex(node: Basic, ctx: Context, rule_name: str) -> tuple[Basic, Basi
 @rule(
     "score_has_zero_mean",
     aliases=("expected_score_is_zero", "expected_grad_log_prob"),
-    derivation=("score_has_zero_mean.trajectory", "score_has_zero_mean.action"),
+    derivation=(
+        "score_has_zero_mean.trajectory",
+        "score_has_zero_mean.action",
+        "score_has_zero_mean.per_step",
+        "score_has_zero_mean.per_step_sum",
+    ),
 )
 def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0,  E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0,
@@ -310,7 +315,12 @@ def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 @rule(
     "baseline",
     aliases=("baseline_has_zero_mean", "baseline_subtraction"),
-    derivation=("baseline.trajectory", "baseline.action"),
+    derivation=(
+        "baseline.trajectory",
+        "baseline.action",
+        "baseline.per_step",
+        "baseline.per_step_sum",
+    ),
 )
 def baseline(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t) b] = 0 when b depends on s_first..s_t, a_first..a_{t−1}
