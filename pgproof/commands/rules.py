@@ -18,6 +18,11 @@ def run_rules(args: argparse.Namespace) -> int:
         print(f"{name}{kind}\n{formula}")
         if rule.aliases:
             print(f"    also: {', '.join(rule.aliases)}")
+        if rule.derived:
+            derived = f"derived from the primitive rules: {', '.join(rule.derivation)}"
+            print(
+                textwrap.fill(derived, width=96, initial_indent="    ", subsequent_indent="      ")
+            )
     return 0
 
 

@@ -305,3 +305,11 @@ def test_strict_with_a_bound_action_named_like_the_free_one(
     out = capsys.readouterr().out
     assert "✓ step 1" in out
     assert "step 1 cites the derived rule baseline: established" in out
+
+
+def test_rules_lists_the_derivations_of_a_derived_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    block = out.split("\nbaseline\n")[1].split("\ncausality\n")[0]
+    assert "derived from the primitive rules: baseline.trajectory" in block
+    assert "derived from" not in out.split("\ncausality\n")[1].split("\nchain_rule\n")[0]
