@@ -16,6 +16,7 @@ EXAMPLES = """examples:
   pgproof check notes.tex --preamble macros.tex
   pgproof check --json derivations/ > report.json
   pgproof check --numeric --trials 10 --seed 1 --witness-dir witnesses/
+  pgproof check --strict derivations/    # derived rules checked from the primitives
 
 A document's display maths is read as the derivation: each '=' of a display is a step,
 \\text{} notes are hints, \\label{} names a step, the author's \\newcommand macros are
@@ -24,11 +25,12 @@ matter). Every error of every file is printed, with file:line:column.
 
 --strict checks what steps citing a derived rule (score_has_zero_mean, baseline) rest on:
 each derivation of the rule from the primitive rules, bundled with pgproof, is checked (every
-step accepted, its last line the rule's form, no derived rule cited before it is derived),
-and the step is established only if they all are (exit status 1 otherwise).  The
-derivations are checked in their general form, not instantiated at the step; steps citing
-a family result that is not derived (causality, markov_property) are reported as resting
-on that primitive.
+step accepted, its last line the form it derives, no form cited before it is derived), and
+the step is established only if they all are (exit status 1 otherwise).  The derivations
+are checked in their general form, not instantiated at the step; the form the step uses is
+named, and a step using a form that is not derived (a baseline of earlier steps), or a
+family result that is not derived (causality, markov_property), is reported as resting on
+that rule as a primitive.
 
 --numeric also evaluates both sides of every step on random tabular MDPs: accepted steps
 are confirmed, refused ones get a witness (an MDP, θ and two numbers that differ; written

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..symbolic.report import DerivationReport
+    from ..symbolic.report import DerivationReport, StepReport
 
 
 @dataclass(frozen=True)
@@ -178,35 +178,39 @@ class FormCheck:
         return 0 if self.report is None else len(self.report.steps)
 
 
-def cited_rules(report: DerivationReport) -> tuple[str, ...]:
-    """The registered names of the rules the derivation's steps rest on, in step order."""
+def step_rules(step: StepReport) -> tuple[str, ...]:
+    """The registered names of the rules a step rests on: the author's (aliases resolved),
+    or those the checker inferred; a name that is not registered is left out."""
     from ..symbolic.rules import UnknownRule, lookup
 
     out: list[str] = []
+    for name in step.inferred if step.inferred is not None else step.step.rules:
+        with suppress(UnknownRule):
+            out.append(lookup(name).name)
+    return tuple(out)
+
+
+def cited_rules(report: DerivationReport) -> tuple[str, ...]:
+    """The registered names of the rules the derivation's steps rest on, in step order."""
+    out: list[str] = []
     for s in report.steps:
-        for name in s.inferred if s.inferred is not None else s.step.rules:
-            with suppress(UnknownRule):
-                name = lookup(name).name
-            if name not in out:
-                out.append(name)
+        out.extend(name for name in step_rules(s) if name not in out)
     return tuple(out)
 
 
 def order_problems(derived_form: DerivedForm, report: DerivationReport) -> list[str]:
     """What a derivation of ``derived_form`` cites that is not derived before it: a derived
     rule in a form later in ``FORMS`` (or in no derived form), or the form it derives."""
-    from ..symbolic.rules import REGISTRY, UnknownRule, lookup
+    from ..symbolic.rules import REGISTRY
     from .forms import step_forms
 
     position = FORMS.index(derived_form) if derived_form in FORMS else len(FORMS)
     before = {f.name for f in FORMS[:position]}
     problems = []
     for s in report.steps:
-        for name in s.inferred if s.inferred is not None else s.step.rules:
-            with suppress(UnknownRule):
-                name = lookup(name).name
-            rule = REGISTRY.get(name)
-            if rule is None or not rule.derived:
+        for name in step_rules(s):
+            rule = REGISTRY[name]
+            if not rule.derived:
                 continue
             forms = step_forms(s, rule, report.derivation.notation) or ("unrecognised",)
             for f in forms:

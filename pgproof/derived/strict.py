@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import NOT_DERIVED, FormCheck, check_rule
+from . import NOT_DERIVED, FormCheck, check_rule, step_rules
 from .forms import step_forms
 
 if TYPE_CHECKING:
-    from ..symbolic.report import DerivationReport, StepReport
+    from ..symbolic.report import DerivationReport
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,19 @@ class StrictNote:
 
     @property
     def underived_forms(self) -> tuple[str, ...]:
-        """The forms the step uses that have no derivation (they rest on the rule itself)."""
+        """The forms the step uses that have no derivation (they rest on the rule itself);
+        () for a rule that is not derived at all."""
+        if not self.checks:
+            return ()
         if not self.forms:
             return ("unrecognised",)
         derived = {c.form.name for c in self.checks}
         return tuple(f for f in self.forms if f"{self.rule}.{f}" not in derived)
+
+    @property
+    def established(self) -> bool:
+        """Accepted by the rule in derived forms only, whose derivations are all accepted."""
+        return self.accepted and bool(self.checks) and not self.broken and not self.underived_forms
 
     @property
     def broken(self) -> bool:
@@ -84,7 +92,8 @@ class StrictNote:
             "step": self.step,
             "rule": self.rule,
             "derived": bool(self.checks),
-            "established": self.accepted and not self.broken,
+            "accepted": self.accepted,
+            "established_by_derivations": self.established,
             "forms": list(self.forms),
             "underived_forms": list(self.underived_forms),
             "derivations": [
@@ -99,25 +108,13 @@ class StrictNote:
         }
 
 
-def _rules_of(step: StepReport) -> tuple[str, ...]:
-    from ..symbolic.rules import UnknownRule, lookup
-
-    out = []
-    for name in step.inferred if step.inferred is not None else step.step.rules:
-        try:
-            out.append(lookup(name).name)
-        except UnknownRule:
-            continue
-    return tuple(out)
-
-
 def strict_notes(report: DerivationReport) -> list[StrictNote]:
     """A note for each step citing a derived rule or an underived family result."""
     from ..symbolic.rules import lookup
 
     notes = []
     for s in report.steps:
-        for name in _rules_of(s):
+        for name in step_rules(s):
             rule = lookup(name)
             if rule.derived:
                 forms = step_forms(s, rule, report.derivation.notation)

@@ -200,7 +200,9 @@ def test_strict_refuses_a_wrong_step(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["check", "--strict", "--json", _write(tmp_path, WRONG)]) == 1
     data = json.loads(capsys.readouterr().out)["derivations"][0]
     assert data["steps"][0]["status"] == "rejected"
-    assert data["strict"][0]["rule"] == "baseline" and not data["strict"][0]["established"]
+    note = data["strict"][0]
+    assert note["rule"] == "baseline" and not note["accepted"]
+    assert not note["established_by_derivations"]
 
 
 def test_strict_refuses_a_step_whose_rule_has_a_refused_derivation(
@@ -246,6 +248,10 @@ def test_strict_says_when_a_step_uses_a_form_that_is_not_derived(
         "step 1 cites the derived rule baseline in its per_step_history form, which is not "
         "derived: the step rests on baseline itself as a primitive" in out
     )
+    assert main(["check", "--strict", "--json", path]) == 0
+    note = json.loads(capsys.readouterr().out)["derivations"][0]["strict"][0]
+    assert note["accepted"] and not note["established_by_derivations"]
+    assert note["underived_forms"] == ["per_step_history"]
 
 
 def test_strict_names_the_derived_form_a_step_uses(capsys: pytest.CaptureFixture[str]) -> None:
