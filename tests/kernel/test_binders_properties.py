@@ -9,7 +9,10 @@ no code with the kernel.
 * substitution commutes with evaluation: ⟦f[x := e]⟧ρ = ⟦f⟧ρ[x ↦ ⟦e⟧ρ];
 * free symbols are what evaluation reads: changing a symbol that is not free changes nothing;
 * alpha-equivalent terms (a bound index renamed capture-free) canonicalise equal, and terms
-  that evaluate differently never canonicalise equal.
+  that evaluate differently never canonicalise equal;
+* the footprint's renaming of bound indices (the score rules' side conditions read ranges off
+  it) records for each index the range its own binder writes: a sibling's renaming never
+  changes it.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sympy import Add, Basic, Integer, Mul, Pow, Product, Sum, Symbol
+from sympy import Add, Basic, Integer, Mul, Pow, Product, Sum, Symbol, preorder_traversal
 
 from pgproof.kernel.binders import all_names, fresh_symbol, substitute
 from pgproof.symbolic.canonical import canonical
 from pgproof.symbolic.objects import Action, Reward, State
 from pgproof.symbolic.refusal import Refusal
+from pgproof.symbolic.rules.score import _rename_bound
 
 NAMES = ("t", "t'", "t''")
 TIMES = tuple(Symbol(n, integer=True) for n in NAMES)
@@ -209,3 +213,27 @@ def test_the_evaluator_sees_capture() -> None:
     assert evaluate(f, {**rho, t1: rho[t]}, rewards) == 14  # Σ_{t=1}^{2} 7
     assert evaluate(f.xreplace({t1: t}), rho, rewards) == 3  # captured: Σ_{t=1}^{2} t
     assert evaluate(substitute(f, t1, t), rho, rewards) == 14
+
+
+def _binders_written(expr: Basic) -> dict[Basic, tuple[Basic, Basic]]:
+    """Each Σ/∏ index of ``expr`` with its limits as written there."""
+    found: dict[Basic, tuple[Basic, Basic]] = {}
+    for node in preorder_traversal(expr):
+        if isinstance(node, (Sum, Product)):
+            for index, low, high in node.limits:
+                found[index] = (low, high)
+    return found
+
+
+@SETTINGS
+@given(terms(), environments, st.integers(0, 2**16))
+def test_a_renaming_never_changes_a_siblings_range(f, env, seed) -> None:
+    """The side conditions of the score rules read the range of each bound index off the
+    footprint's renaming: every recorded range is the one its own binder writes (a sibling's
+    renaming never reaches it), and the renamed term means what the term meant."""
+    ranges: dict[Basic, tuple[Basic, Basic]] = {}
+    renamed = _rename_bound(f, ranges)
+    assert ranges == _binders_written(renamed)
+    rewards = _trajectory_rewards(seed)
+    rho = _env(env, Fraction(1, 2))
+    assert evaluate(renamed, rho, rewards) == evaluate(f, rho, rewards)
