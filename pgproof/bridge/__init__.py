@@ -5,6 +5,8 @@ Modules (one job each):
 * :mod:`.values`          arrays with named axes (τ, τ^(k), ∂θ), NotEvaluable / Undefined;
 * :mod:`.instance`        MDP + θ + trajectory table, the notation's horizon → steps mapping;
 * :mod:`.evaluate`        the tree-driven evaluator of any expression of the notation;
+* :mod:`.jets`            exact derivatives along θ (forward-mode jets of order ≤ 2);
+* :mod:`.value_jets`      V, Q, A, d^π, Pr(s_t = s), J with their exact derivatives;
 * :mod:`.compare`         tolerance, free-symbol assignments, expectations of estimates;
 * :mod:`.witness`         witnesses (MDP, θ, location, the two numbers) and their files;
 * :mod:`.steps`           numeric verdicts for every step of a checked derivation;

@@ -15,13 +15,18 @@ class's MRO as SymPy's printers find ``_print_<Class>`` (nothing per derivation)
     Σ_s, Σ_a, Pr(s_t = s)    :mod:`.visitation` (d^π(s) with the value functions, by DP)
     Σ_{t=a}^{b}, ∏_{t=a}^{b} the concrete terms (empty when b = a − 1; not evaluable when b < a − 1)
     (1/m) Σ_{i=1}^{m} f      with a concrete m: the axes τ^(1) … τ^(m)
-    ∇_θ f                    central differences (f(θ+h e_k) − f(θ−h e_k)) / 2h along GRAD
+    ∇_θ f                    (∂f/∂θ_k)_k along GRAD, exact: forward-mode jets (:mod:`.jets`)
     \\cancel{x}               0 (what the author means by striking it out)
 
-∇ by finite differences is general: everything is a smooth function of θ once the
-trajectories are fixed.  h = 1e-5 gives an error ≈ h² f‴/6 + ε f/h ≈ 1e-10 relative;
-for a ∇ whose body holds another ∇, h = 1e-3 (error ≈ 1e-7).  See :mod:`.compare` for
-the tolerance.  Free integer symbols (t, m) take their values from ``env`` (by name).
+∇ is exact, not a finite difference: every value carries its derivatives along θ as many
+orders as the enclosing ∇s need (``order``: 0 outside any ∇, 1 inside one, 2 inside a ∇
+of a body holding a ∇; deeper nesting is not evaluated).  The leaves that depend on θ
+give theirs in closed form: π_θ and log π_θ of the softmax (:mod:`.jets`), p_θ(τ) =
+exp(log ρ + Σ_t log π_θ + Σ_t log p) (its log's derivatives are the summed scores), and
+J, V, Q, A, d^π, Pr(s_t = s) by their recursions on jets (:mod:`.value_jets`); +, ·, /,
+powers, log, exp, Σ, ∏, E and E[·|·] propagate them by the rules of calculus
+(:mod:`.values`).  See :mod:`.compare` for the tolerance.  Free integer symbols (t, m)
+take their values from ``env`` (by name).
 """
 
 from __future__ import annotations
@@ -67,11 +72,10 @@ from pgproof.symbolic.text import show
 from . import values as V
 from .infinite import last_term, series_lower
 from .instance import Instance
-from .values import GRAD, NotEvaluable, Value
+from .jets import MAX_ORDER, Jet, log_softmax_jets, softmax_jets
+from .value_jets import ValueJets, value_jets
+from .values import NotEvaluable, Value
 from .visitation import VisitationValues
-
-FD_STEP = 1e-5
-NESTED_FD_STEP = 1e-3
 
 
 def trajectory_axis(traj: Basic, env: Mapping[str, int]) -> str:
@@ -98,6 +102,10 @@ class Evaluator(VisitationValues):
         self.base_env = {notation.horizon: instance.horizon_value}
         #: the value functions at θ (keyed by θ's bytes), computed when first needed
         self._values: tuple[bytes, FiniteHorizonValues | InfiniteHorizonValues] | None = None
+        #: their jets, keyed by θ's bytes and the order
+        self._value_jets: tuple[bytes, int, ValueJets] | None = None
+        #: how many derivatives along θ the node being evaluated needs (one per enclosing ∇)
+        self.order = 0
 
     def evaluate(self, expr: Basic, env: Mapping[str, int] | None = None) -> Value:
         return self.value(expr, {**self.base_env, **(env or {})})
@@ -131,12 +139,28 @@ class Evaluator(VisitationValues):
             (inst.states, inst.steps) if isinstance(node, State) else (inst.actions, inst.steps - 1)
         )
         k = self._time(node.time, env, last, node)
-        return Value(np.ascontiguousarray(table[:, k]), (trajectory_axis(node.trajectory, env),))
+        data = np.ascontiguousarray(table[:, k])
+        return Value.constant(data, (trajectory_axis(node.trajectory, env),))
+
+    def policy_jets(self) -> list[np.ndarray]:
+        """[π_θ, ∂π_θ, …] of the softmax at the current θ, as many orders as needed."""
+        return softmax_jets(self.theta, self.order)
 
     def _density(self, traj: Basic, env: Mapping[str, int]) -> Value:
+        """p_θ(τ) of every trajectory, with ∂^j p = p · (the j-th derivative of exp ∘ log p):
+        (log p)' = Σ_t ∂ log π_θ(a_t|s_t), (log p)'' = Σ_t ∂² log π_θ(a_t|s_t)."""
         inst = self.instance
         axis = trajectory_axis(traj, env)
-        return Value(inst.probabilities(self.theta), (axis,))
+        prob = inst.probabilities(self.theta)
+        if self.order == 0:
+            return Value(prob, (axis,), ())
+        logs = log_softmax_jets(self.theta, self.order)
+        s, a = inst.states[:, : inst.steps], inst.actions
+        score = [logs[j][s, a].sum(axis=1) for j in range(1, self.order + 1)]  # [N, n]
+        jets = [prob[:, None] * score[0]]
+        if self.order >= 2:
+            jets.append(prob[:, None] * (score[1] + score[0] * score[0]))
+        return Value(prob, (axis,), tuple(jets))
 
     def _return(self, traj: Basic, env: Mapping[str, int]) -> Value:
         """Σ_t γ^{t−first} r(s_t, a_t) over the steps of τ (γ = 1 without a discount; on an
@@ -144,28 +168,25 @@ class Evaluator(VisitationValues):
         inst = self.instance
         rewards = inst.mdp.reward[inst.states[:, :-1], inst.actions]
         rewards = (rewards * inst.mdp.discounts).sum(axis=1)
-        return Value(rewards, (trajectory_axis(traj, env),))
+        return Value.constant(rewards, (trajectory_axis(traj, env),))
 
     def _gradient(self, node: Grad, env: Mapping[str, int]) -> Value:
+        """(∂_k body)_k exactly: the body evaluated with one more order of derivatives."""
         self._check_theta(node.variable)
-        body = node.expr
-        h = NESTED_FD_STEP if body.has(Grad) else FD_STEP
-        base = self.theta
-        slices = []
+        if self.order + 1 > MAX_ORDER:
+            raise NotEvaluable(
+                f"{show(node)}: ∇_θ nested more than {MAX_ORDER} deep is not evaluated "
+                f"(exact derivatives up to order {MAX_ORDER})"
+            )
+        self.order += 1
         try:
-            for k in range(base.size):
-                sides = []
-                for sign in (1.0, -1.0):
-                    moved = base.copy()
-                    moved.flat[k] += sign * h
-                    self.theta = moved
-                    value = self.value(body, env)
-                    sides.append(value.select(GRAD, k) if GRAD in value.axes else value)
-                difference = V.add([sides[0], V.multiply([Value.scalar(-1.0), sides[1]])])
-                slices.append(V.multiply([difference, Value.scalar(1.0 / (2.0 * h))]))
+            body = self.value(node.expr, env)
         finally:
-            self.theta = base
-        return V.stack(slices, GRAD)
+            self.order -= 1
+        try:
+            return body.derivative(self.theta.size)
+        except NotEvaluable as exc:
+            raise NotEvaluable(f"{show(node)} is not evaluated: {exc}") from None
 
     def _big(self, node: Sum | Product, env: Mapping[str, int]) -> Value:
         """Σ/∏ over concrete limits, innermost limit first (SymPy's order)."""
@@ -222,19 +243,20 @@ class Evaluator(VisitationValues):
         self._check_theta(expr.theta)
         action, state = expr.args[1], expr.args[2]
         idx = [self.value(state, env), self.value(action, env)]
-        return V.take(softmax(self.theta), idx, expr)
+        pi, *jets = self.policy_jets()
+        return V.take(pi, idx, expr, jets=jets, free=False)
 
     def _eval_Dynamics(self, expr: Dynamics, env: Mapping[str, int]) -> Value:
         nxt, state, action = expr.args[1:]
         idx = [self.value(state, env), self.value(action, env), self.value(nxt, env)]
-        return V.take(self.instance.mdp.transition, idx, expr)
+        return V.take(self.instance.mdp.transition, idx, expr, free=True)
 
     def _eval_InitialDistribution(self, expr: InitialDistribution, env) -> Value:
-        return V.take(self.instance.mdp.initial, [self.value(expr.args[1], env)], expr)
+        return V.take(self.instance.mdp.initial, [self.value(expr.args[1], env)], expr, free=True)
 
     def _eval_Reward(self, expr: Reward, env: Mapping[str, int]) -> Value:
         idx = [self.value(expr.args[1], env), self.value(expr.args[2], env)]
-        return V.take(self.instance.mdp.reward, idx, expr)
+        return V.take(self.instance.mdp.reward, idx, expr, free=True)
 
     def _eval_DeclaredFunction(self, expr: DeclaredFunction, env: Mapping[str, int]) -> Value:
         meaning = self.notation.value_meaning(expr.name.name)
@@ -243,7 +265,8 @@ class Evaluator(VisitationValues):
         table = self.instance.functions.get(expr.name.name)
         if table is None:
             raise NotEvaluable(f"{show(expr)} has no numeric meaning here")
-        return V.take(table, [self.value(arg, env) for arg in expr.arguments], expr)
+        arguments = [self.value(arg, env) for arg in expr.arguments]
+        return V.take(table, arguments, expr, free=True)
 
     def _value_function(self, expr: DeclaredFunction, meaning: str, env) -> Value:
         """V^π_t(s), Q^π_t(s, a), A^π_t(s, a) of the instance's MDP at the current θ, by DP,
@@ -257,8 +280,10 @@ class Evaluator(VisitationValues):
             solve = infinite_horizon_values if infinite else finite_horizon_values
             self._values = (key, solve(self.instance.mdp, pi))
         values = self._values[1]
+        jets = self._jets_of_values(meaning)
         if meaning == "visitation":  # Σ_t γ^{t−first} Pr(s_t = s), unnormalised
-            return V.take(values.visitation, [self.value(expr.arguments[0], env)], expr)
+            state = [self.value(expr.arguments[0], env)]
+            return V.take(values.visitation, state, expr, jets=jets, free=False)
         tables = {
             "state_value": values.values,
             "action_value": values.q_values,
@@ -266,7 +291,7 @@ class Evaluator(VisitationValues):
         }[meaning]
         arguments = [self.value(arg, env) for arg in expr.arguments]
         if infinite:  # stationary: the same at every step
-            return V.take(tables, arguments, expr)
+            return V.take(tables, arguments, expr, jets=jets, free=False)
         if not isinstance(expr.arguments[0], State):
             raise NotEvaluable(
                 f"{show(expr)}: with a finite horizon it depends on the step, and a plain "
@@ -274,8 +299,27 @@ class Evaluator(VisitationValues):
             )
         k = self._time(expr.arguments[0].time, env, self.instance.steps, expr)
         # after the last step (s_{T+1}) nothing is left to earn: V, Q, A are 0 there
-        table = tables[k] if k < len(tables) else np.zeros_like(tables[0])
-        return V.take(table, arguments, expr)
+        if k >= len(tables):
+            return V.take(np.zeros_like(tables[0]), arguments, expr, free=True)
+        return V.take(tables[k], arguments, expr, jets=[j[k] for j in jets], free=False)
+
+    def _jets_of_values(self, meaning: str) -> list[np.ndarray]:
+        """The derivatives of the value function ``meaning`` at θ ([] outside a ∇)."""
+        if self.order == 0:
+            return []
+        key = self.theta.tobytes()
+        if self._value_jets is None or self._value_jets[:2] != (key, self.order):
+            pi = Jet(tuple(self.policy_jets()))
+            solved = value_jets(self.instance.mdp, pi, self.notation.infinite_horizon)
+            self._value_jets = (key, self.order, solved)
+        solved = self._value_jets[2]
+        jet = {
+            "visitation": solved.visitation,
+            "state_value": solved.values,
+            "action_value": solved.q_values,
+            "advantage": solved.advantages,
+        }[meaning]
+        return list(jet.c[1:])
 
     def _eval_ConditionalExpectation(self, expr: ConditionalExpectation, env) -> Value:
         """E[X | G] on each trajectory: the p_θ-weighted mean of X over the trajectories that
@@ -289,15 +333,12 @@ class Evaluator(VisitationValues):
         group = np.asarray(groups[1]).reshape(-1)
         if axis not in body.axes:
             return body
-        others = tuple(a for a in body.axes if a != axis)
-        data = body.transpose_to((axis, *others))
-        w = weights.transpose_to((axis,))
-        weighted = data * w.reshape((-1,) + (1,) * len(others))
-        totals = np.zeros((group.max() + 1, *data.shape[1:]))
-        np.add.at(totals, group, weighted)
-        mass = np.bincount(group, weights=w)
-        mean = totals / mass.reshape((-1,) + (1,) * len(others))
-        return Value(mean[group], (axis, *others))
+        # Σ_{τ' ∼ τ} p(τ') X(τ') / Σ_{τ' ∼ τ} p(τ'), derivatives by the quotient rule
+        count, place = int(group.max()) + 1, f"{axis}|given"
+        totals = V.segment_sum(V.multiply([body, weights]), axis, group, count, place)
+        mass = V.segment_sum(weights, axis, group, count, place)
+        mean = V.divide(totals, mass, expr)
+        return V.gather(mean, place, group, axis)
 
     def _eval_Return(self, expr: Return, env: Mapping[str, int]) -> Value:
         return self._return(expr.trajectory, env)
@@ -320,8 +361,14 @@ class Evaluator(VisitationValues):
         self._check_theta(expr.theta)
         inst = self.instance
         if inst.infinite:  # exact: ρ · (I − γ P_π)^{-1} r_π
-            return Value.scalar(infinite_horizon_values(inst.mdp, softmax(self.theta)).objective)
-        return Value.scalar(exact_objective(inst.mdp, inst.policy, self.theta))
+            value = infinite_horizon_values(inst.mdp, softmax(self.theta)).objective
+        else:
+            value = exact_objective(inst.mdp, inst.policy, self.theta)
+        if self.order == 0:
+            return Value(np.asarray(value, dtype=np.float64), (), ())
+        pi = Jet(tuple(self.policy_jets()))
+        objective = value_jets(inst.mdp, pi, inst.infinite).objective  # ρ · V_0, on jets
+        return Value(np.asarray(value, dtype=np.float64), (), tuple(objective.c[1:]))
 
     def _eval_Grad(self, expr: Grad, env: Mapping[str, int]) -> Value:
         return self._gradient(expr, env)
@@ -384,8 +431,7 @@ class Evaluator(VisitationValues):
         return V.log(self.value(expr.args[0], env), expr)
 
     def _eval_exp(self, expr: exp, env: Mapping[str, int]) -> Value:
-        inner = self.value(expr.args[0], env)
-        return Value(np.exp(inner.data.astype(np.float64)), inner.axes)
+        return V.exp(self.value(expr.args[0], env))
 
 
 Method = Callable[[Evaluator, Basic, Mapping[str, int]], Value]

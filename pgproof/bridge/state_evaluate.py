@@ -1,7 +1,10 @@
 """Evaluate formulas about one state on a :class:`.state_problem.StateInstance`.
 
-:class:`StateEvaluator` is the :class:`.evaluate.Evaluator` (∇ by central differences, +,
-·, powers, log, exp, a/b, declared constants and tables), with the per-state objects:
+:class:`StateEvaluator` is the :class:`.evaluate.Evaluator` (+, ·, powers, log, exp, a/b,
+declared constants and tables), with the per-state objects below.  Here alone ∇_θ is still
+read by central differences, (f(θ + h e_k) − f(θ − h e_k)) / 2h along GRAD with h = 1e-5
+(1e-3 for a ∇ whose body holds another ∇): the linear-softmax and Gaussian policies do not
+carry exact derivatives yet (the trajectory evaluator's are exact, :mod:`.jets`).
 
     s, a                   the axis of every state, of every action (finite classes) or of
                            a few real actions (Gaussian)
@@ -30,7 +33,7 @@ from sympy import Basic, NumberSymbol
 
 from pgproof.budget import charge
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Policy
+from pgproof.symbolic.objects import Grad, Policy
 from pgproof.symbolic.state_objects import (
     ActionExpectation,
     ActionSum,
@@ -52,6 +55,10 @@ from .values import GRAD, NotEvaluable, Undefined, Value
 __all__ = ["StateEvaluator", "evaluator_for"]
 
 Env = Mapping[str, int]
+
+#: the central-difference steps of ∇ here (one ∇; a ∇ whose body holds another ∇)
+FD_STEP = 1e-5
+NESTED_FD_STEP = 1e-3
 
 
 def evaluator_for(instance: Instance | StateInstance, notation: Notation) -> Evaluator:
@@ -90,10 +97,34 @@ class StateEvaluator(Evaluator):
         charge()  # a unit of work, as the parent's dispatch charges
         return method(self, expr, env)
 
+    # ------------------------------------------------------------------ ∇ (central differences)
+
+    def _eval_Grad(self, node: Grad, env: Env) -> Value:
+        """(f(θ + h e_k) − f(θ − h e_k)) / 2h for each coordinate k, along GRAD."""
+        self._check_theta(node.variable)
+        body = node.expr
+        h = NESTED_FD_STEP if body.has(Grad) else FD_STEP
+        base = self.theta
+        slices = []
+        try:
+            for k in range(base.size):
+                sides = []
+                for sign in (1.0, -1.0):
+                    moved = base.copy()
+                    moved.flat[k] += sign * h
+                    self.theta = moved
+                    value = self.value(body, env)
+                    sides.append(value.select(GRAD, k) if GRAD in value.axes else value)
+                difference = V.add([sides[0], V.multiply([Value.scalar(-1.0), sides[1]])])
+                slices.append(V.multiply([difference, Value.scalar(1.0 / (2.0 * h))]))
+        finally:
+            self.theta = base
+        return V.stack(slices, GRAD)
+
     # ------------------------------------------------------------------ variables
 
     def _eval_StateSymbol(self, expr: StateSymbol, env: Env) -> Value:
-        return Value(np.arange(self.instance.n_states), (show(expr),))
+        return Value.constant(np.arange(self.instance.n_states), (show(expr),))
 
     def _eval_ActionSymbol(self, expr: ActionSymbol, env: Env) -> Value:
         if expr in self.bindings:
@@ -101,7 +132,7 @@ class StateEvaluator(Evaluator):
         inst = self.instance
         if inst.continuous:
             return Value(np.asarray(inst.action_points, dtype=np.float64), (show(expr),))
-        return Value(np.arange(inst.n_actions), (show(expr),))
+        return Value.constant(np.arange(inst.n_actions), (show(expr),))
 
     def _eval_NumberSymbol(self, expr: NumberSymbol, env: Env) -> Value:
         return Value.scalar(float(expr))
@@ -113,8 +144,8 @@ class StateEvaluator(Evaluator):
         state, action = self.value(expr.args[2], env), self.value(expr.args[1], env)
         inst = self.instance
         if not inst.continuous:
-            return V.take(inst.policy_table(self.theta), [state, action], expr)
-        mean = V.take(inst.mean(self.theta), [state], expr)
+            return V.take(inst.policy_table(self.theta), [state, action], expr, free=False)
+        mean = V.take(inst.mean(self.theta), [state], expr, free=False)
         return _normal(action, mean, Value.scalar(inst.sigma**2), expr)
 
     def _eval_GaussianDensity(self, expr: GaussianDensity, env: Env) -> Value:
@@ -126,11 +157,11 @@ class StateEvaluator(Evaluator):
         inst, name = self.instance, expr.name.name
         args = [self.value(a, env) for a in expr.arguments]
         if inst.continuous and name == self.notation.policy_mean:
-            return V.take(inst.mean(self.theta), args, expr)
+            return V.take(inst.mean(self.theta), args, expr, free=False)
         psi = inst.parameter_tables.get(name)
         if psi is None:
             raise NotEvaluable(f"{show(expr)} has no numeric meaning here")
-        return V.take(np.tanh(psi @ self.theta.ravel()), args, expr)
+        return V.take(np.tanh(psi @ self.theta.ravel()), args, expr, free=False)
 
     # ------------------------------------------------------------------ vectors
 
@@ -139,7 +170,9 @@ class StateEvaluator(Evaluator):
         if inst.features is None or expr.name.name != self.notation.features:
             return super()._eval_DeclaredFunction(expr, env)
         args = [self.value(a, env) for a in expr.arguments]
-        coordinates = [V.take(inst.features[..., k], args, expr) for k in range(inst.theta.size)]
+        coordinates = [
+            V.take(inst.features[..., k], args, expr, free=True) for k in range(inst.theta.size)
+        ]
         return V.stack(coordinates, GRAD)
 
     def _eval_Inner(self, expr: Inner, env: Env) -> Value:
@@ -175,7 +208,7 @@ class StateEvaluator(Evaluator):
         if inst.continuous:
             raise NotEvaluable(f"{show(expr)}: a Gaussian policy's actions are not a finite set")
         axis = self._axis(expr.variable)
-        every = Value(np.arange(inst.n_actions), (axis,))
+        every = Value.constant(np.arange(inst.n_actions), (axis,))
         body = self._bound(expr.variable, every, expr.expr, env)
         if axis not in body.axes:
             return V.multiply([body, Value.scalar(float(inst.n_actions))])
@@ -189,11 +222,11 @@ class StateEvaluator(Evaluator):
             raise NotEvaluable(f"{show(expr)}: the actions are drawn from the policy only")
         axis = self._axis(action)
         if not inst.continuous:
-            every = Value(np.arange(inst.n_actions), (axis,))
+            every = Value.constant(np.arange(inst.n_actions), (axis,))
             weights = self._bound(action, every, density, env)
             return self._bound(action, every, expr.expr, env).reduce(axis, weights)
         nodes, weights = inst.quadrature()
-        mean = V.take(inst.mean(self.theta), [self.value(state, env)], expr)
+        mean = V.take(inst.mean(self.theta), [self.value(state, env)], expr, free=False)
         points = V.add([mean, Value(inst.sigma * nodes, (axis,))])
         body = self._bound(action, points, expr.expr, env)
         return body.reduce(axis, Value(weights, (axis,)))

@@ -11,6 +11,9 @@ Mixed into :class:`.evaluate.Evaluator`:
     d^π(s)                  :mod:`pgproof.numeric.value_functions`: Σ_t γ^{t−first} Pr(s_t = s)
                             (infinite horizon: ρᵀ(I − γ P_π)^{-1}), unnormalised
 
+Pr(s_t = s) carries its exact θ-derivatives (the same recursion on jets,
+:func:`.value_jets.state_marginal_jet`) when it stands under a ∇.
+
 A plain Q^π(s, a), V^π(s) is the stationary one of the infinite horizon (with a finite
 horizon they depend on the step and have no value without it: see ``_value_function``).
 """
@@ -30,6 +33,8 @@ from pgproof.symbolic.text import show
 from pgproof.symbolic.visitation import StateProbability, StateSum
 
 from . import values as V
+from .jets import Jet, softmax_jets
+from .value_jets import state_marginal_jet
 from .values import NotEvaluable, Value
 
 __all__ = ["VisitationValues", "state_marginal"]
@@ -67,7 +72,7 @@ class VisitationValues:
         bindings = self._bindings()
         if expr in bindings:
             return bindings[expr]
-        return Value(np.arange(count), (show(expr),))
+        return Value.constant(np.arange(count), (show(expr),))
 
     def _eval_StateSymbol(self, expr: StateSymbol, env: Env) -> Value:
         return self._plain(expr, self._counts()[0])
@@ -80,7 +85,7 @@ class VisitationValues:
         variable = expr.variable
         axis = f"{show(variable)}@{len(bindings)}"
         saved = bindings.get(variable)
-        bindings[variable] = Value(np.arange(count), (axis,))
+        bindings[variable] = Value.constant(np.arange(count), (axis,))
         try:
             body = self.value(expr.expr, env)
         finally:
@@ -114,4 +119,7 @@ class VisitationValues:
         if theta.ndim != 2:
             raise NotEvaluable(f"{show(expr)}: the policy is not stationary")
         law = state_marginal(inst.mdp.initial, inst.mdp.transition, softmax(theta), k)
-        return V.take(law, [self.value(state, env)], expr)
+        if self.order == 0:
+            return V.take(law, [self.value(state, env)], expr, jets=[], free=False)
+        jet = state_marginal_jet(inst.mdp, Jet(tuple(softmax_jets(theta, self.order))), k)
+        return V.take(law, [self.value(state, env)], expr, jets=jet.c[1:], free=False)
