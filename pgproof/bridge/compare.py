@@ -19,6 +19,12 @@ Estimates.  When ``estimate`` is set (the step's own rule is an estimate, e.g. E
 mean), the *expected value* over the sampled trajectories τ^(1), τ^(2), τ^(i)… (i.i.d.
 from p_θ) is compared: Σ over each sample axis weighted by p_θ.
 
+Partly defined steps.  A side may have no value at some assignments only: a_{t+1} at
+t = T lies past the trajectory.  The sides are compared at every assignment where both
+are evaluated, and the part that is not (which side, which term, at which t) is reported
+in ``Outcome.partial``; only when no assignment could be compared is the pair not
+evaluable (the first reason is raised, as for a term with no numeric meaning at all).
+
 Truncated series.  On an infinite-horizon instance a side may be computed with its series
 cut where the enumerated steps end; :func:`.tails.truncation_error` bounds what that
 changes (the *slack*, both sides added).  The sides agree when the difference plus the
@@ -69,6 +75,9 @@ class Outcome:
     skipped: int = 0
     #: the bound on what truncating infinite series changes, both sides (0 when nothing was)
     slack: float = 0.0
+    #: the assignments where a side has no numeric value (which side, which term, where),
+    #: compared everywhere else; empty when every assignment was evaluated
+    partial: str = ""
 
 
 def tolerance(a: np.ndarray, b: np.ndarray) -> float:
@@ -199,31 +208,68 @@ def compare_on(
     free = free_integers([left, right], notation)
     last: Outcome | None = None
     skipped, why, slack = 0, "", 0.0
+    missing: list[tuple[dict, str, NotEvaluable]] = []  # (assignment, side, why) not evaluated
     for env in assignments(free, instance, notation):
-        try:
-            a = evaluator.evaluate(left, env)
-        except Undefined as exc:
-            a = exc
-        try:
-            b = evaluator.evaluate(right, env)
-        except Undefined as exc:
-            b = exc
+        a, b = _side(evaluator, left, env), _side(evaluator, right, env)
+        gaps = [(side, v) for side, v in (("left", a), ("right", b)) if isinstance(v, NotEvaluable)]
+        if gaps:
+            missing += [(env, side, exc) for side, exc in gaps]
+            continue
         if isinstance(a, Undefined) and isinstance(b, Undefined):
             skipped, why = skipped + 1, f"both sides are undefined ({a}; {b})"
             continue
         if isinstance(a, Undefined) or isinstance(b, Undefined):
             which, exc = ("left", a) if isinstance(a, Undefined) else ("right", b)
-            return Outcome(False, env, undefined=f"the {which} side: {exc}", skipped=skipped)
-        outcome = compare_sides(a, b, (left, right), instance, notation, env, estimate)
+            return Outcome(
+                False,
+                env,
+                undefined=f"the {which} side: {exc}",
+                skipped=skipped,
+                partial=partial_text(missing),
+            )
+        try:
+            outcome = compare_sides(a, b, (left, right), instance, notation, env, estimate)
+        except NotEvaluable as exc:  # what truncating a series changes is not bounded here
+            missing.append((env, "both", exc))
+            continue
         outcome.assignment = env
         outcome.skipped = skipped
+        outcome.partial = partial_text(missing)
         if undecided(outcome):
             reason = undecided_reason(outcome)
             return Outcome(True, env, evaluated=False, undefined=reason, slack=outcome.slack)
         if not outcome.agree:
             return outcome
         last, slack = outcome, max(slack, outcome.slack)
+    if last is None and missing:  # nothing compared, and a side had no value: not evaluable
+        raise missing[0][2]
     if last is None:  # nothing was compared: not an agreement
         return Outcome(True, evaluated=False, undefined=why, skipped=skipped)
-    last.skipped, last.slack = skipped, slack
+    last.skipped, last.slack, last.partial = skipped, slack, partial_text(missing)
     return last
+
+
+def _side(evaluator, expr: Basic, env: dict) -> Value | Undefined | NotEvaluable:
+    """The value of one side at ``env``, or why it has none there."""
+    try:
+        return evaluator.evaluate(expr, env)
+    except (Undefined, NotEvaluable) as exc:
+        return exc
+
+
+#: at most this many not-evaluated assignments are spelled out in ``Outcome.partial``
+SHOWN_GAPS = 3
+
+
+def partial_text(missing: list[tuple[dict, str, NotEvaluable]]) -> str:
+    """Where a side was not evaluated: "the right side at t=3: a_{t+1} at time 4 is outside
+    the trajectory (…)", the first :data:`SHOWN_GAPS` in the order of the assignments."""
+    if not missing:
+        return ""
+    parts = []
+    for env, side, exc in missing[:SHOWN_GAPS]:
+        where = ", ".join(f"{k}={v}" for k, v in env.items()) or "every point"
+        whose = "both sides" if side == "both" else f"the {side} side"
+        parts.append(f"{whose} at {where}: {exc}")
+    more = len(missing) - SHOWN_GAPS
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

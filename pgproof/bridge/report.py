@@ -79,6 +79,8 @@ class NumericStep:
     problems: str = "MDPs"
     #: the symbolic check left the step undecided (a budget was spent first)
     undecided: bool = False
+    #: where a side had no value (which side, term, trial and t): compared everywhere else
+    partial: str = ""
 
     @property
     def loud(self) -> bool:
@@ -102,6 +104,8 @@ class NumericStep:
             "reason": self.reason,
             "side_conditions": [c.to_json() for c in self.side_conditions],
         }
+        if self.partial:
+            out["not_evaluated_at"] = self.partial
         if self.slack > 0:
             out["truncation_slack"] = self.slack
         return out
@@ -201,6 +205,10 @@ def step_text(step: NumericStep) -> list[str]:
     else:
         line = f"    {mark} step {step.index}: not compared: {step.reason}"
     lines = [line]
+    if step.partial and step.verdict != NOT_EVALUATED:
+        lines.append(
+            f"        compared where both sides are defined; not evaluated: {step.partial}"
+        )
     if step.verdict != CONFIRMED:
         left, right = step.compared
         lines.append(f"        compared: {show(left)}  vs  {show(right)}")

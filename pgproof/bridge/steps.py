@@ -19,8 +19,13 @@ odd trials have S, A ≥ 2, even ones S, A in 1..3, see :func:`.instance.draw_in
     CHECKER BUG           accepted, but the sides differ: a bug in the symbolic checker
     refuted               refused, and a witness shows the sides differ
     true but not proved   refused, yet equal on every trial: a rule is missing or misapplied
-    not evaluated         a side has no numeric meaning (the reason says why)
+    not evaluated         a side has no numeric meaning (the reason says why) on every trial
     not compared          (case 4) the source equation itself fails on every trial
+
+A step is compared wherever it is defined: at the assignments (t, m) and on the trials
+where both sides have a value; the part where one has none (a_{t+1} at t = T) is reported
+with the verdict (``NumericStep.partial``: which side, which term, where), and the step
+is not evaluated only when nothing at all could be compared.
 
 Side conditions.  The terms a step claims free of θ (``terms`` of drop_zero_gradient) are
 checked by evaluating ∇_θ of each: a nonzero value is a witness (state, action or
@@ -108,15 +113,25 @@ def verify_step_numerically(
     budget = _budget([left, right, report.source.lhs, report.source.rhs], notation.sample_count)
     source = report.source
     undefined = ""
+    #: the first reason a trial could not be evaluated at all, and the parts left out
+    failed: NotEvaluable | None = None
+    gaps: list[str] = []
     try:
         for trial in range(1, trials + 1):
             label = f"trial {trial}, seed {seed}"
             inst = draw_problem(rng, notation, budget, label, trial % 2 == 1)
-            if conditional:
-                held = compare_on(source.lhs, source.rhs, inst, notation, source.is_estimate)
-                if not (held.agree and held.evaluated):
-                    continue
-            outcome = compare_on(left, right, inst, notation, estimate)
+            try:
+                if conditional:
+                    held = compare_on(source.lhs, source.rhs, inst, notation, source.is_estimate)
+                    if not (held.agree and held.evaluated):
+                        continue
+                outcome = compare_on(left, right, inst, notation, estimate)
+            except NotEvaluable as exc:  # nothing compared on this trial
+                failed = failed or exc
+                gaps.append(f"{label} ({inst.describe()}): {exc}")
+                continue
+            if outcome.partial:
+                gaps.append(f"{label}: {outcome.partial}")
             if not outcome.evaluated:
                 undefined = outcome.undefined
                 continue
@@ -128,9 +143,12 @@ def verify_step_numerically(
                     kind, inst, show(left), show(right), outcome, notation.time_index
                 )
                 break
+        if failed is not None and result.trials == 0 and result.witness is None:
+            raise failed
     except NotEvaluable as exc:
         result.verdict, result.reason = NOT_EVALUATED, str(exc)
     else:
+        result.partial = "; ".join(gaps)
         if result.witness is not None:
             # a step resting on a refused step may fail with its premise: not the checker's
             bug = report.accepted and not report.conditional
