@@ -166,8 +166,14 @@ def free_integers(exprs: list[Basic], notation: Notation) -> list[str]:
 
 
 def assignments(free: list[str], instance: Instance, notation: Notation) -> Iterator[dict]:
-    """Every assignment: t over first..horizon, m over :data:`SAMPLE_COUNTS`."""
-    times = tuple(range(instance.first, instance.horizon_value + 1))
+    """Every assignment: t over first..horizon (on an infinite-horizon instance, over its
+    first :data:`.infinite.MAX_TIMES` steps), m over :data:`SAMPLE_COUNTS`."""
+    last = instance.horizon_value
+    if getattr(instance, "infinite", False):
+        from .infinite import MAX_TIMES
+
+        last = min(last, instance.first + MAX_TIMES - 1)
+    times = tuple(range(instance.first, last + 1))
     ranges = [SAMPLE_COUNTS if n == notation.sample_count else times for n in free]
     for combo in product(*ranges):
         yield dict(zip(free, combo, strict=True))

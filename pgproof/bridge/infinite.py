@@ -2,9 +2,22 @@
 
 An infinite trajectory cannot be enumerated; its first K steps can, with their exact
 probabilities (the law of the prefix is the prefix of the law).  So an infinite-horizon
-instance is a random MDP with γ drawn in (0, :data:`DISCOUNT_MAX`), stationary, with every
-prefix of K steps enumerated (K as large as :data:`TRAJECTORIES` allows, at most
-:data:`MAX_STEPS`).  On it
+instance is a random stationary MDP with every prefix of K steps enumerated, of one of two
+kinds (callers alternate them, as they alternate generic draws):
+
+* generic (S, A = 2, K as large as :data:`TRAJECTORIES` allows, at most :data:`MAX_STEPS`):
+  γ uniform in (0, :data:`DISCOUNT_MAX`), so that K steps leave tails far below the
+  tolerance (≈ 1e-9 for the terms of a gradient, O(t γ^t));
+* wide: γ uniform in (0, :data:`WIDE_DISCOUNT_MAX`), drawn first, then K the least number
+  of steps whose certified tail is below :data:`TAIL_TARGET`,
+
+      (K + 2)² γ^{K+1} / (1 − γ)² ≤ TAIL_TARGET     (the tail of Σ_t (t+1) γ^t, r_max ≤ 1),
+
+  and the richest shape (S, A) ∈ (2, 2), (1, 2), (2, 1), (1, 1) whose S^{K+1} A^K
+  prefixes fit the budget.  An error that carries γ^k (k ≥ 5) is then of the order of
+  γ^k ≫ the tolerance on most draws, while the tails stay certified below it.
+
+On either
 
 * E_{τ∼p_θ}[f] is exact for every f of the first K steps;
 * J(θ) is exact: ρ · (I − γ P_π)^{-1} r_π (:func:`pgproof.numeric.value_functions.
@@ -14,8 +27,9 @@ prefix of K steps enumerated (K as large as :data:`TRAJECTORIES` allows, at most
   counts that bound against the tolerance (:mod:`.compare`): "equal" needs the difference
   plus both tails within the tolerance, "different" the difference minus them above it.
 
-γ is small so that K steps leave tails far below the tolerance (≈ 1e-9 for the terms of a
-gradient, O(t γ^t)): the price of enumerating, said in every numeric report that truncates.
+A term whose tail bound is larger than that (a series under ∇ of a product, say) leaves the
+comparison undecided on that instance: never counted as agreement (:mod:`.compare`).  A free
+time index t runs over the first :data:`MAX_TIMES` steps only (every t is a valid point).
 """
 
 from __future__ import annotations
@@ -44,8 +58,16 @@ from .values import NotEvaluable, integer_values
 TRAJECTORIES = 2**15
 #: at most this many steps are enumerated
 MAX_STEPS = 12
-#: γ is drawn uniformly in (0, DISCOUNT_MAX)
+#: γ of a generic instance is drawn uniformly in (0, DISCOUNT_MAX)
 DISCOUNT_MAX = 0.05
+#: γ of a wide instance is drawn uniformly in (0, WIDE_DISCOUNT_MAX)
+WIDE_DISCOUNT_MAX = 0.9
+#: a wide instance enumerates enough steps for tails of (t+1) γ^t terms below this
+TAIL_TARGET = 1e-9
+#: the shapes (S, A) a wide instance tries, richest first
+WIDE_SHAPES = ((2, 2), (1, 2), (2, 1), (1, 1))
+#: the values a free time index takes on an infinite-horizon instance: first..first+MAX_TIMES−1
+MAX_TIMES = 16
 #: below this budget (two sample axes τ^(1), τ^(2)), the caller's budget is kept
 SMALL_BUDGET = 3_000
 
@@ -68,23 +90,48 @@ def draw_infinite_instance(
     functions: tuple[tuple[str, int], ...] = (),
     discount: str = "",
 ) -> Instance:
-    """A random infinite-horizon problem: S, A in 1..2 (``generic``: 2), the first K steps of
-    every trajectory enumerated, θ ~ N(0, 1), constants and tables as
-    :func:`.instance.draw_instance` draws them, and γ uniform in (0, DISCOUNT_MAX), drawn
-    last (the MDP's discount and the value of the notation's ``discount``)."""
-    low = 2 if generic else 1
-    n_states = int(rng.integers(low, 3))
-    n_actions = int(rng.integers(low, 3))
+    """A random infinite-horizon problem (see the module docstring): ``generic``: S = A = 2,
+    the first K steps of every trajectory enumerated, then θ ~ N(0, 1), constants and tables
+    as :func:`.instance.draw_instance` draws them, and γ uniform in (0, DISCOUNT_MAX), drawn
+    last; otherwise γ uniform in (0, WIDE_DISCOUNT_MAX) drawn first, K and the shape fitted
+    to it (:func:`wide_shape`), then the rest (γ is the MDP's discount and the value of the
+    notation's ``discount``)."""
     budget = TRAJECTORIES if max_trajectories >= SMALL_BUDGET else max_trajectories
-    steps = steps_within(n_states, n_actions, budget)
+    if generic:
+        n_states, n_actions = int(rng.integers(2, 3)), int(rng.integers(2, 3))  # 2 and 2
+        steps = steps_within(n_states, n_actions, budget)
+        gamma = None
+    else:
+        gamma = draw_discount(rng, WIDE_DISCOUNT_MAX)
+        n_states, n_actions, steps = wide_shape(gamma, budget)
     mdp, theta, values, tables = draw_parameters(
         rng, n_states, n_actions, steps, constants, functions
     )
-    mdp = replace(mdp, discount=draw_discount(rng, DISCOUNT_MAX))
+    if gamma is None:
+        gamma = draw_discount(rng, DISCOUNT_MAX)
+    mdp = replace(mdp, discount=gamma)
     if discount:
         values[discount] = mdp.discount
     instance = enumerate_instance(mdp, theta, first, label, values, tables)
     return replace(instance, infinite=True)
+
+
+def certified_steps(gamma: float) -> int:
+    """The least K with (K + 2)² γ^{K+1} / (1 − γ)² ≤ TAIL_TARGET."""
+    steps = 1
+    while (steps + 2) ** 2 * gamma ** (steps + 1) / (1.0 - gamma) ** 2 > TAIL_TARGET:
+        steps += 1
+    return steps
+
+
+def wide_shape(gamma: float, budget: int) -> tuple[int, int, int]:
+    """(S, A, K): K = :func:`certified_steps` of γ, the first shape of WIDE_SHAPES whose
+    S^{K+1} A^K prefixes fit ``budget`` (S = A = 1, one trajectory, always does)."""
+    steps = certified_steps(gamma)
+    for n_states, n_actions in WIDE_SHAPES:
+        if n_states ** (steps + 1) * n_actions**steps <= budget:
+            return n_states, n_actions, steps
+    raise AssertionError("unreachable: one state and one action always fit")  # pragma: no cover
 
 
 def _times(expr: Basic, ranges: dict[Basic, tuple[Basic, Basic]]) -> list[tuple[Basic, Basic]]:

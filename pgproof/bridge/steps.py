@@ -53,7 +53,7 @@ from pgproof.symbolic.step_check import compared_sides
 from pgproof.symbolic.text import show
 
 from .compare import compare_on
-from .infinite import DISCOUNT_MAX, MAX_STEPS
+from .infinite import DISCOUNT_MAX, MAX_STEPS, WIDE_DISCOUNT_MAX
 from .report import (
     CHECKER_BUG,
     CONFIRMED,
@@ -248,8 +248,10 @@ def instance_notes(notation: Notation) -> list[str]:
     """How the instances differ from the default draw: a discount, an infinite horizon."""
     if notation.infinite_horizon:
         return [
-            f"horizon ∞: γ uniform in (0, {DISCOUNT_MAX:g}) per MDP, the first steps of every "
-            f"trajectory enumerated (up to {MAX_STEPS}), J(θ) exact (a linear solve); R(τ) "
+            f"horizon ∞: γ uniform in (0, {DISCOUNT_MAX:g}) on odd trials (S = A = 2, up to "
+            f"{MAX_STEPS} steps enumerated), in (0, {WIDE_DISCOUNT_MAX:g}) on even ones (as "
+            "many steps as certify the tails, on the richest shape that fits); the first "
+            "steps of every trajectory enumerated, J(θ) exact (a linear solve); R(τ) "
             "and every Σ_{t}^{∞} summed over those steps, their tails bounded from "
             "|r| ≤ r_{max} and γ"
         ]
