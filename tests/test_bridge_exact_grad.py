@@ -194,3 +194,80 @@ def test_wrong_gradient_claims_are_refused(inst) -> None:
     assert not compare_on(Grad(Grad(N.J(), theta), theta), Grad(N.J(), theta) ** 2, inst, N).agree
     # J's gradient claimed to be J itself times the score sum at one step: wrong
     assert not compare_on(exact, N.J() * Integer(2), inst, N).agree
+
+
+# ---------------------------------------------------------------- formulas about one state
+
+
+def _state(policy_class: str, seed: int):
+    """A notation about one state, a generic problem, and its evaluator's ``evaluate``."""
+    from pgproof.bridge.state_evaluate import evaluator_for
+    from pgproof.bridge.state_problem import draw_state_instance
+
+    notation = Notation(scope="state", state="s", action="a", policy_class=policy_class)
+    inst = draw_state_instance(np.random.default_rng(seed), notation, "x", True)
+    return notation, inst, evaluator_for(inst, notation).evaluate
+
+
+def _per_point(value: Value, shape: tuple[int, ...]) -> np.ndarray:
+    """[s, a, k] (broadcast where the value does not depend on a)."""
+    axes = [a for a in ("s", "a") if a in value.axes]
+    return np.broadcast_to(
+        value.transpose_to([*axes, GRAD]).reshape(
+            [shape[0] if "s" in axes else 1, shape[1] if "a" in axes else 1, shape[2]]
+        ),
+        shape,
+    )
+
+
+def test_linear_softmax_score_is_exact() -> None:
+    """∇ log π_θ(a|s) = φ(s, a) − Σ_b π_θ(b|s) φ(s, b) for π = softmax_a θ^⊤φ(s, a), and
+    ∇² log π = −Var_{b∼π}[φ_k(s, b)] per coordinate."""
+    n, inst, value_of = _state("linear_softmax", 2)
+    score = log(n.policy_at(n.action_symbol(), n.state_symbol()))
+    phi = inst.features
+    pi = softmax(phi @ inst.theta)
+    expected = phi - np.einsum("sb,sbk->sk", pi, phi)[:, None, :]
+    got = _per_point(value_of(Grad(score, n.theta)), expected.shape)
+    np.testing.assert_allclose(got, expected, atol=1e-14)
+    variance = np.einsum("sb,sbk->sk", pi, phi**2) - np.einsum("sb,sbk->sk", pi, phi) ** 2
+    second = _per_point(value_of(Grad(Grad(score, n.theta), n.theta)), expected.shape)
+    np.testing.assert_allclose(
+        second, np.broadcast_to(-variance[:, None, :], expected.shape), atol=1e-14
+    )
+    assert not np.allclose(got, phi)  # the score is not the bare features
+
+
+def test_gaussian_score_is_exact() -> None:
+    """∇ log N(a; φ(s)^⊤θ, σ²) = (a − μ_θ(s)) φ(s) / σ², and ∇² = −φ(s)² / σ²."""
+    n, inst, value_of = _state("gaussian", 4)
+    score = log(n.policy_at(n.action_symbol(), n.state_symbol()))
+    phi, sigma = inst.bandit.features, inst.sigma
+    gap = inst.action_points[None, :] - (phi @ inst.theta)[:, None]
+    expected = gap[:, :, None] * phi[:, None, :] / sigma**2
+    got = _per_point(value_of(Grad(score, n.theta)), expected.shape)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    second = _per_point(value_of(Grad(Grad(score, n.theta), n.theta)), expected.shape)
+    curvature = np.broadcast_to(-(phi**2)[:, None, :] / sigma**2, expected.shape)
+    np.testing.assert_allclose(second, curvature, atol=1e-12)
+    assert not np.allclose(got, expected * sigma)  # the score over σ (a known bug) differs
+
+
+def test_gaussian_expectation_is_differentiated_through_its_actions() -> None:
+    """∇_θ E_{a'∼N(μ_θ(s), σ²)}[a'²] = ∇(μ² + σ²) = 2 μ_θ(s) φ(s); a ∇ inside the E holds a'
+    fixed (E[∇ log π] = 0); a ∇ of an E whose body holds ∇ is refused."""
+    from pgproof.symbolic.state_objects import ActionExpectation
+
+    n, inst, value_of = _state("gaussian", 6)
+    s, a = n.state_symbol(), n.action_symbol(1)
+    density = n.policy_at(a, s)
+    phi = inst.bandit.features
+    mu = phi @ inst.theta
+    moment = value_of(Grad(ActionExpectation(a**2, a, density), n.theta))
+    np.testing.assert_allclose(moment.transpose_to(["s", GRAD]), 2 * mu[:, None] * phi, atol=1e-10)
+    wrong = 2 * mu[:, None] * phi + phi  # a plausible slip: not what is computed
+    assert not np.allclose(moment.transpose_to(["s", GRAD]), wrong)
+    score = ActionExpectation(Grad(log(density), n.theta), a, density)
+    np.testing.assert_allclose(value_of(score).data, 0.0, atol=1e-12)
+    with pytest.raises(NotEvaluable, match="Gaussian expectation whose body holds a ∇"):
+        value_of(Grad(score, n.theta))

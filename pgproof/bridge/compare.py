@@ -4,11 +4,10 @@ Tolerance.  Two values a, b (arrays over the same named axes) agree when
 
     max |a − b|  ≤  RTOL · max(1, max|a|, max|b|),     RTOL = 1e-6.
 
-∇_θ is exact on trajectory instances (forward-mode jets, round-off ≈ 1e-13,
-:mod:`.evaluate`); formulas about one state still take central differences (≈ 1e-10
-relative for one ∇, ≈ 1e-7 nested, :mod:`.state_evaluate`), well below RTOL; a real
-difference between two different expressions on a random MDP is of the order of the
-values themselves (1e-3 … 1), well above it.
+∇_θ is exact (forward-mode jets, :mod:`.evaluate`, :mod:`.state_evaluate`): the sides
+agree to round-off (≈ 1e-13), far below RTOL; a real difference between two different
+expressions on a random MDP is of the order of the values themselves (1e-3 … 1), well
+above it.
 
 Free symbols.  Free integer symbols are assigned concrete values and every assignment is
 compared: the time index t runs over first..horizon, the sample count m over {1, 2};

@@ -21,7 +21,7 @@ On either
 
 * E_{τ∼p_θ}[f] is exact for every f of the first K steps;
 * J(θ) is exact: ρ · (I − γ P_π)^{-1} r_π (:func:`pgproof.numeric.value_functions.
-  infinite_horizon_values`), and ∇J by central differences of it;
+  infinite_horizon_values`), and ∇J exactly (the solve on jets, :mod:`.value_jets`);
 * R(τ) and Σ_{t=a}^{∞} f_t are summed over the terms that lie in the first K steps
   (:func:`last_term`); what is left out is bounded by :mod:`.tails`, and the comparison
   counts that bound against the tolerance (:mod:`.compare`): "equal" needs the difference

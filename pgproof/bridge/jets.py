@@ -27,7 +27,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MAX_ORDER", "Jet", "jet_product", "log_softmax_jets", "softmax_jets"]
+__all__ = [
+    "MAX_ORDER",
+    "Jet",
+    "jet_product",
+    "linear_softmax_jets",
+    "log_softmax_jets",
+    "softmax_jets",
+    "tanh_linear_jets",
+]
 
 #: the deepest nesting of ∇ evaluated exactly (∇ of a body holding one ∇); the evaluator
 #: refuses deeper ones as not evaluated
@@ -78,6 +86,38 @@ def softmax_jets(theta: np.ndarray, order: int) -> Coefficients:
         diag = np.einsum("sbb->sb", jac)  # ∂π(b|s)/∂θ[s, b]
         second = jac * (eye - pi[:, None, :]) - pi[:, :, None] * diag[:, None, :]
         out.append(_own_state(second, n_states, n_actions))
+    return out
+
+
+def linear_softmax_jets(logits: np.ndarray, slopes: np.ndarray, order: int) -> Coefficients:
+    """[π, ∂π, ∂²π] of π = softmax_a l with l linear in θ (∂_k l = ``slopes[..., k]``,
+    ∂²l = 0): with m = Σ_b π_b ∂l_b,
+
+        ∂π_a = π_a (∂l_a − m),    ∂²π_a = ∂π_a (∂l_a − m) − π_a Σ_b ∂π_b ∂l_b."""
+    top = logits.max(axis=-1, keepdims=True)
+    shifted = np.exp(logits - top)
+    pi = shifted / shifted.sum(axis=-1, keepdims=True)
+    out = [pi]
+    if order == 0:
+        return out
+    mean = np.einsum("...a,...ak->...k", pi, slopes)[..., None, :]
+    first = pi[..., None] * (slopes - mean)
+    out.append(first)
+    if order >= 2:
+        spread = np.einsum("...ak,...ak->...k", first, slopes)[..., None, :]
+        out.append(first * (slopes - mean) - pi[..., None] * spread)
+    return out
+
+
+def tanh_linear_jets(argument: np.ndarray, slopes: np.ndarray, order: int) -> Coefficients:
+    """[y, ∂y, ∂²y] of y = tanh(z), z linear in θ (∂_k z = ``slopes[..., k]``):
+    ∂y = (1 − y²) ∂z,  ∂²y = −2 y (1 − y²) (∂z)²."""
+    y = np.tanh(argument)
+    out = [y]
+    if order >= 1:
+        out.append((1.0 - y * y)[..., None] * slopes)
+    if order >= 2:
+        out.append((-2.0 * y * (1.0 - y * y))[..., None] * slopes * slopes)
     return out
 
 

@@ -1,10 +1,12 @@
 """Evaluate formulas about one state on a :class:`.state_problem.StateInstance`.
 
 :class:`StateEvaluator` is the :class:`.evaluate.Evaluator` (+, ·, powers, log, exp, a/b,
-declared constants and tables), with the per-state objects below.  Here alone ∇_θ is still
-read by central differences, (f(θ + h e_k) − f(θ − h e_k)) / 2h along GRAD with h = 1e-5
-(1e-3 for a ∇ whose body holds another ∇): the linear-softmax and Gaussian policies do not
-carry exact derivatives yet (the trajectory evaluator's are exact, :mod:`.jets`).
+declared constants and tables, ∇_θ exact by jets), with the per-state objects below, whose
+θ-derivatives are in closed form (:mod:`.jets`; per coordinate k, second order at most):
+
+    softmax_a l, l = θ[s, a] or θ^⊤φ(s, a):  ∂π = π (∂l − Σ_b π_b ∂l_b)   (∂l = 1[·] or φ_k)
+    μ_θ(s) = φ(s)^⊤θ:  ∂_k μ = φ_k(s);    tanh(ψ(s)^⊤θ):  ∂_k = (1 − tanh²) ψ_k(s)
+    θ^⊤x (x θ-free):   ∂_k θ^⊤x = x_k;    N(x; μ, v) through exp, powers and products
 
     s, a                   the axis of every state, of every action (finite classes) or of
                            a few real actions (Gaussian)
@@ -17,7 +19,9 @@ carry exact derivatives yet (the trajectory evaluator's are exact, :mod:`.jets`)
     N(x; μ, v)             exp(−(x − μ)²/(2v)) / √(2π v)   (undefined for v ≤ 0)
     Σ_{a'} f(a')           Σ over every action
     E_{a'∼π_θ(·|s)}[f]     Σ_{a'} π_θ(a'|s) f(a') (finite), or Gauss–Hermite quadrature at
-                           a' = μ_θ(s) + σ x_k (Gaussian)
+                           a' = μ_θ(s) + σ x_k (Gaussian; the points carry ∂μ, so ∇ of the E
+                           is the reparametrised one, and are fixed for a ∇ inside f; both
+                           at once is not evaluated)
     π (the number)         3.14159…
 
 Objects of trajectories (s_t, p_θ(τ), E over τ, J(θ), r, R) have no meaning here and say
@@ -49,16 +53,13 @@ from pgproof.symbolic.text import show
 from . import values as V
 from .evaluate import Evaluator
 from .instance import Instance
+from .jets import linear_softmax_jets, tanh_linear_jets
 from .state_problem import StateInstance
 from .values import GRAD, NotEvaluable, Undefined, Value
 
 __all__ = ["StateEvaluator", "evaluator_for"]
 
 Env = Mapping[str, int]
-
-#: the central-difference steps of ∇ here (one ∇; a ∇ whose body holds another ∇)
-FD_STEP = 1e-5
-NESTED_FD_STEP = 1e-3
 
 
 def evaluator_for(instance: Instance | StateInstance, notation: Notation) -> Evaluator:
@@ -69,11 +70,15 @@ def evaluator_for(instance: Instance | StateInstance, notation: Notation) -> Eva
 
 
 def _normal(x: Value, mean: Value, variance: Value, what: Basic) -> Value:
-    axes, (a, m, v) = V.align([x, mean, variance])
-    a, m, v = np.broadcast_arrays(*(np.asarray(z, dtype=np.float64) for z in (a, m, v)))
-    if np.any(v <= 0):
-        raise Undefined(f"{show(what)} is undefined: a variance {float(v.min()):.6g} ≤ 0")
-    return Value(np.exp(-((a - m) ** 2) / (2 * v)) / np.sqrt(2 * np.pi * v), axes)
+    """exp(−(x − μ)²/(2v)) / √(2π v), by the value operations (so with derivatives)."""
+    if np.any(np.asarray(variance.data) <= 0):
+        low = float(np.min(variance.data))
+        raise Undefined(f"{show(what)} is undefined: a variance {low:.6g} ≤ 0")
+    gap = V.add([x, V.multiply([Value.scalar(-1.0), mean])])
+    inverse = V.power(variance, Value.scalar(-1.0), what)
+    exponent = V.multiply([Value.scalar(-0.5), gap, gap, inverse])
+    scale = V.power(V.multiply([Value.scalar(2 * np.pi), variance]), Value.scalar(-0.5), what)
+    return V.multiply([V.exp(exponent), scale])
 
 
 class StateEvaluator(Evaluator):
@@ -97,29 +102,22 @@ class StateEvaluator(Evaluator):
         charge()  # a unit of work, as the parent's dispatch charges
         return method(self, expr, env)
 
-    # ------------------------------------------------------------------ ∇ (central differences)
+    # ------------------------------------------------------------------ θ-dependent tables
 
-    def _eval_Grad(self, node: Grad, env: Env) -> Value:
-        """(f(θ + h e_k) − f(θ − h e_k)) / 2h for each coordinate k, along GRAD."""
-        self._check_theta(node.variable)
-        body = node.expr
-        h = NESTED_FD_STEP if body.has(Grad) else FD_STEP
-        base = self.theta
-        slices = []
-        try:
-            for k in range(base.size):
-                sides = []
-                for sign in (1.0, -1.0):
-                    moved = base.copy()
-                    moved.flat[k] += sign * h
-                    self.theta = moved
-                    value = self.value(body, env)
-                    sides.append(value.select(GRAD, k) if GRAD in value.axes else value)
-                difference = V.add([sides[0], V.multiply([Value.scalar(-1.0), sides[1]])])
-                slices.append(V.multiply([difference, Value.scalar(1.0 / (2.0 * h))]))
-        finally:
-            self.theta = base
-        return V.stack(slices, GRAD)
+    def policy_jets(self) -> list[np.ndarray]:
+        """[π, ∂π, …] [S, A] of a finite class: the softmax of θ[s, a] or of θ^⊤φ(s, a)."""
+        inst = self.instance
+        if inst.policy_class == "linear_softmax":
+            return linear_softmax_jets(inst.features @ self.theta, inst.features, self.order)
+        return super().policy_jets()
+
+    def _mean(self, args: list[Value], expr: Basic) -> Value:
+        """μ_θ(s) = φ(s)^⊤θ with ∂_k μ = φ_k(s), ∂²μ = 0."""
+        inst = self.instance
+        features = inst.bandit.features if inst.bandit is not None else None
+        mean = inst.mean(self.theta)
+        jets = [features, np.zeros_like(features)][: self.order]
+        return V.take(mean, args, expr, jets=jets, free=False)
 
     # ------------------------------------------------------------------ variables
 
@@ -131,7 +129,7 @@ class StateEvaluator(Evaluator):
             return self.bindings[expr]
         inst = self.instance
         if inst.continuous:
-            return Value(np.asarray(inst.action_points, dtype=np.float64), (show(expr),))
+            return Value.constant(np.asarray(inst.action_points, dtype=np.float64), (show(expr),))
         return Value.constant(np.arange(inst.n_actions), (show(expr),))
 
     def _eval_NumberSymbol(self, expr: NumberSymbol, env: Env) -> Value:
@@ -144,8 +142,9 @@ class StateEvaluator(Evaluator):
         state, action = self.value(expr.args[2], env), self.value(expr.args[1], env)
         inst = self.instance
         if not inst.continuous:
-            return V.take(inst.policy_table(self.theta), [state, action], expr, free=False)
-        mean = V.take(inst.mean(self.theta), [state], expr, free=False)
+            pi, *jets = self.policy_jets()
+            return V.take(pi, [state, action], expr, jets=jets, free=False)
+        mean = self._mean([state], expr)
         return _normal(action, mean, Value.scalar(inst.sigma**2), expr)
 
     def _eval_GaussianDensity(self, expr: GaussianDensity, env: Env) -> Value:
@@ -157,11 +156,12 @@ class StateEvaluator(Evaluator):
         inst, name = self.instance, expr.name.name
         args = [self.value(a, env) for a in expr.arguments]
         if inst.continuous and name == self.notation.policy_mean:
-            return V.take(inst.mean(self.theta), args, expr, free=False)
+            return self._mean(args, expr)
         psi = inst.parameter_tables.get(name)
         if psi is None:
             raise NotEvaluable(f"{show(expr)} has no numeric meaning here")
-        return V.take(np.tanh(psi @ self.theta.ravel()), args, expr, free=False)
+        value, *jets = tanh_linear_jets(psi @ self.theta.ravel(), psi, self.order)
+        return V.take(value, args, expr, jets=jets, free=False)
 
     # ------------------------------------------------------------------ vectors
 
@@ -184,8 +184,12 @@ class StateEvaluator(Evaluator):
         vector = self.value(other, env)
         if GRAD not in vector.axes or vector.size_of(GRAD) != self.theta.size:
             raise NotEvaluable(f"{show(other)} is not a vector of θ's space")
-        weights = Value(self.theta.ravel(), (GRAD,))
-        return vector.reduce(GRAD, weights)
+        data = vector.reduce(GRAD, Value(self.theta.ravel(), (GRAD,))).data
+        axes = tuple(a for a in vector.axes if a != GRAD)
+        if not vector.free:  # ∂_k of θ^⊤x needs ∂_k x_j for j ≠ k: not on the GRAD axis
+            return Value(data, axes)
+        slope = vector.transpose_to((*axes, GRAD))  # ∂_k θ^⊤x = x_k
+        return Value(data, axes, (slope, np.zeros_like(slope))[: self.order])
 
     # ------------------------------------------------------------------ Σ_{a'} and E_{a'}
 
@@ -226,10 +230,20 @@ class StateEvaluator(Evaluator):
             weights = self._bound(action, every, density, env)
             return self._bound(action, every, expr.expr, env).reduce(axis, weights)
         nodes, weights = inst.quadrature()
-        mean = V.take(inst.mean(self.theta), [self.value(state, env)], expr, free=False)
-        points = V.add([mean, Value(inst.sigma * nodes, (axis,))])
+        mean = self._mean([self.value(state, env)], expr)
+        points = V.add([mean, Value.constant(inst.sigma * nodes, (axis,))])
+        if expr.expr.has(Grad):
+            # a ∇ in the body differentiates at a fixed a': the points are θ-free there.  A
+            # ∇ of the whole E would also need them to move with μ_θ(s): one jet cannot
+            # carry both derivatives, so that is refused, never read one way or the other
+            if self.order > 0:
+                raise NotEvaluable(
+                    f"∇_θ of {show(expr)}: a Gaussian expectation whose body holds a ∇ is not "
+                    "differentiated (the actions move with μ_θ(s) outside, not inside)"
+                )
+            points = Value.constant(points.data, points.axes)
         body = self._bound(action, points, expr.expr, env)
-        return body.reduce(axis, Value(weights, (axis,)))
+        return body.reduce(axis, Value.constant(weights, (axis,)))
 
     # ------------------------------------------------------------------ no trajectories
 

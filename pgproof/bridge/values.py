@@ -372,8 +372,9 @@ def segment_sum(value: Value, axis: str, groups: np.ndarray, count: int, new_axi
 
 
 def stack(values: Sequence[Value], axis: str) -> Value:
-    """Stack along a new last axis ``axis`` (derivatives not kept)."""
+    """Stack along a new last axis ``axis`` (derivatives kept only when all are 0)."""
     axes, arrays = align(values)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     data = np.stack([np.broadcast_to(a, shape) for a in arrays], axis=-1)
-    return Value(np.asarray(data, dtype=np.float64), (*axes, axis))
+    free = all(v.free for v in values)  # a stack of θ-free values is θ-free
+    return Value(np.asarray(data, dtype=np.float64), (*axes, axis), free=free)
