@@ -47,7 +47,7 @@ from .objects import (
     TrajectorySum,
     as_name,
 )
-from .policy_classes import check_choices, class_functions, class_symbols, parameter_functions
+from .policy_keys import POLICY_CLASSES, SCOPES
 from .series import InfiniteSum
 from .state_objects import ActionSymbol, FeatureVector, ParametrisedFunction, StateSymbol
 from .visitation import StateProbability
@@ -499,3 +499,45 @@ class Notation:
 def ordered(variables: Iterable[Basic]) -> tuple[Basic, ...]:
     """States and actions in one fixed order: by time, a state before the action of its step."""
     return tuple(sorted(variables, key=lambda v: (str(v.time), isinstance(v, Action), str(v))))
+
+
+# ------------------------------------------------------------ the policy class's keys
+
+
+def check_choices(n: Notation) -> None:
+    """``scope`` and ``policy_class`` are among their choices (ValueError otherwise)."""
+    if n.scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, not {n.scope!r}")
+    if n.policy_class not in POLICY_CLASSES:
+        raise ValueError(f"policy_class must be one of {POLICY_CLASSES}, not {n.policy_class!r}")
+
+
+def class_functions(n: Notation) -> dict[str, tuple[str, ...]]:
+    """The θ-free functions the policy class declares: the linear softmax's features."""
+    if n.policy_class == "linear_softmax":
+        return {n.features: ("state", "action")}
+    return {}
+
+
+def class_symbols(n: Notation) -> list[tuple[str, str]]:
+    """The plain symbols the policy class declares: the Gaussian's σ."""
+    if n.policy_class == "gaussian":
+        return [(n.policy_std, "the Gaussian policy's standard deviation")]
+    return []
+
+
+def parameter_functions(n: Notation) -> dict[str, tuple[str, ...]]:
+    """name -> the kinds of its arguments, of the functions that depend on θ directly."""
+    out: dict[str, tuple[str, ...]] = {}
+    declared = [(name, ("state",)) for name in n.parameter_state_functions]
+    declared += [(name, ("state", "action")) for name in n.parameter_state_action_functions]
+    if n.policy_class == "gaussian":
+        declared.append((n.policy_mean, ("state",)))
+    others = n.declared_functions()
+    for name, kinds in declared:
+        if name in out or name in others:
+            mean = n.policy_class == "gaussian" and name == n.policy_mean
+            also = ": it is the Gaussian policy's mean μ_θ(s)" if mean else ""
+            raise ValueError(f"the function {name!r} is declared twice{also}")
+        out[name] = kinds
+    return out

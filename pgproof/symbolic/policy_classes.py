@@ -24,13 +24,19 @@ an action symbol, not an action of τ).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sympy import Basic, Mul, exp
 
 from .canonical import canonical
 from .names import fixed_order
+from .notation import (  # the notation keys' checks live with the notation
+    Notation,
+    check_choices,
+    class_functions,
+    class_symbols,
+    parameter_functions,
+)
 from .objects import Policy, Ratio
+from .policy_keys import FINITE_ACTIONS, POLICY_CLASSES, SCOPES
 from .refusal import Refusal
 from .state_objects import (
     ActionSum,
@@ -40,9 +46,6 @@ from .state_objects import (
     StateSymbol,
     fresh_action,
 )
-
-if TYPE_CHECKING:
-    from .notation import Notation
 
 __all__ = [
     "FINITE_ACTIONS",
@@ -57,51 +60,6 @@ __all__ = [
     "parameter_functions",
     "unfold_policy",
 ]
-
-SCOPES = ("trajectory", "state")
-POLICY_CLASSES = ("tabular", "linear_softmax", "gaussian")
-#: classes whose actions are a finite set (Σ_a and E_a as a sum make sense)
-FINITE_ACTIONS = ("tabular", "linear_softmax")
-
-
-def check_choices(n: Notation) -> None:
-    """``scope`` and ``policy_class`` are among their choices (ValueError otherwise)."""
-    if n.scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}, not {n.scope!r}")
-    if n.policy_class not in POLICY_CLASSES:
-        raise ValueError(f"policy_class must be one of {POLICY_CLASSES}, not {n.policy_class!r}")
-
-
-def class_functions(n: Notation) -> dict[str, tuple[str, ...]]:
-    """The θ-free functions the policy class declares: the linear softmax's features."""
-    if n.policy_class == "linear_softmax":
-        return {n.features: ("state", "action")}
-    return {}
-
-
-def class_symbols(n: Notation) -> list[tuple[str, str]]:
-    """The plain symbols the policy class declares: the Gaussian's σ."""
-    if n.policy_class == "gaussian":
-        return [(n.policy_std, "the Gaussian policy's standard deviation")]
-    return []
-
-
-def parameter_functions(n: Notation) -> dict[str, tuple[str, ...]]:
-    """name -> the kinds of its arguments, of the functions that depend on θ directly."""
-    out: dict[str, tuple[str, ...]] = {}
-    declared = [(name, ("state",)) for name in n.parameter_state_functions]
-    declared += [(name, ("state", "action")) for name in n.parameter_state_action_functions]
-    if n.policy_class == "gaussian":
-        declared.append((n.policy_mean, ("state",)))
-    others = n.declared_functions()
-    for name, kinds in declared:
-        if name in out or name in others:
-            mean = n.policy_class == "gaussian" and name == n.policy_mean
-            also = ": it is the Gaussian policy's mean μ_θ(s)" if mean else ""
-            raise ValueError(f"the function {name!r} is declared twice{also}")
-        out[name] = kinds
-    return out
-
 
 # --------------------------------------------------------------------------- definitions
 
