@@ -23,7 +23,7 @@ from sympy import Basic
 
 from .errors import DerivationError
 from .notation import Notation
-from .rules import UnknownRule, lookup
+from .rules.base import find
 
 __all__ = ["Derivation", "DerivationError", "ExpectedRejection", "Step"]
 
@@ -138,10 +138,8 @@ class ExpectedRejection:
 
 def _rule_name(name: str) -> str:
     """A rule's registered name (aliases resolved); other names (``claim``) as given."""
-    try:
-        return lookup(name).name
-    except UnknownRule:
-        return name
+    found = find(name)
+    return name if found is None else found.name
 
 
 @dataclass(frozen=True)

@@ -167,12 +167,19 @@ def normalise(name: str) -> str:
     return name.strip().lower().replace("-", "_").replace(" ", "_")
 
 
+def find(name: str) -> Rule | None:
+    """The rule called ``name`` (or an alias of it); None otherwise (no suggestions sought)."""
+    key = normalise(name)
+    return REGISTRY.get(_ALIASES.get(key, key))
+
+
 def lookup(name: str) -> Rule:
     """The rule called ``name`` (or an alias of it); ``UnknownRule`` otherwise."""
+    found = find(name)
+    if found is not None:
+        return found
     key = normalise(name)
     key = _ALIASES.get(key, key)
-    if key in REGISTRY:
-        return REGISTRY[key]
     known = sorted(set(REGISTRY) | set(_ALIASES))
     raise UnknownRule(name, difflib.get_close_matches(key, known, n=3, cutoff=0.5))
 
