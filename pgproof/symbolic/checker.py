@@ -29,15 +29,17 @@ from pgproof.budget import (
 from .errors import DerivationError
 from .inference import MAX_DEPTH, SEARCH_WORK, search
 from .names import fixed_order
+from .notebook import NotebookReport
 from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
-from .report import DerivationReport, Failure, StepReport
+from .report import Failure, StepReport
 from .rules import REGISTRY, lookup
 from .step_check import check_step, earlier_step, failure_of, names_of, step_context
 from .text import show
 
 if TYPE_CHECKING:
-    from .derivation import Derivation, Step
+    from .claims import Claims as Derivation  # a Derivation's data (no display)
+    from .claims import Step
 
 
 def _resolve(
@@ -104,7 +106,7 @@ def check_derivation(
     work: int | None = STEP_WORK,
     timeout: float | None = STEP_SECONDS,
     total: float | None = DERIVATION_SECONDS,
-) -> DerivationReport:
+) -> NotebookReport:
     """Check every step of ``derivation``, each within ``work`` units of work (None: no
     limit; :mod:`pgproof.budget`).  A step that cannot be decided within its budget is
     *undecided*, with that reason; so is a step that runs past the safety nets, ``timeout``
@@ -149,7 +151,7 @@ def check_derivation(
             pairs = _resolve(derivation, found)
             claims = [c for _, c in pairs]
     _mark_premises(derivation, reports)
-    return DerivationReport(derivation, reports)
+    return NotebookReport(derivation, reports)
 
 
 def _search_work(work: int | None, share: int) -> int | None:

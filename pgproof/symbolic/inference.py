@@ -39,7 +39,7 @@ from .step_check import check_step, rewrite, step_context
 if TYPE_CHECKING:
     from sympy import Basic
 
-    from .derivation import Derivation
+    from .claims import Claims as Derivation  # a Derivation's data (no display)
 
 #: the longest chain of rules tried
 MAX_DEPTH = 3

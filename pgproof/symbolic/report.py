@@ -15,7 +15,8 @@ from .objects import Equation
 from .text import show
 
 if TYPE_CHECKING:
-    from .derivation import Derivation, Step
+    from .claims import Claims as Derivation  # a Derivation's data (no display)
+    from .claims import Step
 
 
 #: the mark of each verdict, in every format
@@ -201,9 +202,10 @@ class StepReport:
 class DerivationReport:
     """The checker's verdict on a derivation: one :class:`StepReport` per step.
 
-    ``text()`` and ``to_json()`` are what ``pgproof check`` prints; in Jupyter a report
-    shows itself as HTML (``_repr_html_``) or, for nbconvert's LaTeX export, as LaTeX
-    (``_repr_latex_``); :func:`pgproof.render` gives LaTeX for a document.
+    ``text()`` and ``to_json()`` are what ``pgproof check`` prints; the checker returns a
+    :class:`pgproof.symbolic.notebook.NotebookReport`, which Jupyter shows as HTML or
+    LaTeX; :func:`pgproof.render` gives LaTeX for a document.  The renderers read this
+    class, so it does not import them.
     """
 
     derivation: Derivation
@@ -271,19 +273,6 @@ class DerivationReport:
         if expected is None:
             return "expected: accepted"
         return f"expected: rejected at step {expected.step} ({expected.describe()})"
-
-    def _repr_latex_(self) -> str:
-        """LaTeX for Jupyter and nbconvert: an ``align*`` block without ``%`` lines, using
-        only amsmath, amssymb and xcolor (see :func:`pgproof.symbolic.render.render`)."""
-        from .render import render_notebook
-
-        return render_notebook(self)
-
-    def _repr_html_(self) -> str:
-        """HTML for Jupyter: the steps typeset (MathML), marks, reasons; no script."""
-        from pgproof.html.page import notebook_html
-
-        return notebook_html(self)
 
     def to_json(self) -> dict[str, Any]:
         """What ``pgproof check --json`` prints for this derivation."""

@@ -25,7 +25,8 @@ from .series import check_infinite_trajectories
 from .text import show
 
 if TYPE_CHECKING:
-    from .derivation import Derivation, Step
+    from .claims import Claims as Derivation  # a Derivation's data (no display)
+    from .claims import Step
 
 
 def earlier_step(ref: object, k: int, step: Step, what: str) -> int:
