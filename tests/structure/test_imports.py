@@ -1,7 +1,9 @@
 """The package's import graph: no circles, and nothing heavy imported at start-up.
 
-Edges are read from the source (every ``import`` and ``from … import``, also inside
-functions, but not under ``if TYPE_CHECKING:``), so a lazy import still counts.
+Edges are read from the source with ``ast``: every ``import`` and ``from … import``,
+relative or absolute, at module level, inside functions (a lazy import still counts) and
+under ``if TYPE_CHECKING:`` (a type a module names is a dependency too); ``from . import x``
+is an edge to the submodule x.
 """
 
 from __future__ import annotations
@@ -21,22 +23,12 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(path: Path, name: str) -> set[str]:
+    """The modules ``path`` (module ``name``) imports anywhere in its source."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            for child in node.orelse:
-                visit(child)
-            return
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -102,6 +94,61 @@ def test_the_import_graph_has_no_circle() -> None:
 def test_the_circle_finder_finds_a_circle() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def _edges_of(source: str, name: str, tmp_path: Path, init: bool = False) -> set[str]:
+    path = tmp_path / ("__init__.py" if init else "m.py")
+    path.write_text(source, encoding="utf-8")
+    return _imports(path, name)
+
+
+def test_every_kind_of_import_is_an_edge(tmp_path: Path) -> None:
+    source = """
+from typing import TYPE_CHECKING
+import pgproof.alpha
+from pgproof.beta import B
+from .gamma import G
+from . import delta
+from .. import epsilon
+if TYPE_CHECKING:
+    from .zeta import Z
+else:
+    from .eta import E
+def lazy():
+    from pgproof.theta import T
+    class Inner:
+        def method(self):
+            import pgproof.iota.kappa
+"""
+    edges = _edges_of(source, "pgproof.pkg.m", tmp_path)
+    for wanted in (
+        "pgproof.alpha",
+        "pgproof.beta",
+        "pgproof.pkg.gamma",
+        "pgproof.pkg.delta",  # from . import x: the submodule x
+        "pgproof.epsilon",
+        "pgproof.pkg.zeta",  # under TYPE_CHECKING
+        "pgproof.pkg.eta",
+        "pgproof.theta",  # inside a function
+        "pgproof.iota.kappa",  # inside a method of a class in a function
+    ):
+        assert wanted in edges, wanted
+    # in a package's __init__, "." is the package itself
+    assert "pgproof.pkg.delta" in _edges_of("from . import delta", "pgproof.pkg", tmp_path, True)
+
+
+def test_a_circle_through_a_type_checking_import_is_found(tmp_path: Path) -> None:
+    """The graph of two modules that import each other, one only for a type, has a circle."""
+    (tmp_path / "a.py").write_text("from .b import f\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import T\n",
+        encoding="utf-8",
+    )
+    graph = {
+        name: {m for m in _imports(tmp_path / f"{name[-1]}.py", name) if m in ("p.a", "p.b")}
+        for name in ("p.a", "p.b")
+    }
+    assert _cycle(graph) == ["p.a", "p.b", "p.a"]
 
 
 def _imported_by(statement: str) -> set[str]:
