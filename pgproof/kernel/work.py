@@ -23,6 +23,7 @@ __all__ = [
     "WorkBudget",
     "WorkExhausted",
     "charge",
+    "charge_each",
     "spent_by",
     "work_budget",
     "work_spent",
@@ -88,6 +89,18 @@ def charge(units: int = 1) -> None:
             state.tightest = min((b.limit for b in state.budgets), default=math.inf)
             return
         raise WorkExhausted(spent)
+
+
+def charge_each(units: int) -> None:
+    """Count ``units`` of work one at a time: exactly what ``units`` calls of
+    :func:`charge` do (the same budget runs out at the same count), in one step while no
+    budget runs out."""
+    state = _state
+    if state.spent + units <= state.tightest:
+        state.spent += units
+        return
+    for _ in range(units):
+        charge()
 
 
 def work_spent() -> int:

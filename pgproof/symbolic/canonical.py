@@ -34,6 +34,7 @@ from sympy import Add, Basic, Mul, Poly, Product, S, Sum, Symbol
 
 from pgproof.kernel.binders import Path, declaration_of
 from pgproof.kernel.binders import at as _at
+from pgproof.kernel.work import charge_each, work_spent
 
 from .names import primed
 from .objects import (
@@ -238,10 +239,48 @@ def _canonical_unnamed(expr: Basic, steps: StepRange | None) -> Basic:
 _MAX_ROUNDS = 3
 
 
+#: canonical forms this process computed: (expr, step range) -> (form or refusal, whether
+#: the step range was used, units of work).  The same expression recurs across a step's
+#: candidates, a search and the derivations of one run; a hit replays what the computation
+#: did (the work, as if charged one unit at a time as it was, and the step range's words),
+#: so a verdict is the same whether or not an earlier computation is remembered.
+_MEMO: dict[tuple[Basic, tuple[Basic, Basic, Basic] | None], tuple[Basic | Refusal, bool, int]] = {}
+#: at most this many entries (then the memo starts again: a long session stays small)
+_MEMO_SIZE = 4096
+
+
 def canonical(expr: Basic, steps: StepRange | None = None) -> Basic:
     """Bottom-up canonical form, bound indices named canonically (raises :class:`Refusal`
     when a side condition fails).  ``steps``: the free time index is a step (limits ordered
-    only for steps count as ordered, and say so in ``steps.notes``)."""
+    only for steps count as ordered, and say so in ``steps.notes``).  Remembered per
+    (expression, step range): see _MEMO."""
+    key = (expr, None if steps is None else (steps.index, steps.first, steps.last))
+    hit = _MEMO.get(key)
+    if hit is None:
+        # a probe of the same range (its own notes) tells whether this computation needs it
+        probe = None
+        if steps is not None:
+            probe = StepRange(steps.index, steps.first, steps.last, steps.words)
+        spent = work_spent()
+        try:
+            form: Basic | Refusal = _computed(expr, probe)
+        except Refusal as refusal:
+            form = refusal
+        hit = (form, probe is not None and bool(probe.notes), work_spent() - spent)
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = hit
+    else:
+        charge_each(hit[2])
+    form, used, _units = hit
+    if used and steps is not None:
+        steps.used()
+    if isinstance(form, Refusal):
+        raise Refusal(form.subterm, form.reason, form.rule, condition=form.condition)
+    return form
+
+
+def _computed(expr: Basic, steps: StepRange | None) -> Basic:
     out = _canonical_unnamed(expr, steps)
     for _ in range(_MAX_ROUNDS):
         renamed = rename_bound(out)
