@@ -32,6 +32,7 @@ take their values from ``env`` (by name).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 import numpy as np
 from sympy import Add, Basic, Integer, Mul, Number, Pow, Product, Sum, Symbol, exp, log
@@ -81,11 +82,18 @@ from .visitation import VisitationValues
 def trajectory_axis(traj: Basic, env: Mapping[str, int]) -> str:
     """The axis name of τ, τ^(k) (k concrete) or τ^(i) (i free)."""
     if isinstance(traj, Symbol):
-        return show(traj)
+        return _symbol_axis(traj)
     if isinstance(traj, SampledTrajectory):
         index = traj.sample_index.xreplace(V.integer_values(traj.sample_index, env))
         return "%s^(%s)" % (show(traj.trajectory), show(index))
     raise NotEvaluable(f"{show(traj)} is not a trajectory")
+
+
+@lru_cache(maxsize=64)
+def _symbol_axis(traj: Symbol) -> str:
+    """The axis name of the trajectory symbol τ: its text (asked for at every state, action
+    and density a walk meets, so remembered)."""
+    return show(traj)
 
 
 def is_sample_axis(axis: str) -> bool:
