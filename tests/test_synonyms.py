@@ -6,21 +6,23 @@ import pytest
 
 from pgproof.files import synonyms
 from pgproof.symbolic.rules import REGISTRY, UnknownRule, lookup
+from pgproof.symbolic.rules.base import rule
 
 
-def test_every_rule_of_the_table_is_registered_under_its_name() -> None:
-    assert set(synonyms.SYNONYMS) <= set(REGISTRY)
+def test_every_rule_is_registered_with_its_phrases() -> None:
+    assert set(synonyms.phrases_of()) == set(REGISTRY)
+    assert all(synonyms.phrases_of().values())
     assert {
         "log_derivative_trick", "grad_under_integral", "grad_of_sum", "log_of_product",
         "drop_zero_gradient", "expectation_to_integral", "integral_to_expectation",
         "monte_carlo_estimate", "substitute", "algebra",
-    } <= set(synonyms.SYNONYMS)  # fmt: skip
+    } <= {name for name, phrases in synonyms.phrases_of().items() if phrases}  # fmt: skip
 
 
-def test_a_table_naming_an_unregistered_rule_is_refused(monkeypatch) -> None:
-    monkeypatch.setitem(synonyms.SYNONYMS, "log_trik", ("log trick",))
-    with pytest.raises(RuntimeError, match="names rules that are not registered: log_trik"):
-        synonyms._check_table()
+def test_a_phrase_naming_two_rules_is_refused() -> None:
+    with pytest.raises(ValueError, match="phrase 'linearity' names grad_of_sum already"):
+        rule("linearity_of_integrals", phrases=("linearity",))(lambda node, ctx: None)
+    assert "linearity_of_integrals" not in REGISTRY
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,9 @@
 """The words authors use for each rule, for messages that teach and for reading notes.
 
-``by = "log trick"`` is not a rule name, but every reader knows what it means.  The table
-below lists, for each registered rule, the phrases write-ups use for it ("likelihood
-ratio trick", "REINFORCE trick", "Leibniz", "differentiate under the integral",
-"linearity" …).  It is checked against :data:`pgproof.symbolic.rules.REGISTRY` when this
-module is imported: a name that is not a registered rule is a pgproof bug, refused at once.
+``by = "log trick"`` is not a rule name, but every reader knows what it means.  Each rule
+is registered with the phrases write-ups use for it (``phrases=`` of
+:func:`pgproof.symbolic.rules.base.rule`: "likelihood ratio trick", "REINFORCE trick",
+"Leibniz", "differentiate under the integral", "linearity" …); a phrase names one rule.
 
 * :func:`rules_meant_by` — the rules a phrase (a misnamed ``by``, or an author's
   ``\\text{}`` note) most likely means, best first;
@@ -19,114 +18,7 @@ import re
 
 from pgproof.symbolic.rules import REGISTRY, UnknownRule, lookup
 
-__all__ = ["SYNONYMS", "plain_unknown_rule_message", "rules_meant_by", "unknown_rule_message"]
-
-#: rule → phrases authors use for it (lower case, words separated by spaces)
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "algebra": (
-        "algebra", "simplify", "simplification", "simplifying", "rearrange", "rearranging",
-        "cancel", "cancelling", "collect terms", "expand", "multiply out", "arithmetic",
-        "reorder", "commute",
-    ),
-    "constant_factor": (
-        "constant factor", "pull out the constant", "take out the constant", "pull out",
-        "constant out of the gradient", "constant multiple", "does not depend on theta factor",
-        "not dependent on theta", "independent of theta", "r does not depend on theta",
-    ),
-    "definition": (
-        "definition", "by definition", "def", "defn", "definition of the objective",
-        "definition of the return", "trajectory probability", "probability of a trajectory",
-        "chain rule of probability", "unfold", "fold", "notation",
-    ),
-    "differentiate_both_sides": (
-        "differentiate", "differentiate both sides", "take the gradient",
-        "gradient of both sides", "apply the gradient", "finding the gradient",
-    ),
-    "drop_zero_gradient": (
-        "does not depend on theta", "do not depend on theta", "don t depend on theta",
-        "independent of theta", "zero gradient", "gradient is zero", "derivative is zero",
-        "vanish", "vanishes", "drop", "cancel out", "remove the terms", "constant terms",
-        "dynamics do not depend on theta", "initial state distribution does not depend",
-    ),
-    "expectation_to_integral": (
-        "definition of expectation", "expand the expectation", "expand expectation",
-        "expectation as an integral", "integral form", "write as an integral",
-        "continuous expectation",
-    ),
-    "expectation_to_sum": (
-        "expectation as a sum", "sum form", "discrete expectation", "write as a sum",
-        "definition of expectation discrete",
-    ),
-    "grad_of_sum": (
-        "linearity", "linearity of the gradient", "linearity of differentiation",
-        "gradient of a sum", "gradient of the sum is the sum of the gradients",
-        "sum of gradients", "sum of the gradient", "swap gradient and sum",
-        "gradient inside the sum", "additivity",
-    ),
-    "grad_under_integral": (
-        "leibniz", "leibniz integral rule", "leibniz rule", "differentiate under the integral",
-        "differentiation under the integral sign", "bring gradient under integral",
-        "gradient under the integral", "gradient inside the integral", "swap gradient and integral",
-        "interchange gradient and integral", "dominated convergence", "move the gradient inside",
-        "putting the differentiation operator inside the integral",
-    ),
-    "integral_to_expectation": (
-        "back to expectation", "return to expectation form", "expectation form",
-        "convert back into the expectation", "integral as an expectation",
-        "going back to expectation form",
-    ),
-    "linearity_of_expectation": (
-        "linearity", "linearity of expectation", "expectation is linear", "split the expectation",
-    ),
-    "log_both_sides": (
-        "take the log", "take the logarithm", "log of both sides", "logarithm of both sides",
-        "take logs", "taking the log",
-    ),
-    "log_derivative_trick": (
-        "log trick", "log derivative trick", "log derivative identity", "derivative log trick",
-        "likelihood ratio", "likelihood ratio trick", "reinforce trick", "score function",
-        "score function trick", "grad log", "gradient of the log", "log derivative",
-    ),
-    "log_of_product": (
-        "log of a product", "log of the product", "log of a product is the sum of the logs",
-        "sum of logs", "sum of the logs", "log product rule", "expand the log",
-    ),
-    "merge_sums": ("merge sums", "merge the sums", "combine sums", "combine the sums"),
-    "monte_carlo_estimate": (
-        "monte carlo", "sample mean", "sample average", "empirical average", "estimate",
-        "sample based estimate", "approximate with samples", "trajectory samples",
-        "unbiased estimator",
-    ),
-    "multiply_divide": (
-        "multiply and divide", "multiply by one", "multiply by p over p", "p over p",
-        "multiply every term", "which is possible since it s 1",
-    ),
-    "product_rule": ("product rule", "differentiate the product", "gradient of a product"),
-    "restate": ("restate", "as before", "repeat", "recall", "same as above"),
-    "split_sum": (
-        "linearity", "split the sum", "linearity of the sum", "sum of sums", "separate the sum",
-        "split into sums",
-    ),
-    "substitute": (
-        "substitute", "substitution", "substituting", "plug in", "plugging in", "replace",
-        "replacing", "insert", "using the previous result",
-    ),
-    "sum_to_expectation": (
-        "sum as an expectation", "back to expectation discrete", "expectation form discrete",
-    ),
-}  # fmt: skip
-
-
-def _check_table() -> None:
-    """Every rule named here must be registered under that very name."""
-    missing = sorted(name for name in SYNONYMS if name not in REGISTRY)
-    if missing:
-        raise RuntimeError(
-            "pgproof.files.synonyms names rules that are not registered: " + ", ".join(missing)
-        )
-
-
-_check_table()
+__all__ = ["phrases_of", "plain_unknown_rule_message", "rules_meant_by", "unknown_rule_message"]
 
 _STOP = {"the", "a", "an", "of", "by", "we", "use", "using", "apply", "applying", "with", "and",
          "to", "it", "is", "this", "that", "then", "so", "here"}  # fmt: skip
@@ -142,12 +34,23 @@ def _normal(text: str) -> str:
     return " ".join(_words(text))
 
 
+def phrases_of() -> dict[str, tuple[str, ...]]:
+    """Each registered rule's phrases, by rule name in sorted order."""
+    return {name: REGISTRY[name].phrases for name in sorted(REGISTRY)}
+
+
 def _score(phrase: str, text: str, words: set[str]) -> float:
+    """How well ``phrase`` matches ``text``: contained in it (10 + its words); its words
+    all in the text (5 + their number); the text's words all in it, a shorter way to say
+    it such as "linearity" for "linearity of expectation" (5: a hint, below the others);
+    a near spelling (at most 3)."""
     if f" {phrase} " in f" {text} ":
         return 10.0 + len(phrase.split())
     mine = [w for w in phrase.split() if w not in _STOP]
     if mine and all(w in words for w in mine):
         return 5.0 + len(mine)
+    if words and words <= set(mine):
+        return 5.0
     ratio = difflib.SequenceMatcher(None, phrase, text).ratio()
     return 3.0 * ratio if ratio >= 0.8 else 0.0
 
@@ -158,7 +61,7 @@ def _ranked(text: str) -> list[tuple[str, float]]:
         return []
     words = set(normal.split()) - _STOP
     best: dict[str, float] = {}
-    for rule, phrases in SYNONYMS.items():
+    for rule, phrases in phrases_of().items():
         score = max((_score(p, normal, words) for p in phrases), default=0.0)
         score = max(score, _score(rule.replace("_", " "), normal, words))
         if score > 0:

@@ -49,37 +49,6 @@ MAX_EXPANSIONS = 250
 #: :mod:`pgproof.budget`): a few seconds on an idle machine of the kind CI runs on, and
 #: over three times what the bundled derivations' and document fixtures' searches need
 SEARCH_WORK = 250_000
-#: rules tried first when nothing else says which (those derivations use most)
-USUAL = (
-    "definition",
-    "expectation_to_integral",
-    "expectation_to_sum",
-    "integral_to_expectation",
-    "sum_to_expectation",
-    "grad_under_integral",
-    "log_derivative_trick",
-    "log_of_product",
-    "grad_of_sum",
-    "drop_zero_gradient",
-    "split_sum",
-    "substitute",
-    "monte_carlo_estimate",
-    "iterated_expectation",
-    "markov_property",
-    "normalization",
-    "score_has_zero_mean",
-    "baseline",
-    "causality",
-    "split_first_term",
-    "linearity_of_expectation",
-    "expectation_of_sum",
-    "algebra",
-)
-#: rules the search never infers: they would accept anything the checker cannot separate
-#: from its claim (``restate`` is the empty chain, tried first)
-NEVER = ("restate",)
-
-
 @dataclass
 class Inference:
     """The chain found (empty: the claim restates its source), or None; and how far it looked."""
@@ -121,16 +90,17 @@ def _words(text: str) -> set[str]:
 
 def rule_order(note: str) -> list[Rule]:
     """Registered rules, those whose name or aliases (twice as much) or formula share words
-    with the author's note first, then the usual ones, then the rest."""
+    with the author's note first, then by their registered ``priority`` (the rules
+    derivations use most first); a rule registered with ``inferred=False`` never."""
     hint = _words(note)
 
     def key(rule: Rule) -> tuple[int, int, str]:
         names = _words(" ".join((rule.name, *rule.aliases)))
         overlap = 2 * len(hint & names) + len(hint & _words(rule.formula))
-        usual = USUAL.index(rule.name) if rule.name in USUAL else len(USUAL)
-        return (-overlap, usual, rule.name)
+        last = rule.priority is None  # a rule registered without one: after the others
+        return (-overlap, last, rule.priority or 0, rule.name)
 
-    return sorted((r for r in REGISTRY.values() if r.name not in NEVER), key=key)
+    return sorted((r for r in REGISTRY.values() if r.inferred), key=key)
 
 
 def _distance(expr: Equation, wanted: Basic, steps: StepRange | None) -> int | None:

@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMS",
     "PREAMBLE",
-    "RULE_LABELS",
     "RenderError",
     "StepView",
     "formula_latex",
@@ -117,42 +116,18 @@ def text_escape(text: str) -> str:
 
 # --------------------------------------------------------------------------- words
 
-#: each rule's short name in words (ASCII, so it prints the same in TeX, HTML and a terminal)
-RULE_LABELS = {
-    "algebra": "algebra",
-    "constant_factor": "constant out of the gradient",
-    "definition": "definition",
-    "differentiate_both_sides": "gradient of both sides",
-    "drop_zero_gradient": "gradient of a constant is 0",
-    "expectation_to_integral": "expectation as integral",
-    "expectation_to_sum": "expectation as sum",
-    "grad_of_sum": "gradient of a sum",
-    "grad_under_integral": "gradient under the integral",
-    "integral_to_expectation": "integral as expectation",
-    "linearity_of_expectation": "linearity of expectation",
-    "log_both_sides": "log of both sides",
-    "log_derivative_trick": "log-derivative trick",
-    "log_of_product": "log of a product",
-    "merge_sums": "sums merged",
-    "monte_carlo_estimate": "Monte Carlo estimate",
-    "multiply_divide": "multiplied and divided",
-    "product_rule": "product rule",
-    "restate": "restated",
-    "split_sum": "sum split",
-    "substitute": "substitution",
-    "sum_to_expectation": "sum as expectation",
-}
-
-
 def rule_label(name: str) -> str:
-    """A rule's short name in words: ``grad_under_integral`` → "gradient under the integral".
+    """A rule's short name in words, its registered ``label``: ``grad_under_integral`` →
+    "gradient under the integral".
 
     Aliases resolve to their rule; a name pgproof does not know is shown with spaces for
     underscores.
     """
     with contextlib.suppress(UnknownRule):
-        name = lookup(name).name
-    return RULE_LABELS.get(name, name.replace("_", " "))
+        label = lookup(name).label
+        if label:
+            return label
+    return name.replace("_", " ")
 
 
 #: Unicode that pgproof's own messages use, as LaTeX (text mode)

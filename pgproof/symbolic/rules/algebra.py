@@ -170,7 +170,16 @@ def simplify_cost(expr: Basic) -> int:
     return SIMPLIFY_UNITS * size(expr) * (1 + sums) * max(1, degree - 1) ** 2
 
 
-@rule("algebra", aliases=("simplify", "rearrange", "simplification"), root_only=True)
+@rule(
+    "algebra", aliases=("simplify", "rearrange", "simplification"), root_only=True,
+    label="algebra",
+    phrases=(
+        "algebra", "simplify", "simplification", "simplifying", "rearrange", "rearranging",
+        "cancel", "cancelling", "collect terms", "expand", "multiply out", "arithmetic", "reorder",
+        "commute",
+    ),
+    priority=230,
+)
 def algebra(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """a = b when SymPy proves a − b = 0 (opaque ∇, E, ∫, Σ_τ; the same domain both sides)."""
     claim = ctx.claim
@@ -199,7 +208,15 @@ def _factor(ctx: Context) -> Basic | None:
     return None
 
 
-@rule("multiply_divide", aliases=("multiply_and_divide", "multiply_by_one"), everywhere=False)
+@rule(
+    "multiply_divide", aliases=("multiply_and_divide", "multiply_by_one"), everywhere=False,
+    label="multiplied and divided",
+    phrases=(
+        "multiply and divide", "multiply by one", "multiply by p over p", "p over p",
+        "multiply every term", "which is possible since it s 1",
+    ),
+    priority=900,
+)
 def multiply_divide(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """f = (p/p) f   for p ≠ 0."""
     if isinstance(node, Equation):
@@ -217,7 +234,15 @@ def multiply_divide(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return [Ratio(p, p) * node]
 
 
-@rule("restate", aliases=("recall", "same"), root_only=True)
+@rule(
+    "restate", aliases=("recall", "same"), root_only=True,
+    label="restated",
+    phrases=(
+        "restate", "as before", "repeat", "recall", "same as above",
+    ),
+    priority=900,
+    inferred=False,  # the empty chain: the search tries it first
+)
 def restate(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """a = a: the step repeats an earlier one."""
     return [node]

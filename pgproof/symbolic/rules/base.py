@@ -10,7 +10,10 @@ the formula is in its docstring, and it has three outcomes:
   condition fails (the reason says which, in words).
 
 Rules are found by name (or alias) in ``REGISTRY``; there is no dispatch on
-names anywhere else.
+names anywhere else.  A rule's registration is all there is to know about it: the
+words a rendered step shows (``label``), the phrases authors write for it
+(``phrases``, read by :mod:`pgproof.files.synonyms`) and the order inference tries it
+in (``priority``); no other module keeps a table keyed by rule names.
 """
 
 from __future__ import annotations
@@ -88,6 +91,18 @@ class Rule:
     #: a derived rule: the names of its derivations from the primitive rules, one per form
     #: (files of :mod:`pgproof.derived`); () for a primitive rule
     derivation: tuple[str, ...] = ()
+    #: the rule in words as a rendered step shows it (ASCII, so that it prints the same in
+    #: TeX, HTML and a terminal): ``grad_under_integral`` → "gradient under the integral"
+    label: str = ""
+    #: the phrases authors write for the rule (lower case, words separated by spaces):
+    #: "log trick", "likelihood ratio", "Leibniz"; each names this rule and no other
+    phrases: tuple[str, ...] = ()
+    #: inference tries rules of lower priority first (after those the author's note
+    #: names): the rules derivations use most have the lowest
+    priority: int | None = None
+    #: False for a rule the search never infers: it would accept anything the checker
+    #: cannot separate from its claim (``restate`` is the empty chain, tried first)
+    inferred: bool = True
 
     @property
     def derived(self) -> bool:
@@ -111,6 +126,8 @@ class Rule:
 
 REGISTRY: dict[str, Rule] = {}
 _ALIASES: dict[str, str] = {}
+#: phrase → the one rule it names
+_PHRASES: dict[str, str] = {}
 
 
 class UnknownRule(KeyError):
@@ -137,6 +154,10 @@ def rule(
     valid_on_estimate: bool = True,
     by_reference: bool = False,
     derivation: tuple[str, ...] = (),
+    label: str = "",
+    phrases: tuple[str, ...] = (),
+    priority: int | None = None,
+    inferred: bool = True,
 ) -> Callable[[RuleFunction], RuleFunction]:
     """Register a rule function under ``name`` (and ``aliases``); ``derivation`` names the
     derivations of a derived rule from the primitives (:mod:`pgproof.derived`)."""
@@ -144,6 +165,9 @@ def rule(
     def register(function: RuleFunction) -> RuleFunction:
         if name in REGISTRY or name in _ALIASES:
             raise ValueError(f"rule {name!r} registered twice")
+        for phrase in phrases:
+            if _PHRASES.get(phrase, name) != name:
+                raise ValueError(f"phrase {phrase!r} names {_PHRASES[phrase]} already ({name})")
         REGISTRY[name] = Rule(
             name,
             function,
@@ -155,9 +179,15 @@ def rule(
             valid_on_estimate,
             by_reference,
             derivation=derivation,
+            label=label,
+            phrases=phrases,
+            priority=priority,
+            inferred=inferred,
         )
         for alias in aliases:
             _ALIASES[alias] = name
+        for phrase in phrases:
+            _PHRASES[phrase] = name
         return function
 
     return register

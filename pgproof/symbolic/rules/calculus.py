@@ -55,6 +55,15 @@ def why_dependent(term: Basic, theta: Basic) -> str:
     "grad_under_integral",
     aliases=("differentiate_under_integral", "leibniz_integral_rule", "grad_out_of_integral"),
     everywhere=False,  # it goes both ways: applying it everywhere would oscillate
+    label="gradient under the integral",
+    phrases=(
+        "leibniz", "leibniz integral rule", "leibniz rule", "differentiate under the integral",
+        "differentiation under the integral sign", "bring gradient under integral",
+        "gradient under the integral", "gradient inside the integral",
+        "swap gradient and integral", "interchange gradient and integral", "dominated convergence",
+        "move the gradient inside", "putting the differentiation operator inside the integral",
+    ),
+    priority=60,
 )
 def grad_under_integral(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ ∫ f(τ) dτ = ∫ ∇_θ f(τ) dτ, in either direction   (regularity assumed and stated;
@@ -86,6 +95,13 @@ def _sum_limits_free_of(node: Sum, theta: Basic) -> None:
 @rule(
     "grad_of_sum",
     aliases=("linearity_of_gradient", "grad_under_sum", "sum_of_gradients", "linearity_of_grad"),
+    label="gradient of a sum",
+    phrases=(
+        "linearity", "linearity of the gradient", "linearity of differentiation",
+        "gradient of a sum", "gradient of the sum is the sum of the gradients", "sum of gradients",
+        "sum of the gradient", "swap gradient and sum", "gradient inside the sum", "additivity",
+    ),
+    priority=90,
 )
 def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ (f + g) = ∇_θ f + ∇_θ g;  ∇_θ Σ_t f_t = Σ_t ∇_θ f_t  (limits free of θ);
@@ -122,7 +138,16 @@ def grad_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return None
 
 
-@rule("constant_factor", aliases=("pull_out_constant", "constant_out_of_gradient"))
+@rule(
+    "constant_factor", aliases=("pull_out_constant", "constant_out_of_gradient"),
+    label="constant out of the gradient",
+    phrases=(
+        "constant factor", "pull out the constant", "take out the constant", "pull out",
+        "constant out of the gradient", "constant multiple", "does not depend on theta factor",
+        "not dependent on theta", "r does not depend on theta",
+    ),
+    priority=900,
+)
 def constant_factor(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ (c f) = c ∇_θ f  and  ∇_θ (f / c) = (1/c) ∇_θ f   when c does not depend on θ."""
     if isinstance(node, Grad) and isinstance(node.expr, Ratio):
@@ -141,7 +166,14 @@ def constant_factor(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return [Mul(*constant) * Grad(Mul(*varying), theta)]
 
 
-@rule("product_rule")
+@rule(
+    "product_rule",
+    label="product rule",
+    phrases=(
+        "product rule", "differentiate the product", "gradient of a product",
+    ),
+    priority=900,
+)
 def product_rule(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ (f g) = (∇_θ f) g + f ∇_θ g."""
     if not (isinstance(node, Grad) and isinstance(node.expr, Mul)):
@@ -204,6 +236,14 @@ def _grads(expr: Basic) -> Iterable[Grad]:
     "drop_zero_gradient",
     aliases=("drop_theta_independent", "drop_constant_terms", "zero_gradient"),
     check_arguments=_check_terms_theta_free,
+    label="gradient of a constant is 0",
+    phrases=(
+        "does not depend on theta", "do not depend on theta", "don t depend on theta",
+        "independent of theta", "zero gradient", "gradient is zero", "derivative is zero",
+        "vanish", "vanishes", "drop", "cancel out", "remove the terms", "constant terms",
+        "dynamics do not depend on theta", "initial state distribution does not depend",
+    ),
+    priority=100,
 )
 def drop_zero_gradient(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ c = 0   when c does not depend on θ (proved from c's free symbols) and is defined
@@ -228,6 +268,12 @@ def drop_zero_gradient(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     aliases=("gradient_of_both_sides", "take_gradient"),
     root_only=True,
     valid_on_estimate=False,  # the samples are drawn from p_θ: ∇ E[ĝ] ≠ E[∇ ĝ]
+    label="gradient of both sides",
+    phrases=(
+        "differentiate", "differentiate both sides", "take the gradient", "gradient of both sides",
+        "apply the gradient", "finding the gradient",
+    ),
+    priority=900,
 )
 def differentiate_both_sides(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """a = b  ⇒  ∇_θ a = ∇_θ b."""

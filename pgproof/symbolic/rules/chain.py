@@ -49,7 +49,15 @@ def _power(g: Basic, n: Basic, theta: Basic) -> list[Basic] | None:
     return [Mul(n, Pow(g, n - 1), Grad(g, theta))]
 
 
-@rule("chain_rule", aliases=("chain", "composite_rule", "derivative_of_composition"))
+@rule(
+    "chain_rule", aliases=("chain", "composite_rule", "derivative_of_composition"),
+    label="chain rule",
+    phrases=(
+        "chain rule", "chain rule of differentiation", "derivative of a composition",
+        "composite function",
+    ),
+    priority=900,
+)
 def chain_rule(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ log g = ∇_θ g / g (g > 0);  ∇_θ exp g = exp(g) ∇_θ g;  ∇_θ g^n = n g^{n−1} ∇_θ g
     (n free of θ; g ≠ 0 when n < 0, g > 0 when n is not an integer, as √g = g^{1/2}; c/g is
@@ -78,6 +86,12 @@ def chain_rule(node: Basic, ctx: Context) -> Iterable[Basic] | None:
 @rule(
     "grad_of_inner_product",
     aliases=("grad_of_linear", "gradient_of_linear_function", "linear_gradient"),
+    label="gradient of a linear function",
+    phrases=(
+        "gradient of a linear function", "gradient of an inner product",
+        "gradient of the inner product", "linear in theta",
+    ),
+    priority=900,
 )
 def grad_of_inner_product(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ θ^⊤x = x   when x does not depend on θ (per coordinate: ∂(θ^⊤x)/∂θ_k = x_k)."""

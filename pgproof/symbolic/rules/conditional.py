@@ -159,7 +159,15 @@ def _nested(node: ConditionalExpectation, ctx: Context) -> list[Basic]:
     return out
 
 
-@rule("iterated_expectation", aliases=("tower_property", "law_of_iterated_expectations"))
+@rule(
+    "iterated_expectation", aliases=("tower_property", "law_of_iterated_expectations"),
+    label="tower property",
+    phrases=(
+        "tower property", "tower rule", "law of iterated expectations", "law of total expectation",
+        "iterated expectation",
+    ),
+    priority=140,
+)
 def iterated_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[f X] = E_{τ∼p_θ}[f E[X | G]], in either direction, when f is a function of
     the states and actions in G only (also under Σ_t with limits free of τ);
@@ -171,7 +179,14 @@ def iterated_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return [Expectation(body, node.variable, node.density) for body in _tower(node, ctx)] or None
 
 
-@rule("markov_property", aliases=("markov", "markov_assumption"))
+@rule(
+    "markov_property", aliases=("markov", "markov_assumption"),
+    label="Markov property",
+    phrases=(
+        "markov property", "markov assumption", "markov", "memoryless",
+    ),
+    priority=150,
+)
 def markov_property(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E[X | …, s_u, a_u] = E[X | s_u, a_u] (or E[X | s_u]) when X depends on steps ≥ u only,
     s_u is given, and every other given variable is of a step before u."""

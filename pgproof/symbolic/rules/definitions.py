@@ -101,6 +101,13 @@ def _value_functions_of(node: Basic, n) -> list[Basic]:
     "definition",
     aliases=("by_definition", "unfold", "fold", "notation"),
     everywhere=False,  # unfolding and folding are both offered: one position at a time
+    label="definition",
+    phrases=(
+        "definition", "by definition", "def", "defn", "definition of the objective",
+        "definition of the return", "trajectory probability", "probability of a trajectory",
+        "chain rule of probability", "unfold", "fold", "notation",
+    ),
+    priority=10,
 )
 def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """p_θ(τ), R(τ), J(θ), and V^π, Q^π, A^π when the notation names them ↔ their
@@ -125,7 +132,15 @@ def definition(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return out or None
 
 
-@rule("substitute", aliases=("substitution", "use", "replace"), by_reference=True)
+@rule(
+    "substitute", aliases=("substitution", "use", "replace"), by_reference=True,
+    label="substitution",
+    phrases=(
+        "substitute", "substitution", "substituting", "plug in", "plugging in", "replace",
+        "replacing", "insert", "using the previous result",
+    ),
+    priority=120,
+)
 def substitute(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """… a … = … b …   given an earlier step a = b (either direction)."""
     ref = ctx.reference

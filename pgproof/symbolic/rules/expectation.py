@@ -55,7 +55,16 @@ def _to_aggregate(node: Basic, ctx: Context, cls: type[TrajectoryAggregate]) -> 
     return [cls(node.density * node.expr, node.variable)]
 
 
-@rule("expectation_to_integral", aliases=("definition_of_expectation",))
+@rule(
+    "expectation_to_integral", aliases=("definition_of_expectation",),
+    label="expectation as integral",
+    phrases=(
+        "definition of expectation", "expand the expectation", "expand expectation",
+        "expectation as an integral", "integral form", "write as an integral",
+        "continuous expectation",
+    ),
+    priority=20,
+)
 def expectation_to_integral(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[f(τ)] = ∫ p_θ(τ) f(τ) dτ   (τ continuous)."""
     if isinstance(node, Expectation):
@@ -74,7 +83,15 @@ def _finite_actions(ctx: Context, what: str) -> None:
         )
 
 
-@rule("expectation_to_sum")
+@rule(
+    "expectation_to_sum",
+    label="expectation as sum",
+    phrases=(
+        "expectation as a sum", "sum form", "discrete expectation", "write as a sum",
+        "definition of expectation discrete",
+    ),
+    priority=30,
+)
 def expectation_to_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[f(τ)] = Σ_τ p_θ(τ) f(τ)   (τ discrete);  E_{a∼π_θ(·|s)}[f(a)] = Σ_a π_θ(a|s)
     f(a)   (finitely many actions)."""
@@ -103,7 +120,16 @@ def _from_aggregate(node: Basic, ctx: Context, cls: type[TrajectoryAggregate]) -
     return [Expectation(Mul(*factors), node.variable, density)]
 
 
-@rule("integral_to_expectation")
+@rule(
+    "integral_to_expectation",
+    label="integral as expectation",
+    phrases=(
+        "back to expectation", "return to expectation form", "expectation form",
+        "convert back into the expectation", "integral as an expectation",
+        "going back to expectation form",
+    ),
+    priority=40,
+)
 def integral_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∫ p_θ(τ) f(τ) dτ = E_{τ∼p_θ}[f(τ)]   (τ continuous; the integrand has the factor p_θ(τ))."""
     if isinstance(node, TrajectoryIntegral):
@@ -133,7 +159,14 @@ def _action_sum_to_expectation(node: ActionSum, ctx: Context) -> list[Basic]:
     return out
 
 
-@rule("sum_to_expectation")
+@rule(
+    "sum_to_expectation",
+    label="sum as expectation",
+    phrases=(
+        "sum as an expectation", "back to expectation discrete", "expectation form discrete",
+    ),
+    priority=50,
+)
 def sum_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """Σ_τ p_θ(τ) f(τ) = E_{τ∼p_θ}[f(τ)]   (τ discrete; the summand has the factor p_θ(τ));
     Σ_a π_θ(a|s) f(a) = E_{a∼π_θ(·|s)}[f(a)]   (the summand has the factor π_θ(a|s))."""
@@ -145,7 +178,14 @@ def sum_to_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return _from_aggregate(node, ctx, TrajectorySum)
 
 
-@rule("linearity_of_expectation", aliases=("expectation_linearity",))
+@rule(
+    "linearity_of_expectation", aliases=("expectation_linearity",),
+    label="linearity of expectation",
+    phrases=(
+        "linearity of expectation", "expectation is linear", "split the expectation",
+    ),
+    priority=210,
+)
 def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E[f + g] = E[f] + E[g] (also after expanding a product, and for Σ_t (f_t + g_t));
     E[c f] = c E[f] when c does not depend on τ (on a, for E over actions a∼π_θ(·|s));  the
@@ -187,7 +227,15 @@ def linearity_of_expectation(node: Basic, ctx: Context) -> Iterable[Basic] | Non
     return None
 
 
-@rule("expectation_of_sum", aliases=("swap_expectation_and_sum", "sum_of_expectations"))
+@rule(
+    "expectation_of_sum", aliases=("swap_expectation_and_sum", "sum_of_expectations"),
+    label="expectation of a sum",
+    phrases=(
+        "expectation of a sum", "expectation of the sum", "swap expectation and sum",
+        "sum of expectations", "exchange expectation and sum",
+    ),
+    priority=220,
+)
 def expectation_of_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E[Σ_{t=a}^{b} f_t] = Σ_{t=a}^{b} E[f_t]   (a, b finite and free of τ);  E[Σ_{t=a}^{∞}
     γ^{t+c} f_t] = Σ_{t=a}^{∞} E[γ^{t+c} f_t]   (every term has the discount γ^{t+c}, f_t
@@ -254,6 +302,13 @@ def _sampled(expr: Basic, tau: Basic, index: Basic) -> Basic:
     "monte_carlo_estimate",
     aliases=("sample_mean", "expectation_to_sample_mean", "sample_estimate"),
     estimate=True,
+    label="Monte Carlo estimate",
+    phrases=(
+        "monte carlo", "sample mean", "sample average", "empirical average", "estimate",
+        "sample based estimate", "approximate with samples", "trajectory samples",
+        "unbiased estimator",
+    ),
+    priority=130,
 )
 def monte_carlo_estimate(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[f(τ)] ≈ (1/m) Σ_{i=1}^{m} f(τ^{(i)}),  τ^{(i)} ∼ p_θ i.i.d.  (estimator)."""

@@ -58,6 +58,13 @@ def _reverse_in_product(node: Mul) -> list[Basic]:
     "log_derivative_trick",
     aliases=("likelihood_ratio_trick", "reinforce_trick", "score_function"),
     everywhere=False,  # it goes both ways: applying it everywhere would oscillate
+    label="log-derivative trick",
+    phrases=(
+        "log trick", "log derivative trick", "log derivative identity", "derivative log trick",
+        "likelihood ratio", "likelihood ratio trick", "reinforce trick", "score function",
+        "score function trick", "grad log", "gradient of the log", "log derivative",
+    ),
+    priority=70,
 )
 def log_derivative_trick(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∇_θ f = f ∇_θ log f  ⇔  ∇_θ log f = ∇_θ f / f   (f > 0)."""
@@ -79,7 +86,15 @@ def log_derivative_trick(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return None
 
 
-@rule("log_of_product", aliases=("log_product", "sum_of_logs", "expand_log"))
+@rule(
+    "log_of_product", aliases=("log_product", "sum_of_logs", "expand_log"),
+    label="log of a product",
+    phrases=(
+        "log of a product", "log of the product", "log of a product is the sum of the logs",
+        "sum of logs", "sum of the logs", "log product rule", "expand the log",
+    ),
+    priority=80,
+)
 def log_of_product(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """log ∏_k f_k = Σ_k log f_k  and  log ∏_{t=a}^{b} f_t = Σ_{t=a}^{b} log f_t   (f > 0);
     log(f/g) = log f − log g   (f, g > 0)."""
@@ -111,7 +126,15 @@ def distribute(product: Mul) -> Basic:
     )
 
 
-@rule("split_sum", aliases=("linearity_of_sum", "sum_of_sums"))
+@rule(
+    "split_sum", aliases=("linearity_of_sum", "sum_of_sums"),
+    label="sum split",
+    phrases=(
+        "split the sum", "linearity of the sum", "sum of sums", "separate the sum",
+        "split into sums",
+    ),
+    priority=110,
+)
 def split_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """Σ_t (f_t + g_t) = Σ_t f_t + Σ_t g_t   (also Σ_t f_t (g_t + h_t), expanded)."""
     if not isinstance(node, Sum):
@@ -125,7 +148,14 @@ def split_sum(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return None
 
 
-@rule("merge_sums", aliases=("combine_sums",))
+@rule(
+    "merge_sums", aliases=("combine_sums",),
+    label="sums merged",
+    phrases=(
+        "merge sums", "merge the sums", "combine sums", "combine the sums",
+    ),
+    priority=900,
+)
 def merge_sums(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """Σ_t f_t + Σ_t g_t = Σ_t (f_t + g_t)   (same index and limits)."""
     if not isinstance(node, Add):
@@ -147,6 +177,12 @@ def merge_sums(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     aliases=("take_log", "logarithm_of_both_sides"),
     root_only=True,
     valid_on_estimate=False,  # log E[ĝ] ≠ E[log ĝ]
+    label="log of both sides",
+    phrases=(
+        "take the log", "take the logarithm", "log of both sides", "logarithm of both sides",
+        "take logs", "taking the log",
+    ),
+    priority=900,
 )
 def log_both_sides(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """a = b  ⇒  log a = log b   (a > 0)."""

@@ -253,7 +253,15 @@ def _require_fixed_before(factor: Basic, time: Basic, tau: Basic, what: str) -> 
 # --------------------------------------------------------------------------- normalisation
 
 
-@rule("normalization", aliases=("normalisation", "density_integrates_to_one", "total_probability"))
+@rule(
+    "normalization", aliases=("normalisation", "density_integrates_to_one", "total_probability"),
+    label="probabilities sum to 1",
+    phrases=(
+        "normalization", "normalisation", "probabilities sum to one", "density integrates to one",
+        "integrates to one", "sums to one", "total probability",
+    ),
+    priority=160,
+)
 def normalization(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """∫ p_θ(τ) dτ = 1,  Σ_τ p_θ(τ) = 1,  E_{τ∼p_θ}[1] = 1   (p_θ a probability density);
     Σ_a π_θ(a|s) = 1,  E_{a∼π_θ(·|s)}[1] = 1."""
@@ -292,6 +300,12 @@ def _score_redex(node: Basic, ctx: Context, rule_name: str) -> tuple[Basic, Basi
         "score_has_zero_mean.per_step",
         "score_has_zero_mean.per_step_sum",
     ),
+    label="score has mean 0",
+    phrases=(
+        "score has zero mean", "expected score is zero", "expectation of the score is zero",
+        "expected grad log prob is zero", "eglp",
+    ),
+    priority=170,
 )
 def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[∇_θ log p_θ(τ)] = 0,  E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t)] = 0,
@@ -321,6 +335,12 @@ def score_has_zero_mean(node: Basic, ctx: Context) -> Iterable[Basic] | None:
         "baseline.per_step",
         "baseline.per_step_sum",
     ),
+    label="baseline has mean 0",
+    phrases=(
+        "subtract a baseline", "baseline subtraction", "baseline does not change the gradient",
+        "control variate", "baseline has zero mean",
+    ),
+    priority=180,
 )
 def baseline(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t) b] = 0 when b depends on s_first..s_t, a_first..a_{t−1}
@@ -421,7 +441,15 @@ def _require_fixed_by(body: Basic, u: Basic, tau: Basic) -> None:
             )
 
 
-@rule("causality", aliases=("reward_to_go", "causality_trick"))
+@rule(
+    "causality", aliases=("reward_to_go", "causality_trick"),
+    label="causality (reward to go)",
+    phrases=(
+        "causality", "reward to go", "rewards to go", "future rewards only",
+        "past rewards do not matter", "policy cannot affect past rewards",
+    ),
+    priority=190,
+)
 def causality(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[Σ_t ∇_θ log π_θ(a_t|s_t) Σ_{t'=t₀}^{T} h_{t'}] = E_{τ∼p_θ}[Σ_t ∇_θ log π_θ(a_t|s_t)
     Σ_{t'=t}^{T} h_{t'}]   (t₀ ≤ first t; h_{t'} a function of steps ≤ t': the terms t' < t

@@ -32,7 +32,15 @@ def nonempty(low: Basic, high: Basic, ctx: Context) -> bool:
     return nonnegative_for_steps(high - low, ctx.steps)
 
 
-@rule("split_first_term", aliases=("peel_first_term", "first_term_out"))
+@rule(
+    "split_first_term", aliases=("peel_first_term", "first_term_out"),
+    label="first term split off",
+    phrases=(
+        "split off the first term", "peel off the first term", "take out the first term",
+        "first term", "separate the first term",
+    ),
+    priority=200,
+)
 def split_first_term(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """Σ_{u=a}^{b} f(u) = f(a) + Σ_{u=a+1}^{b} f(u)   (a ≤ b: proved, or from t being a step
     of the trajectory, first ≤ t ≤ T, stated)."""

@@ -118,7 +118,15 @@ def _time_dependent_values(body: Basic, ctx: Context) -> None:
             )
 
 
-@rule("state_action_marginal", aliases=("marginalize", "marginalise", "marginal_of_step"))
+@rule(
+    "state_action_marginal", aliases=("marginalize", "marginalise", "marginal_of_step"),
+    label="marginal of one step",
+    phrases=(
+        "marginalize", "marginalise", "marginal", "state visitation", "state distribution",
+        "visitation distribution", "discounted state distribution",
+    ),
+    priority=900,
+)
 def state_action_marginal(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """E_{τ∼p_θ}[f(s_t, a_t)] = Σ_s Pr(s_t = s) Σ_a π_θ(a|s) f(s, a), and E_{τ∼p_θ}[f(s_t)]
     = Σ_s Pr(s_t = s) f(s), when f depends on τ only through the state and action of one
@@ -171,7 +179,15 @@ def _split_time(series: Basic) -> tuple[Basic, Basic, tuple] | None:
     return outside, sums[0], rebuild
 
 
-@rule("swap_sums", aliases=("interchange_sums", "exchange_sums", "sum_over_states_outside"))
+@rule(
+    "swap_sums", aliases=("interchange_sums", "exchange_sums", "sum_over_states_outside"),
+    label="sums interchanged",
+    phrases=(
+        "swap the sums", "swap sums", "interchange the sums", "exchange the order of summation",
+        "change the order of summation", "fubini",
+    ),
+    priority=900,
+)
 def swap_sums(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """Σ_{t=a}^{b} c_t Σ_s g_t(s) h(s) = Σ_s (Σ_{t=a}^{b} c_t g_t(s)) h(s), h free of t
     (finitely many states);  with b = ∞, only when the terms carry the discount γ^{t+c}
