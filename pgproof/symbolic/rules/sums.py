@@ -58,7 +58,12 @@ def split_first_term(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     return [first + Sum(node.function, (index, low + 1, high))]
 
 
-@rule("sum_of_zeros", aliases=("sum_of_zero", "zero_sum"))
+@rule(
+    "sum_of_zeros", aliases=("sum_of_zero", "zero_sum"),
+    label="a sum of zeros is 0",
+    phrases=("sum of zeros", "sum of zero terms", "every term is zero", "summing zeros"),
+    priority=900,
+)
 def sum_of_zeros(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     """Σ_{u=a}^{b} 0 = 0,  Σ_{u=a}^{∞} 0 = 0,  Σ_s 0 = 0,  Σ_{a'} 0 = 0,  Σ_τ 0 = ∫ 0 dτ = 0
     (every term is 0: the sum is 0 whatever the range)."""
