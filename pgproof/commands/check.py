@@ -23,14 +23,18 @@ A document's display maths is read as the derivation: each '=' of a display is a
 expanded, and the notation is read from the symbols the document uses (or from its front
 matter). Every error of every file is printed, with file:line:column.
 
---strict checks what steps citing a derived rule (score_has_zero_mean, baseline) rest on:
-each derivation of the rule from the primitive rules, bundled with pgproof, is checked (every
-step accepted, its last line the form it derives, no form cited before it is derived), and
-the step is established only if they all are (exit status 1 otherwise).  The derivations
-are checked in their general form, not instantiated at the step; the form the step uses is
-named, and a step using a form that is not derived (a baseline of earlier steps), or a
-family result that is not derived (causality, markov_property), is reported as resting on
-that rule as a primitive.
+--strict expands every step citing a derived rule (score_has_zero_mean, baseline) into
+primitive steps at the step: the rule's derivation from the primitive rules, bundled with
+pgproof, is matched against the subterm the step rewrote (its schematic names b, s, t, T, θ
+and the state's and action's names instantiated by the step's terms, bound τ, a', t matched
+up to renaming), every line instantiated with capture-avoiding substitution and checked
+again, and rewriting the subterm by the instantiated conclusion must give the step's claim.
+The step is established only then ("expanded into N primitive steps at the step"); else it
+is NOT established, with the line of the instantiated derivation that is refused (exit
+status 1).  The derivations are also checked in their general form (every step accepted,
+the last line the form it derives, no form cited before it is derived).  A family result
+that is not derived (causality, markov_property) is reported as resting on that rule as a
+primitive.
 
 --numeric also evaluates both sides of every step on random tabular MDPs: accepted steps
 are confirmed, refused ones get a witness (an MDP, θ and two numbers that differ; written
@@ -134,6 +138,12 @@ def run_check(args: argparse.Namespace) -> int:
         for r, notes in zip(reports, strict, strict=True)
         for note in notes or ()
         if note.broken
+    ] + [
+        f"{r.derivation.file}: step {note.step} cites the derived rule {note.rule} but cannot "
+        "be expanded into primitive steps at the step"
+        for r, notes in zip(reports, strict, strict=True)
+        for note in notes or ()
+        if note.not_expanded
     ]
     if args.numeric and not args.json:
         print(f"numeric: {len(bugs)} checker bug(s)" + (": " + "; ".join(bugs) if bugs else ""))
@@ -190,8 +200,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--strict",
         action="store_true",
-        help="check the bundled derivations of the derived rules the steps cite (from the "
-        "primitive rules); a step resting on a refused one is not established",
+        help="expand each step citing a derived rule into primitive steps at the step (its "
+        "bundled derivation instantiated with the step's terms and checked); a step that "
+        "cannot be expanded is not established",
     )
     p.add_argument(
         "--trials",

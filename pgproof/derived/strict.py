@@ -1,13 +1,15 @@
-"""``pgproof check --strict``: what a step citing a derived rule rests on.
+"""``pgproof check --strict``: a step citing a derived rule, expanded into primitive steps.
 
 A step that cites a derived rule R is checked by R at the step, as without ``--strict``;
-``--strict`` then checks every derivation of R from the primitives (each step ✓, the last
-line R's form, nothing derived later cited: :func:`pgproof.derived.check_rule`), and the
-step is established only if they all are.  The derivations are not instantiated at the
-step: the step rests on R's general forms, derived once, not on primitive steps re-played
-with the step's terms.  Which forms the step uses is read off the subterms the rule
-rewrites (:mod:`.forms`); a step using a form that has no derivation (a baseline of earlier
-steps, b(s_{t−1}, a_{t−1})) rests on the rule itself as a primitive there, and says so.
+``--strict`` then checks every derivation of R from the primitives in general form (each
+step ✓, the last line R's form, nothing derived later cited: :func:`pgproof.derived.
+check_rule`), and *expands the step*: for each subterm R rewrote, a derivation of R is
+instantiated at that subterm and checked, and rewriting the subterms by the instantiated
+conclusions must give the step's claim (:mod:`.expand`).  The step is established only if
+all of this holds: "expanded into N primitive steps at the step"; R's own function only
+says which subterms it rewrote.  Which forms the step uses is read off those subterms
+(:mod:`.forms`); a step using a form that has no derivation (a baseline of earlier steps,
+b(s_{t−1}, a_{t−1})) cannot be expanded, and is NOT established under ``--strict``.
 A step citing a family result that is not derived (causality, markov_property) is
 reported as resting on that primitive.
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import NOT_DERIVED, FormCheck, check_rule, step_rules
+from .expand import Expansion, expand_step
 from .forms import step_forms
 
 if TYPE_CHECKING:
@@ -34,6 +37,8 @@ class StrictNote:
     checks: tuple[FormCheck, ...]
     #: the forms of the rule the step's redexes are of, derived or not (``per_step``)
     forms: tuple[str, ...] = ()
+    #: the step's redexes of the rule expanded at the step (:mod:`.expand`)
+    expansions: tuple[Expansion, ...] = ()
 
     @property
     def underived_forms(self) -> tuple[str, ...]:
@@ -47,9 +52,24 @@ class StrictNote:
         return tuple(f for f in self.forms if f"{self.rule}.{f}" not in derived)
 
     @property
+    def primitive_steps(self) -> int:
+        """How many primitive steps the step's expansion has."""
+        return sum(e.primitive for e in self.expansions)
+
+    @property
+    def expanded(self) -> bool:
+        """Every redex of the rule at the step expanded into accepted primitive steps."""
+        return bool(self.expansions) and all(e.established for e in self.expansions)
+
+    @property
+    def not_expanded(self) -> bool:
+        """The rule accepted the step, but its expansion at the step is refused."""
+        return self.accepted and bool(self.checks) and not self.broken and not self.expanded
+
+    @property
     def established(self) -> bool:
-        """Accepted by the rule in derived forms only, whose derivations are all accepted."""
-        return self.accepted and bool(self.checks) and not self.broken and not self.underived_forms
+        """Accepted, every derivation of the rule accepted, and expanded at the step."""
+        return self.accepted and bool(self.checks) and not self.broken and self.expanded
 
     @property
     def broken(self) -> bool:
@@ -57,13 +77,6 @@ class StrictNote:
         return self.accepted and any(not c.accepted for c in self.checks)
 
     def text(self) -> str:
-        if self.checks and self.underived_forms and self.accepted and not self.broken:
-            which = ", ".join(self.underived_forms)
-            return (
-                f"  strict: step {self.step} cites the derived rule {self.rule} in its {which} "
-                f"form, which is not derived: the step rests on {self.rule} itself as a "
-                "primitive (not expanded)"
-            )
         if not self.checks:
             why = NOT_DERIVED.get(self.rule, "")
             return (
@@ -80,11 +93,18 @@ class StrictNote:
             return f"{head}: refused by the rule at the step (derivations checked: {forms})"
         if self.broken:
             return f"{head}: NOT established: a derivation of the rule is refused: {forms}"
-        used = ", ".join(f"{self.rule}.{f}" for f in self.forms)
+        if not self.expanded:
+            why = "; ".join(e.problem for e in self.expansions if e.problem)
+            under = ", ".join(self.underived_forms)
+            return (
+                f"{head}: NOT established: it cannot be expanded into primitive steps at the "
+                "step" + (f" (its {under} form is not derived)" if under else "") + f": {why}"
+            )
+        used = ", ".join(e.form for e in self.expansions)
         return (
-            f"{head}: established: accepted by the rule in the form {used}, and every "
-            f"derivation of the rule is accepted: {forms}; the step rests on them (checked in "
-            "general form, not instantiated at the step)"
+            f"{head}: established: expanded into {self.primitive_steps} primitive steps at "
+            f"the step (the derivation {used} instantiated at the step, every step ✓); "
+            f"derivations in general form: {forms}"
         )
 
     def to_json(self) -> dict:
@@ -94,6 +114,12 @@ class StrictNote:
             "derived": bool(self.checks),
             "accepted": self.accepted,
             "established_by_derivations": self.established,
+            "expanded": self.expanded,
+            "primitive_steps": self.primitive_steps,
+            "expansions": [
+                {"form": e.form, "primitive_steps": e.primitive, "problem": e.problem}
+                for e in self.expansions
+            ],
             "forms": list(self.forms),
             "underived_forms": list(self.underived_forms),
             "derivations": [
@@ -118,7 +144,17 @@ def strict_notes(report: DerivationReport) -> list[StrictNote]:
             rule = lookup(name)
             if rule.derived:
                 forms = step_forms(s, rule, report.derivation.notation)
-                notes.append(StrictNote(s.index, name, s.accepted, check_rule(name), forms))
+                expansions = tuple(
+                    e for e in expand_step(s, report.derivation.notation) or () if _of(e, name)
+                )
+                notes.append(
+                    StrictNote(s.index, name, s.accepted, check_rule(name), forms, expansions)
+                )
             elif name in NOT_DERIVED:
                 notes.append(StrictNote(s.index, name, s.accepted, ()))
     return notes
+
+
+def _of(expansion: Expansion, rule: str) -> bool:
+    """The expansion is of a redex of ``rule`` (its form ``rule.…``, or ``rule`` itself)."""
+    return expansion.form == rule or expansion.form.startswith(f"{rule}.")
