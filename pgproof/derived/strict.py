@@ -103,7 +103,8 @@ class StrictNote:
         used = ", ".join(e.form for e in self.expansions)
         return (
             f"{head}: established: expanded into {self.primitive_steps} primitive steps at "
-            f"the step (the derivation {used} instantiated at the step, every step ✓); "
+            f"the step (in the form {used}: its derivation instantiated at the step, every "
+            f"step ✓); "
             f"derivations in general form: {forms}"
         )
 

@@ -193,7 +193,7 @@ def test_strict_establishes_a_correct_step_on_the_derivations(
     out = capsys.readouterr().out
     assert "strict: step 1 cites the derived rule baseline: established" in out
     assert "baseline.trajectory ✓ (3 steps, every step ✓)" in out
-    assert "not instantiated at the step" in out
+    assert "expanded into 9 primitive steps at the step" in out
 
 
 def test_strict_refuses_a_wrong_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -235,20 +235,23 @@ def test_strict_says_when_a_step_uses_a_form_that_is_not_derived(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A baseline of the previous state, b(s_{t−1}): the rule accepts it (it is fixed
-    before a_t), but no derivation covers a baseline of earlier steps."""
+    before a_t), but no derivation covers a baseline of earlier steps: under --strict the
+    step cannot be expanded, so it is not established."""
     body = (
         r"E_{\tau \sim p_{\theta}(\tau)}\left[\nabla_{\theta} \log \pi_{\theta}(a_{t} \mid s_{t}) "
         r"b(s_{t-1})\right] = 0"
     )
     path = _write(tmp_path, body, declare='state_functions = ["b"]')
-    assert main(["check", "--strict", path]) == 0
+    assert main(["check", path]) == 0
+    capsys.readouterr()
+    assert main(["check", "--strict", path]) == 1
     out = capsys.readouterr().out
     assert "✓ step 1" in out
     assert (
-        "step 1 cites the derived rule baseline in its per_step_history form, which is not "
-        "derived: the step rests on baseline itself as a primitive" in out
+        "step 1 cites the derived rule baseline: NOT established: it cannot be expanded into "
+        "primitive steps at the step (its per_step_history form is not derived)" in out
     )
-    assert main(["check", "--strict", "--json", path]) == 0
+    assert main(["check", "--strict", "--json", path]) == 1
     note = json.loads(capsys.readouterr().out)["derivations"][0]["strict"][0]
     assert note["accepted"] and not note["established_by_derivations"]
     assert note["underived_forms"] == ["per_step_history"]
