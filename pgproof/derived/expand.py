@@ -15,11 +15,13 @@ step citing the rule, for a redex ``u`` the rule rewrote:
    would be captured: no match.  The matching only proposes ``σ``; nothing below trusts it.
 2. **instantiate** every line of the derivation with ``σ`` (:func:`instantiate`: the
    project's capture-avoiding substitution, simultaneous through fresh names, so a bound
-   ``τ`` of a line is renamed away from a free ``τ`` of ``σ(b)``), and check the instantiated
+   ``τ`` of a line is renamed away from a free ``τ`` of ``σ(b)``, also where ``b(·)`` is
+   applied: :func:`rename_binders`), and check the instantiated
    derivation with the ordinary checker: every step ✓, by a primitive rule or by a derived
    one that is expanded the same way (recursively; ``FORMS`` order rules out circles).
 3. **rewrite**: the instantiated conclusion ``σG = 0`` must have ``σG`` alpha-equal to ``u``
-   (a τ-dependent ``b`` fails here: the substitution kept its τ free), and the source side
+   (a ``b`` of τ, of a_t or of a later state fails here: the substitution kept its τ free,
+   so ``σG`` is about another trajectory than ``u``), and the source side
    with every redex replaced by 0 must be the claimed side up to canonical form.
 
 The step is then established by ``N`` primitive steps (the instantiated derivations' steps,
@@ -182,7 +184,7 @@ def match(general: Basic, instance: Basic, names: frozenset[Str] = frozenset()) 
         sigma = matcher.match(general, instance, {}, {}, pending)
     except _NoMatch:
         return None
-    for p, u, around in pending:
+    for p, u, _around in pending:
         head, marks, *arguments = p.args
         bound = dict(zip(bound_variables_of(general), bound_variables_of(instance), strict=False))
         actual = [_instantiate_pattern(a, sigma, bound) for a in arguments]
@@ -194,8 +196,6 @@ def match(general: Basic, instance: Basic, names: frozenset[Str] = frozenset()) 
             taken.add(x.name)
             body = body.xreplace({a: x})
             xs.append(x)
-        if body.free_symbols & set(around):
-            return None  # b would be of a variable bound around it: captured
         found = Lambda(tuple(xs), body)
         if head in sigma and sigma[head] != found:
             return None
@@ -237,9 +237,9 @@ def simultaneous(expr: Basic, mapping: dict) -> Basic:
 
 
 def instantiate(expr: Basic, sigma: dict) -> Basic:
-    """σ(expr): schematic symbols by :func:`simultaneous` substitution, schematic functions
-    ``b(e)`` by ``σ(b)`` applied to ``σ(e)``.  A body whose free symbols a binder of
-    ``expr`` binds raises :class:`Refusal` (it would be captured)."""
+    """σ(expr): schematic symbols by :func:`simultaneous` substitution, the state's and
+    action's names renamed, schematic functions ``b(e)`` by ``σ(b)`` applied to ``e``
+    (binders of ``expr`` first renamed away from the free symbols of ``σ(b)``)."""
     symbols = {k: v for k, v in sigma.items() if isinstance(k, Symbol)}
     lambdas = {k: v for k, v in sigma.items() if isinstance(v, Lambda)}
     names = {k: v for k, v in sigma.items() if isinstance(v, Str)}
@@ -252,10 +252,12 @@ def instantiate(expr: Basic, sigma: dict) -> Basic:
         staged[fresh] = symbols[old]
     expr = expr.xreplace(names)
     if lambdas:
-        binders = set(bound_variables_of(expr))
-        for head, lam in lambdas.items():
-            if (lam.body.free_symbols - set(lam.variables)) & binders:
-                raise Refusal(f"{head} would be captured by a binder of the derivation")
+        # the bodies' own free symbols must stay free: binders of expr named like them are
+        # renamed first (alpha-renaming); the λ's variables then take the arguments
+        avoid = set()
+        for lam in lambdas.values():
+            avoid |= lam.body.free_symbols - set(lam.variables)
+        expr = rename_binders(expr, avoid, all_names(expr, *(lam.body for lam in lambdas.values())))
         expr = expr.replace(
             lambda n: isinstance(n, DeclaredFunction) and n.args[0] in lambdas,
             lambda n: lambdas[n.args[0]].apply(tuple(n.args[2:])),
@@ -263,6 +265,41 @@ def instantiate(expr: Basic, sigma: dict) -> Basic:
     for fresh in fixed_order(staged):
         expr = substitute(expr, fresh, staged[fresh])
     return expr
+
+
+def rename_binders(expr: Basic, avoid: set[Basic], taken: set[str]) -> Basic:
+    """``expr`` with every bound variable in ``avoid`` renamed to a fresh name (bottom-up,
+    by :func:`pgproof.kernel.binders.substitute` in the binder's scope): alpha-equivalent
+    to ``expr``, and inserting a term whose free symbols are in ``avoid`` captures none."""
+    if not expr.args:
+        return expr
+    args = [rename_binders(a, avoid, taken) for a in expr.args]
+    declared = declaration_of(type(expr))
+    if declared is None or not declared.binds:
+        return expr.func(*args)
+    if declared.limits:
+        function, limits = args[0], [list(limit.args) for limit in args[1:]]
+        for k, limit in enumerate(limits):
+            v = limit[0]
+            if v not in avoid:
+                continue
+            fresh = fresh_symbol(v, taken)
+            taken.add(fresh.name)
+            function = substitute(function, v, fresh)
+            for inner in limits[:k]:
+                inner[1:] = [substitute(b, v, fresh) for b in inner[1:]]
+            limit[0] = fresh
+        return expr.func(function, *(Tuple(*limit) for limit in limits))
+    path = declared.variable
+    v = None if path is None or len(path) != 1 or path[0] >= len(args) else args[path[0]]
+    if v is None or v not in avoid:
+        return expr.func(*args)
+    fresh = fresh_symbol(v, taken)
+    taken.add(fresh.name)
+    for k in declared.scope:
+        args[k] = substitute(args[k], v, fresh)
+    args[path[0]] = fresh
+    return expr.func(*args)
 
 
 def _declared_union(target: Notation, extra: Notation) -> Notation:
@@ -310,10 +347,10 @@ def expand_redex(
     from ..latex.parser import LatexError, parse_expression
     from ..symbolic.canonical import alpha_equal
     from ..symbolic.checker import check_derivation
-    from . import check_form
+    from . import check_rule
 
     name = derived_form.name
-    general_check = check_form(derived_form)
+    general_check = next(c for c in check_rule(derived_form.rule) if c.form == derived_form)
     if general_check.report is None:
         return Expansion(name, 0, "the derivation does not read")
     derivation = general_check.report.derivation

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,12 @@ from sympy import Basic, S, Symbol, preorder_traversal
 
 from pgproof import derived
 from pgproof.cli import main
+from pgproof.derived import check_rule
 from pgproof.derived.expand import instantiate, match
 from pgproof.files import load_derivation
 from pgproof.kernel.binders import free_symbols
 from pgproof.latex.parser import parse_expression
+from pgproof.symbolic.canonical import alpha_equal
 from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.objects import Expectation, Grad
 from pgproof.symbolic.rules import REGISTRY
@@ -164,10 +167,15 @@ def _unsound(node: Basic, ctx: object) -> list[Basic] | None:
 
 
 @pytest.fixture
-def unsound_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+def unsound_baseline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """baseline's function replaced by :func:`_unsound` (the cached general checks are
+    dropped before and after, so no other test sees results of the unsound rule)."""
     monkeypatch.setitem(
         REGISTRY, "baseline", dataclasses.replace(REGISTRY["baseline"], function=_unsound)
     )
+    check_rule.cache_clear()
+    yield
+    check_rule.cache_clear()
 
 
 #: wrong baselines, each E[…] ≠ 0 in general
@@ -263,7 +271,10 @@ def test_a_score_of_another_parameter_matches_no_form() -> None:
 
 
 def test_a_score_times_a_constant_is_not_score_has_zero_mean(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     """E_{τ∼p_θ}[∇_θ log π_θ(a_t|s_t) g] is no form of score_has_zero_mean (g ≠ 1)."""
     monkeypatch.setitem(
@@ -271,6 +282,8 @@ def test_a_score_times_a_constant_is_not_score_has_zero_mean(
         "score_has_zero_mean",
         dataclasses.replace(REGISTRY["score_has_zero_mean"], function=_unsound),
     )
+    check_rule.cache_clear()
+    request.addfinalizer(check_rule.cache_clear)
     body = E_TAU + r"\left[\nabla_{\theta} \log \pi_{\theta}(a_{t} \mid s_{t}) g\right] = 0"
     path = _write(tmp_path, body, 'constants = ["g"]', "score_has_zero_mean")
     assert main(["check", path]) == 0
@@ -297,7 +310,7 @@ def test_the_instantiated_derivation_renames_a_bound_name_away_from_a_free_one()
     assert tau in free_symbols(out) and out.variable != tau
 
 
-def test_match_refuses_what_is_no_instance() -> None:
+def test_match_and_instantiate_refuse_what_is_no_instance() -> None:
     report = check_derivation(load_derivation(derived.derivation_path("baseline.per_step")))
     notation = report.derivation.notation
     general = parse_expression(derived.form("baseline.per_step").lhs, notation)
@@ -306,9 +319,14 @@ def test_match_refuses_what_is_no_instance() -> None:
         E_TAU + r"\left[\nabla_{\theta} \log p_{\theta}(\tau) b(s_{t})\right]", notation
     )
     assert match(general, other) is None
-    # b of the later state s_{t+1}: the λ's body still has the bound τ: captured
+    # b of the later state s_{t+1}: σ(b) = λx. b(s_{t+1}) keeps the step's τ, which the
+    # instantiation keeps free (the E's τ is renamed): not the step's subterm
     wrong = parse_expression(E_TAU + r"\left[" + SCORE_T + r" b(s_{t+1})\right]", notation)
-    assert match(general, wrong) is None
+    sigma = match(general, wrong)
+    assert sigma is not None
+    out = instantiate(general, sigma)
+    assert not alpha_equal(out, wrong) and wrong.variable in free_symbols(out)
     right = parse_expression(E_TAU + r"\left[" + SCORE_T + r" b(s_{t})\right]", notation)
     sigma = match(general, right)
     assert sigma is not None and instantiate(general, sigma) == right
+    assert alpha_equal(instantiate(general, sigma), right)
