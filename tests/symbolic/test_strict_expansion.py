@@ -330,3 +330,50 @@ def test_match_and_instantiate_refuse_what_is_no_instance() -> None:
     sigma = match(general, right)
     assert sigma is not None and instantiate(general, sigma) == right
     assert alpha_equal(instantiate(general, sigma), right)
+
+
+def test_bound_names_of_the_step_other_than_the_forms_are_matched_up_to_renaming(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The form binds a'; the step binds a (the notation's action name) and its baseline
+    V(s) is free of it: an instance up to renaming, established."""
+    body = (
+        r"E_{a \sim \pi_{\theta}(\cdot \mid s)}\left[\nabla_{\theta} \log \pi_{\theta}(a \mid s) "
+        r"V(s)\right] = 0"
+    )
+    path = _write(tmp_path, body, 'state_functions = ["V"]', "baseline", "state")
+    code, data = _strict_json(path, capsys)
+    assert code == 0
+    note = data["strict"][0]
+    assert note["expanded"] and [e["form"] for e in note["expansions"]] == ["baseline.action"]
+
+
+def _to_one(node: Basic, ctx: object) -> list[Basic] | None:
+    """Unsound: the expected score times anything is 1."""
+    return [S.One] if _unsound(node, ctx) else None
+
+
+def test_the_instantiated_theorem_must_give_the_claim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule's function rewrites a correct redex to 1: the plain check accepts
+    E[∇ log p_θ(τ) c] = 1; the redex expands (its instantiated theorem says = 0), but
+    rewriting by that theorem gives 0, not the claimed 1."""
+    monkeypatch.setitem(
+        REGISTRY, "baseline", dataclasses.replace(REGISTRY["baseline"], function=_to_one)
+    )
+    check_rule.cache_clear()
+    try:
+        body = E_TAU + r"\left[\nabla_{\theta} \log p_{\theta}(\tau) c\right] = 1"
+        path = _write(tmp_path, body, 'constants = ["c"]', "baseline")
+        assert main(["check", path]) == 0
+        capsys.readouterr()
+        code, data = _strict_json(path, capsys)
+        assert code == 1
+        problems = [e["problem"] for e in data["strict"][0]["expansions"]]
+        assert (
+            "rewriting the redexes by the instantiated theorems does not give the step's claim"
+            in problems
+        )
+    finally:
+        check_rule.cache_clear()
