@@ -47,8 +47,16 @@ Not derived (they stay primitive), and what is missing:
   probability), markov_property and the definition of Q^π, so it rests on what causality
   and markov_property rest on.
 
-:func:`check_rule` checks a derived rule's derivations (``pgproof check --strict`` and the
-test suite use it); the result is cached per process: it depends on the files only.
+:func:`check_rule` checks a derived rule's derivations in general form (``pgproof check
+--strict`` and the test suite use it); the result is cached per process: it depends on the
+files only.  ``pgproof check --strict`` also expands each step citing a derived rule at the
+step (:mod:`.expand`): the form's general redex (the left side of its last line) is matched
+against the subterm the step rewrote, its schematic names (the free symbols b, s, t, T, θ,
+the declared function b(·), and the names of the state and the action) instantiated by the
+step's terms and its bound τ, a', t matched up to renaming; every line of the derivation
+is instantiated by capture-avoiding substitution and checked again (derived steps inside
+expanded in turn), and the instantiated conclusion must rewrite the step's subterm into
+its claim.  So the rule's own function is not trusted under ``--strict``.
 """
 
 from __future__ import annotations
