@@ -114,7 +114,7 @@ class _Matcher:
                 raise _NoMatch
             return {**sigma, p: u}
         if isinstance(p, DeclaredFunction) and p.args[0] in self.heads:
-            pending.append((p, u, tuple(bound.values())))
+            pending.append((p, u))
             return sigma
         if not p.args or not u.args:
             if p != u:
@@ -184,7 +184,7 @@ def match(general: Basic, instance: Basic, names: frozenset[Str] = frozenset()) 
         sigma = matcher.match(general, instance, {}, {}, pending)
     except _NoMatch:
         return None
-    for p, u, _around in pending:
+    for p, u in pending:
         head, marks, *arguments = p.args
         bound = dict(zip(bound_variables_of(general), bound_variables_of(instance), strict=False))
         actual = [_instantiate_pattern(a, sigma, bound) for a in arguments]
