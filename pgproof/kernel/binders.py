@@ -23,7 +23,8 @@ capture-avoiding substitution (:func:`substitute`):
 where v' is a name that occurs nowhere in f or e (free or bound), so no free symbol of e is
 ever captured by a binder of f, and a symbol bound in f is never replaced.  Σ_{t=a}^{b} f
 lists its limits innermost first (SymPy's convention): the limit variable of each binds the
-summand and the bounds of the limits listed before it.
+summand and the bounds of the limits listed before it (not its own bounds; it is renamed
+too when ``e`` would bring its name into them, so no sum reads as running to its own index).
 
 A class that computes its own ``free_symbols`` without a declaration binds in a way this
 module does not know: substitution raises :class:`UnknownBinder` rather than guess.
@@ -230,11 +231,14 @@ def _substitute_limits(expr: Basic, old: Basic, new: Basic) -> Basic:
         if not limits:
             return substitute(function, old, new), []
         *inner, (variable, low, high) = limits
+        in_bounds = old in low.free_symbols | high.free_symbols
         low, high = substitute(low, old, new), substitute(high, old, new)
         if variable == old:
             return function, [*inner, (variable, low, high)]
         scoped = kind(function, *inner) if inner else function
-        if variable in new.free_symbols and old in scoped.free_symbols:
+        # renamed also when only the bounds meet ``new``: Σ_{t'=1}^{t'} would be correct (a
+        # bound is outside its own index's scope) but reads as a sum up to its own index
+        if variable in new.free_symbols and (old in scoped.free_symbols or in_bounds):
             fresh = fresh_symbol(variable, all_names(expr, new))
             scoped = substitute(scoped, variable, fresh)
             if inner:

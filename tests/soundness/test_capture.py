@@ -118,3 +118,8 @@ def test_substitution_renames_a_binder_that_would_capture() -> None:
     assert substitute(Sum(r(t), (t, Integer(1), T)), t, t1) == Sum(r(t), (t, Integer(1), T))
     # a bound name never replaced, a limit outside its own scope is
     assert substitute(Sum(r(t), (t, t, T)), t, t1) == Sum(r(t), (t, t1, T))
+    # a bound outside its index's scope: Σ_{t'=1}^{t} r_{t'} [t := t'] runs to the free t'
+    # under another index name, never Σ_{t'=1}^{t'}
+    out = substitute(Sum(r(t1), (t1, Integer(1), t)), t, t1)
+    (index, low, high) = out.limits[0]
+    assert index != t1 and high == t1 and out.function == r(index)
