@@ -45,6 +45,7 @@ from pgproof.symbolic.objects import (
     TrajectoryAggregate,
 )
 
+from .clashes import clash, clash_contexts, clashing_names, renamed, shadowed
 from .mutations import grad_depth, mutants, rule_candidates
 from .state_expressions import (
     STATE_NOTATIONS,
@@ -383,21 +384,28 @@ def _algebra_variants(x: Basic) -> list[Basic]:
 
 
 @st.composite
-def rule_cases(draw, name: str) -> RuleCase:
-    """A derivation whose last step applies rule ``name`` (see the module docstring)."""
+def rule_cases(draw, name: str, clash_names: bool = False) -> RuleCase:
+    """A derivation whose last step applies rule ``name`` (see the module docstring).
+
+    With ``clash_names`` the expression the rule rewrites has bound names that clash with
+    free ones (:func:`.clashes.clash`: a clash context, then capture-free renamings), and
+    so has the definition a step rests on."""
     n = draw(st.sampled_from(notations_for(name)))
     near_miss = draw(st.integers(0, 3)) == 0  # a quarter of the claims are near misses
     if name in ("differentiate_both_sides", "log_both_sides"):
         if name == "log_both_sides":
             lhs = n.density_of()
             factor = draw(st.one_of(st.just(Integer(1)), positive(n)))
+            if clash_names:  # a free step t beside a ∏_t binding it (both positive)
+                factor = factor * n.pi(n.t) * Product(n.pi(), n.time_range())
             context: Callable[[Basic], Basic] = lambda hole: hole * factor  # noqa: E731
         else:
             lhs = draw(st.sampled_from([n.J(), n.density_of(), n.R()]))
-            context = draw(contexts(n))
-        first = Step(
-            lhs=context(lhs), rhs=context(_unfold(n, lhs)), rules=("definition",), source="self"
-        )
+            context = draw(clash_contexts(n) if clash_names else contexts(n))
+        sides = [context(lhs), context(_unfold(n, lhs))]
+        if clash_names:
+            sides = [draw(renamed(side)) for side in sides]
+        first = Step(lhs=sides[0], rhs=sides[1], rules=("definition",), source="self")
         source = Equation(first.lhs, first.rhs)
         claims = rule_candidates(source, name, n, limit=1)
         assume(claims)
@@ -408,6 +416,8 @@ def rule_cases(draw, name: str) -> RuleCase:
         a = draw(st.sampled_from([n.density_of(), n.R(), n.J()]))
         reference = Step(lhs=a, rhs=_unfold(n, a), rules=("definition",), source="self")
         x = draw(contexts(n))(a)
+        if clash_names:
+            x = draw(clash(x, n))
         claims = rule_candidates(
             Equation(x, x), name, n, Equation(reference.lhs, reference.rhs), limit=2
         )
@@ -421,6 +431,8 @@ def rule_cases(draw, name: str) -> RuleCase:
         x = draw(state_contexts(n))(draw(state_expressions(n, 3) if shape is None else shape))
     else:
         x = draw(contexts(n))(draw(expressions(n, max_leaves=3) if shape is None else shape))
+    if clash_names:
+        x = draw(clash(x, n))
     assume(grad_depth(x) <= 2)
     factor = draw(positive(n)) if name == "multiply_divide" else None
     terms: tuple[Basic, ...] = ()
@@ -550,20 +562,31 @@ def differential_outcome(case: RuleCase, trials: int = 2, seed: int = 0) -> tupl
 
 @dataclass
 class Tally:
-    """Outcomes of one rule's examples, and the first wrong ones (as text)."""
+    """Outcomes of one rule's examples, and the first wrong ones (as text); how many of the
+    expressions rewritten had a bound name that is also free in them (``clashing``), or a
+    binder inside one of the same name (``shadowing``)."""
 
     rule: str
     counts: Counter
     wrong: list[str]
+    clashing: int = 0
+    shadowing: int = 0
+
+    @property
+    def cases(self) -> int:
+        return sum(self.counts.values())
 
     @property
     def established(self) -> int:
         return self.counts["equal"] + self.counts[WRONG] + self.counts["not evaluated"]
 
 
-def run_differential(name: str, examples: int = 20, trials: int = 2, seed: int = 0) -> Tally:
+def run_differential(
+    name: str, examples: int = 20, trials: int = 2, seed: int = 0, clash_names: bool = False
+) -> Tally:
     """Run the fixed cases (:func:`anchors`) and ``examples`` derandomised cases of rule
-    ``name``, and tally their outcomes."""
+    ``name`` (with bound names that clash with free ones if ``clash_names``: see
+    :func:`rule_cases`), and tally their outcomes."""
     from pgproof.symbolic.text import show
 
     tally = Tally(name, Counter(), [])
@@ -571,6 +594,10 @@ def run_differential(name: str, examples: int = 20, trials: int = 2, seed: int =
     def record(case: RuleCase) -> None:
         outcome, detail = differential_outcome(case, trials, seed)
         tally.counts[outcome] += 1
+        steps = case.derivation.steps[: case.target]
+        rewritten = [s.lhs for s in steps if s.lhs is not None] + [s.rhs for s in steps[:-1]]
+        tally.clashing += any(clashing_names(x) for x in rewritten)
+        tally.shadowing += any(shadowed(x) for x in rewritten)
         if outcome == WRONG and len(tally.wrong) < 5:
             steps = "; ".join(
                 f"{show(s.lhs) if s.lhs is not None else ''} = {show(s.rhs)} by "
@@ -589,7 +616,7 @@ def run_differential(name: str, examples: int = 20, trials: int = 2, seed: int =
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(rule_cases(name))
+    @given(rule_cases(name, clash_names))
     def run(case: RuleCase) -> None:
         record(case)
 
