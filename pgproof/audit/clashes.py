@@ -2,7 +2,7 @@
 
 A rule that rewrites under a binder by name (``xreplace``, ``subs``) or picks a "fresh" name
 that is not fresh gets such terms wrong.  :func:`clash` turns a random expression into one
-with the same meaning and clashing names, in two moves:
+with clashing names, in three moves:
 
 * a *clash context* around it (:func:`clash_contexts`): a sibling that mentions a free time
   index t or trajectory τ (so an inner Σ_t or E_τ binds a name that is free beside it, and
@@ -15,7 +15,12 @@ with the same meaning and clashing names, in two moves:
       B v. f   ↦   B w. f[v := w]            when w is not free in f
 
   (:func:`pgproof.kernel.binders.substitute`, the kernel's capture-avoiding substitution;
-  w of v's class and assumptions), which is alpha-equivalent: the meaning is kept.
+  w of v's class and assumptions), which is alpha-equivalent: the meaning is kept;
+* sometimes, in a time sum Σ_{u=a}^{b} f, an inner sum binding a name that a or b mention
+  (:func:`trap`): putting a for u in f must rename it, not let it capture a's name.
+
+The contexts and the trap make a new expression (the rule's redex is still in it); the
+renamings keep its meaning.
 
 :func:`clashing_names` says which bound names of an expression are also free in it.
 """
@@ -210,8 +215,11 @@ __all__ = [
     "clash",
     "clash_contexts",
     "clashing_names",
+    "primed_time",
     "rebind",
     "renamed",
     "renamings",
     "shadowed",
+    "time_sums",
+    "trap",
 ]
