@@ -11,6 +11,9 @@ that it does not share the evaluator's known weak spots:
   of a negative reward on both sides) is not compared; an instance where no assignment is
   compared does not count as a trial; no trial compared → ``not evaluated``.  One side
   defined and the other not is a difference (``wrong``).
+* **overflow is not agreement.**  An assignment where a side left floating point (±inf or
+  nan: exp of a large number) is not compared either: ∞ − ∞ is nan (a false difference),
+  and ∞ is within any relative tolerance of ∞ or of a finite number (a false agreement).
 * **exponents are exact.**  x^{−p/p} with p > 0 is x^{−1} (a rule may insert p/p in an
   exponent; in floating point it is not exactly an integer, and a negative x would make
   the power undefined).
@@ -120,6 +123,11 @@ def _value(evaluator: Evaluator, expr: Basic, env: dict[str, int]) -> Value | Un
         return exc
 
 
+def _overflowed(value: Value | Undefined) -> bool:
+    """A value that left floating point (±inf or nan somewhere): e.g. exp of a large x."""
+    return isinstance(value, Value) and not bool(np.isfinite(value.data).all())
+
+
 def _budget(exprs: list[Basic], notation: Notation) -> int:
     names = {s.name for e in exprs for s in e.free_symbols}
     return MAX_TRAJECTORIES_PAIRS if notation.sample_count in names else MAX_TRAJECTORIES
@@ -140,6 +148,9 @@ def compare_strictly(
         env = {**env, notation.horizon: instance.horizon_value}
         a, b = _value(evaluator, left, env), _value(evaluator, right, env)
         if isinstance(a, Undefined) and isinstance(b, Undefined):
+            undefined += 1
+            continue
+        if _overflowed(a) or _overflowed(b):  # a side that is not a float says nothing
             undefined += 1
             continue
         where = f"{instance.label}, {instance.describe()}"

@@ -209,3 +209,18 @@ def test_an_expression_mutant_is_judged_against_its_own_step(checked) -> None:
     assert not result.accepted and result.numeric == WRONG
     kept = audit_mutant(report, replace(m, expr=report.steps[k - 1].claim.rhs), 2, index=k)
     assert kept.accepted and kept.numeric == EQUAL
+
+
+def test_the_judge_does_not_compare_two_overflowed_sides() -> None:
+    """e^{1000}·J against 2·e^{1000}·J or J: a side is ∞ in floating point (∞ − ∞ is nan, ∞
+    is within a relative tolerance of anything), so the judge cannot tell: not evaluated,
+    neither a false WRONG nor a false equal; finite claims stay compared."""
+    from sympy import exp
+
+    n = Notation(state="s", action="a")
+    huge = exp(Integer(1000))
+    both = judge_claim(huge * n.J(), 2 * huge * n.J(), n, trials=2)
+    assert both.verdict == NOT_EVALUATED and both.undefined > 0
+    assert judge_claim(huge * n.J(), n.J(), n, trials=2).verdict == NOT_EVALUATED
+    assert judge_claim(2 * n.J(), n.J() + n.J(), n, trials=2).verdict == EQUAL
+    assert judge_claim(2 * n.J(), n.J(), n, trials=2).verdict == WRONG
