@@ -30,14 +30,20 @@ EXAMPLES = 30
 CLASH_EXAMPLES = 20
 
 
-def _assert_sound_and_tried(name: str, tally: Tally, examples: int) -> None:
-    """No WRONG, established on a fair share, few not evaluated."""
+def _assert_sound_and_tried(name: str, tally: Tally, examples: int, few: int = 10) -> None:
+    """No WRONG, established on a fair share, few not evaluated (one in ``few``)."""
     counts = tally.counts
     assert counts[WRONG] == 0, "\n".join([f"{name}: {dict(counts)}", *tally.wrong])
     established = tally.established
     assert established >= examples // 6, f"{name} is established too rarely: {dict(counts)}"
     not_evaluated = counts["not evaluated"]
-    assert not_evaluated <= max(2, established // 10), f"{name}: {dict(counts)}"
+    assert not_evaluated <= max(2, established // few), f"{name}: {dict(counts)}"
+
+
+#: drop_zero_gradient's shapes hold ∇ log r(s_1, a_1) on purpose (undefined wherever a
+#: reward is ≤ 0); a clash context around it (·r_t + Σ_t r_t, E_τ[·]) keeps it in every
+#: term, so both sides are undefined on every trial more often: one in five is allowed there
+CLASH_FEW = {"drop_zero_gradient": 5}
 
 
 @pytest.mark.parametrize("name", all_names())
@@ -52,7 +58,7 @@ def test_what_a_rule_establishes_on_clashing_names_is_numerically_true(name: str
     inner Σ_t, E_τ beside a free τ, Σ_a beside a free a, binders of the same name nested,
     an outer binder of a name the redex mentions): and most of them really clash."""
     tally = run_differential(name, examples=CLASH_EXAMPLES, trials=2, clash_names=True)
-    _assert_sound_and_tried(name, tally, CLASH_EXAMPLES)
+    _assert_sound_and_tried(name, tally, CLASH_EXAMPLES, CLASH_FEW.get(name, 10))
     assert tally.clashing >= tally.cases // 2, (name, tally.clashing, tally.cases)
 
 
@@ -112,14 +118,37 @@ def _capturing(expr, old, new):
     return expr.func(*(_capturing(a, old, new) for a in expr.args))
 
 
+def _trapped_split_case(notation):
+    """A clash-mode case of split_first_term: Σ_{t'=t}^{T} r_{t'} · Σ_t r_t r_{t'} (the inner
+    Σ_t binds the t of the lower limit), the claim the rule itself produces."""
+    from sympy import Sum
+
+    from pgproof.audit.clashes import primed_time, trap
+    from pgproof.audit.expressions import RuleCase, _derivation
+    from pgproof.audit.mutations import rule_candidates
+    from pgproof.symbolic.derivation import Step
+    from pgproof.symbolic.objects import Equation
+
+    t, u, last = notation.t, primed_time(notation), notation.time_range()[2]
+    x = trap(Sum(notation.r(u), (u, t, last)), notation)
+    claims = [
+        c for c in rule_candidates(Equation(x, x), "split_first_term", notation) if c.lhs == x
+    ]
+    step = Step(lhs=x, rhs=claims[0].rhs, rules=("split_first_term",), source="self")
+    return RuleCase("split_first_term", _derivation(notation, step), 1, "trapped")
+
+
 def test_the_differential_test_on_clashing_names_catches_a_capture_bug(monkeypatch) -> None:
     """split_first_term made to substitute capturing (Σ_{t'=t} f(t') ↦ f(t) with an inner Σ_t
-    in f capturing the t put in): the clash mode reports it as WRONG."""
+    in f capturing the t put in): the clash mode's case is WRONG; with the kernel's
+    substitution it is equal."""
+    from pgproof.audit.expressions import NOTATIONS, differential_outcome
     from pgproof.symbolic import traversal
 
+    notation = NOTATIONS[0]
+    clear_cache()
+    assert differential_outcome(_trapped_split_case(notation))[0] == "equal"
     monkeypatch.setattr(traversal, "substitute", _capturing)
     clear_cache()
-    tally = run_differential(
-        "split_first_term", examples=CLASH_EXAMPLES, trials=2, clash_names=True
-    )
-    assert tally.counts[WRONG] > 0, dict(tally.counts)
+    outcome, detail = differential_outcome(_trapped_split_case(notation))
+    assert outcome == WRONG, (outcome, detail)
