@@ -35,17 +35,17 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from sympy import Basic
-from sympy.printing.latex import LatexPrinter
 
 from pgproof.bridge.judge import EQUAL, NOT_EVALUATED, WRONG, judge_claim
 from pgproof.bridge.steps import verify_step_numerically, verify_theta_free
 from pgproof.files import DerivationFileError
 from pgproof.latex.parser import LatexError
+from pgproof.present.latex_printer import PGLatexPrinter
 from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.errors import DerivationError
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Equation, Grad, Policy, TrajectoryDensity
+from pgproof.symbolic.objects import Equation, Policy, TrajectoryDensity
 from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.rules import UnknownRule
 from pgproof.symbolic.step_check import check_step
@@ -305,15 +305,10 @@ def audit_mutant(
 # ------------------------------------------------------------------ reproducers
 
 
-class _Printer(LatexPrinter):
-    """SymPy's LaTeX printer, with the body of ∇ always in brackets: the reader applies
+class _Printer(PGLatexPrinter):
+    """pgproof's LaTeX printer, with the body of ∇ always in brackets: the reader applies
     ``\\nabla`` to the next factor only, so ``\\nabla \\frac{1}{m} \\sum …`` would read
     as (∇ 1/m)·Σ."""
-
-    def _print(self, expr, **kwargs) -> str:
-        if isinstance(expr, Grad):  # before the object's own _latex
-            return self._print_Grad(expr)
-        return super()._print(expr, **kwargs)
 
     def _print_Grad(self, expr: Basic) -> str:
         body, variable = expr.args

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from lark import Token, Tree
 from sympy import Add, Expr, Integer, Mul, Pow, Symbol, exp, log, sqrt
 
-from pgproof.symbolic.domain import domain_conditions, holds
+from pgproof.symbolic.domain import condition_order, domain_conditions, holds
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import Cancelled, Grad, Ratio, TrajectoryIntegral
 from pgproof.symbolic.text import show
@@ -97,7 +97,7 @@ class Builder(
         for part in parts:
             if part is not None:
                 kept |= domain_conditions(part)
-        for kind, arg in sorted(self.read_conditions - kept, key=str):
+        for kind, arg in sorted(self.read_conditions - kept, key=condition_order):
             if not holds((kind, arg)):
                 raise LatexError(
                     f"reading this formula would cancel a term that needs {show(arg)} "

@@ -15,11 +15,21 @@ from collections.abc import Callable
 
 from sympy import Basic, Pow, log, preorder_traversal
 
+from pgproof.present.str_printer import sstr
+
 from .objects import Ratio
 from .refusal import Refusal
 from .text import show
 
 Condition = tuple[str, Basic]
+
+
+def condition_order(condition: Condition) -> str:
+    """The key conditions are sorted by: ``str((kind, x))``, x in SymPy's str form with
+    pgproof's objects known (:func:`pgproof.present.sstr`), so that the condition reported
+    first is the same on every run."""
+    kind, arg = condition
+    return "(%r, %s)" % (kind, sstr(arg))
 
 
 def domain_conditions(expr: Basic) -> set[Condition]:
@@ -48,7 +58,8 @@ _HOLDS: dict[str, Callable[[Basic], bool | None]] = {
 
 def check_same_domain(ours: Basic, theirs: Basic) -> None:
     """Refuse when one side needs a condition the other does not and it is not known."""
-    for kind, arg in sorted(domain_conditions(ours) ^ domain_conditions(theirs), key=str):
+    changed = domain_conditions(ours) ^ domain_conditions(theirs)
+    for kind, arg in sorted(changed, key=condition_order):
         if not holds((kind, arg)):
             raise Refusal(
                 arg,

@@ -10,7 +10,8 @@ Every class here is an unevaluated SymPy ``Expr``: ``__new__`` stores its
 arguments and never rewrites them, so each step of a derivation stays
 visible; ``expr == expr.func(*expr.args)`` holds; ``free_symbols`` is derived
 from the arguments (bound variables removed), so *whether a term depends on θ
-is read off the term itself*; LaTeX printing goes through ``_latex``.
+is read off the term itself*.  The objects do not print themselves: printing lives in
+:mod:`pgproof.present` (one ``_print_<Class>`` per class in its printers).
 
 Display names ("π", "P", "corr", ...) are carried as ``Str`` arguments: they
 are atoms without free symbols, so they never create a dependency.
@@ -22,7 +23,7 @@ read it through SymPy's assumption system (``is_positive``).
 
 from __future__ import annotations
 
-from sympy import Add, Basic, Expr, Integer, Mul, Pow, Product, Sum
+from sympy import Basic, Expr, Integer, Sum
 from sympy.core.symbol import Str
 from sympy.core.sympify import _sympify
 from sympy.printing.precedence import PRECEDENCE
@@ -70,16 +71,6 @@ def _args(*args: object) -> tuple[Basic, ...]:
     )
 
 
-def _wrap(printer, expr: Basic) -> str:
-    """Print ``expr``, parenthesised when it is a sum, a product or a big operator."""
-    text = printer._print(expr)
-    big = (Sum, Product, TrajectorySum)
-    negative = expr.is_Number and expr.is_negative
-    if isinstance(expr, (Add, Mul, *big)) or negative or (isinstance(expr, Pow) and expr.exp == -1):
-        return r"\left(" + text + r"\right)"
-    return text
-
-
 class PGExpr(Expr):
     """Base: an unevaluated commutative scalar expression.
 
@@ -113,9 +104,6 @@ class SampledTrajectory(PGExpr):
     def sample_index(self) -> Basic:
         return self.args[1]
 
-    def _latex(self, printer) -> str:
-        return "%s^{(%s)}" % (printer._print(self.args[0]), printer._print(self.args[1]))
-
 
 class _TrajectoryVariable(PGExpr):
     """s_t or a_t of trajectory τ: ``State(name, tau, t)``."""
@@ -134,13 +122,6 @@ class _TrajectoryVariable(PGExpr):
     def time(self) -> Basic:
         return self.args[2]
 
-    def _latex(self, printer) -> str:
-        name, traj, time = self.args
-        text = "{%s}_{%s}" % (printer._print(name), printer._print(time))
-        if isinstance(traj, SampledTrajectory):
-            text += "^{(%s)}" % printer._print(traj.sample_index)
-        return text
-
 
 class State(_TrajectoryVariable):
     """The state s_t of a trajectory."""
@@ -151,14 +132,6 @@ class Action(_TrajectoryVariable):
 
 
 # --------------------------------------------------------------------------- distributions
-
-
-def _conditional(printer, name: Str, sub: str, outcome: Basic, given: tuple[Basic, ...]) -> str:
-    head = printer._print(name) + sub
-    inside = printer._print(outcome)
-    if given:
-        inside += r" \mid " + ", ".join(printer._print(g) for g in given)
-    return head + r"\left(" + inside + r"\right)"
 
 
 class Policy(PGExpr):
@@ -172,10 +145,6 @@ class Policy(PGExpr):
     def theta(self) -> Basic:
         return self.args[3]
 
-    def _latex(self, printer) -> str:
-        name, action, state, theta = self.args
-        return _conditional(printer, name, "_{%s}" % printer._print(theta), action, (state,))
-
 
 class Dynamics(PGExpr):
     """p(s' | s, a): ``Dynamics(name, next_state, state, action)``; no θ."""
@@ -183,10 +152,6 @@ class Dynamics(PGExpr):
     declaration = Declaration(body=(), leaf=True)
 
     is_positive = True
-
-    def _latex(self, printer) -> str:
-        name, nxt, state, action = self.args
-        return _conditional(printer, name, "", nxt, (state, action))
 
 
 class InitialDistribution(PGExpr):
@@ -196,10 +161,6 @@ class InitialDistribution(PGExpr):
 
     is_positive = True
 
-    def _latex(self, printer) -> str:
-        name, state = self.args
-        return _conditional(printer, name, "", state, ())
-
 
 class Reward(PGExpr):
     """r(s_t, a_t): ``Reward(name, state, action)``; real, no θ."""
@@ -207,10 +168,6 @@ class Reward(PGExpr):
     declaration = Declaration(body=(), leaf=True)
 
     is_extended_real = True
-
-    def _latex(self, printer) -> str:
-        name, state, action = self.args
-        return "%s\\left(%s, %s\\right)" % tuple(printer._print(a) for a in (name, state, action))
 
 
 class Return(PGExpr):
@@ -223,10 +180,6 @@ class Return(PGExpr):
     @property
     def trajectory(self) -> Basic:
         return self.args[1]
-
-    def _latex(self, printer) -> str:
-        name, traj = self.args
-        return "%s\\left(%s\\right)" % (printer._print(name), printer._print(traj))
 
 
 class DeclaredFunction(PGExpr):
@@ -256,13 +209,6 @@ class DeclaredFunction(PGExpr):
     @property
     def depends_on_policy(self) -> bool:
         return len(self.args[1].args) > 0
-
-    def _latex(self, printer) -> str:
-        head = printer._print(self.args[0])
-        if self.depends_on_policy:
-            head = "%s^{%s}" % (head, printer._print(self.policy_name))
-        inside = ", ".join(printer._print(a) for a in self.arguments)
-        return r"%s\left(%s\right)" % (head, inside)
 
     @property
     def policy_name(self) -> Basic:
@@ -296,14 +242,6 @@ class TrajectoryDensity(PGExpr):
     def theta(self) -> Basic:
         return self.args[2]
 
-    def _latex(self, printer) -> str:
-        name, traj, theta, style, policy = (printer._print(a) for a in self.args)
-        if self.args[3].name == "given_policy":
-            return r"%s\left(%s \mid %s_{%s}\right)" % (name, traj, policy, theta)
-        if self.args[3].name == "semicolon":
-            return r"%s\left(%s; %s\right)" % (name, traj, theta)
-        return r"%s_{%s}\left(%s\right)" % (name, theta, traj)
-
 
 class Objective(PGExpr):
     """J(θ) = E_{τ∼p_θ}[R(τ)]: ``Objective(name, theta, style, policy_name)``."""
@@ -316,11 +254,6 @@ class Objective(PGExpr):
     @property
     def theta(self) -> Basic:
         return self.args[1]
-
-    def _latex(self, printer) -> str:
-        name, theta, style, policy = (printer._print(a) for a in self.args)
-        arg = "%s_{%s}" % (policy, theta) if self.args[2].name == "policy" else theta
-        return r"%s\left(%s\right)" % (name, arg)
 
 
 # --------------------------------------------------------------------------- operators
@@ -350,9 +283,6 @@ class Grad(_Operator):
         expr = self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0]
         return expr.diff(self.args[1])
 
-    def _latex(self, printer) -> str:
-        return r"\nabla_{%s} %s" % (printer._print(self.args[1]), _wrap(printer, self.args[0]))
-
 
 class Expectation(_Operator):
     """E_{τ∼p}[f(τ)]: ``Expectation(expr, trajectory, density)``.
@@ -367,10 +297,6 @@ class Expectation(_Operator):
 
     #: τ is bound in the body and in the density p(τ)
     declaration = Declaration(body=(0,), variable=(1,), scope=(0, 2))
-
-    def _latex(self, printer) -> str:
-        expr, var, density = (printer._print(a) for a in self.args)
-        return r"\mathbb{E}_{%s \sim %s}\left[%s\right]" % (var, density, expr)
 
 
 class ConditionalExpectation(_Operator):
@@ -393,11 +319,6 @@ class ConditionalExpectation(_Operator):
     #: τ is bound in the body and the density, not in what is given
     declaration = Declaration(body=(0,), variable=(1,), scope=(0, 2), opaque=(1, 2, 3))
 
-    def _latex(self, printer) -> str:
-        expr, var, density = (printer._print(a) for a in self.args[:3])
-        given = ", ".join(printer._print(g) for g in self.given)
-        return r"\mathbb{E}_{%s \sim %s}\left[%s \mid %s\right]" % (var, density, expr, given)
-
 
 class TrajectoryAggregate(_Operator):
     """Base of ∫ f dτ and Σ_τ f: ``cls(expr, trajectory)``; τ is bound."""
@@ -411,15 +332,9 @@ class TrajectoryAggregate(_Operator):
 class TrajectoryIntegral(TrajectoryAggregate):
     """∫ f(τ) dτ over the (continuous) trajectory space."""
 
-    def _latex(self, printer) -> str:
-        return r"\int %s \, d%s" % (printer._print(self.args[0]), printer._print(self.args[1]))
-
 
 class TrajectorySum(TrajectoryAggregate):
     """Σ_τ f(τ) over the (discrete) trajectory space."""
-
-    def _latex(self, printer) -> str:
-        return r"\sum_{%s} %s" % (printer._print(self.args[1]), _wrap(printer, self.args[0]))
 
 
 class SampleMean(PGExpr):
@@ -434,15 +349,6 @@ class SampleMean(PGExpr):
     def doit(self, **hints) -> Basic:
         expr, index, count = self.args
         return Sum(expr, (index, Integer(1), count)) / count
-
-    def _latex(self, printer) -> str:
-        expr, index, count = self.args
-        return r"\frac{1}{%s} \sum_{%s=1}^{%s} %s" % (
-            printer._print(count),
-            printer._print(index),
-            printer._print(count),
-            _wrap(printer, expr),
-        )
 
 
 class Ratio(PGExpr):
@@ -479,9 +385,6 @@ class Ratio(PGExpr):
             return True
         return None
 
-    def _latex(self, printer) -> str:
-        return r"\frac{%s}{%s}" % (printer._print(self.args[0]), printer._print(self.args[1]))
-
 
 class Cancelled(PGExpr):
     r"""A term struck out by the author (``\cancel{...}``): a claim that it is zero."""
@@ -490,16 +393,12 @@ class Cancelled(PGExpr):
     def expr(self) -> Basic:
         return self.args[0]
 
-    def _latex(self, printer) -> str:
-        return r"\cancel{%s}" % printer._print(self.args[0])
-
 
 class Equation(Basic):
     """``lhs = rhs`` kept as a pair (SymPy's ``Eq`` may evaluate to True)."""
 
     #: the relation as printed
     symbol = "="
-    latex_symbol = "="
 
     def __new__(cls, lhs: object, rhs: object) -> Equation:
         return Basic.__new__(cls, *_args(lhs, rhs))
@@ -516,14 +415,6 @@ class Equation(Basic):
     def is_estimate(self) -> bool:
         return False
 
-    def _latex(self, printer) -> str:
-        lhs, rhs = printer._print(self.args[0]), printer._print(self.args[1])
-        return "%s %s %s" % (lhs, self.latex_symbol, rhs)
-
-    def _sympystr(self, printer) -> str:
-        lhs, rhs = printer._print(self.args[0]), printer._print(self.args[1])
-        return "%s %s %s" % (lhs, self.symbol, rhs)
-
 
 class Approximation(Equation):
     """``lhs ≈ rhs``: one side is an unbiased sample estimate of the other.
@@ -535,7 +426,6 @@ class Approximation(Equation):
     """
 
     symbol = "≈"
-    latex_symbol = r"\approx"
 
     @property
     def is_estimate(self) -> bool:

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sympy import Basic
-from sympy.printing.latex import LatexPrinter
 
+from pgproof.present.latex_printer import PGLatexPrinter
 from pgproof.safety import UnsafeLatex, check_latex, is_safe_latex, latex_comment, latex_text
 
 from .rules import UnknownRule, lookup
@@ -301,8 +301,8 @@ def failure_message(rule: str, text: str) -> str:
 # --------------------------------------------------------------------------- formulas
 
 
-class SafeLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer, printing a name that is not allowlisted LaTeX as escaped text.
+class SafeLatexPrinter(PGLatexPrinter):
+    """pgproof's LaTeX printer, printing a name that is not allowlisted LaTeX as escaped text.
 
     Names (display names of the notation, symbol names) are the user's strings inside a
     printed formula: ``\\mathbf{s}`` passes, ``\\input{x}`` is printed as escaped text

@@ -27,7 +27,6 @@ from .objects import (
     State,
     TrajectoryAggregate,
     TrajectoryDensity,
-    _wrap,
 )
 from .refusal import Refusal
 from .text import show
@@ -86,14 +85,6 @@ class InfiniteSum(PGExpr):
 
     #: the index is bound in the summand, not in the lower limit
     declaration = Declaration(body=(0,), variable=(1,), scope=(0,), opaque=(1, 2))
-
-    def _latex(self, printer) -> str:
-        function, index, lower = self.args
-        return r"\sum_{%s=%s}^{\infty} %s" % (
-            printer._print(index),
-            printer._print(lower),
-            _wrap(printer, function),
-        )
 
 
 def discount_factor(term: Basic, gamma: Basic | None, index: Basic) -> tuple[Basic, Basic] | None:

@@ -38,7 +38,7 @@ from sympy.printing.precedence import PRECEDENCE
 from pgproof.kernel.binders import Declaration
 
 from .names import primed
-from .objects import DeclaredFunction, PGExpr, _Operator, _wrap, as_name
+from .objects import DeclaredFunction, PGExpr, _Operator
 
 __all__ = [
     "ActionExpectation",
@@ -59,15 +59,9 @@ __all__ = [
 class StateSymbol(Symbol):
     """s: one state, without a time index (a formula about one state)."""
 
-    def _latex(self, printer) -> str:
-        return printer._print(as_name(self.name))
-
 
 class ActionSymbol(Symbol):
     """a, a', a'': one action without a time index; free, or bound by Σ_{a'} or E_{a'}."""
-
-    def _latex(self, printer) -> str:
-        return printer._print(as_name(self.name))
 
 
 def fresh_action(like: ActionSymbol, avoid: Basic) -> ActionSymbol:
@@ -77,19 +71,6 @@ def fresh_action(like: ActionSymbol, avoid: Basic) -> ActionSymbol:
 
 
 # --------------------------------------------------------------------------- binders
-
-
-def _subscript(text: str) -> str:
-    return text if len(text) == 1 else "{" + text + "}"
-
-
-def _grouped(printer, expr: Basic) -> str:
-    """``expr`` in brackets when it is a sum, a product or a quotient."""
-    group = getattr(printer, "_group", None)
-    if group is not None:
-        return group(expr)
-    text = printer._print(expr)
-    return "(" + text + ")" if expr.is_Add or expr.is_Mul else text
 
 
 class _BoundAction(_Operator):
@@ -120,13 +101,6 @@ class _BoundSum(_BoundAction):
     def _eval_is_real(self) -> bool | None:
         return True if self.args[0].is_real else None
 
-    def _latex(self, printer) -> str:
-        return r"\sum_{%s} %s" % (printer._print(self.args[1]), _wrap(printer, self.args[0]))
-
-    def _sympystr(self, printer) -> str:
-        body = _grouped(printer, self.args[0])
-        return "Σ_%s %s" % (_subscript(printer._print(self.args[1])), body)
-
 
 class ActionSum(_BoundSum):
     """Σ_{a'} f(a'): ``ActionSum(f, a')``, over the finite action set (never empty)."""
@@ -148,22 +122,6 @@ class ActionExpectation(_BoundAction):
     def density(self) -> Basic:
         return self.args[2]
 
-    def _distribution(self, printer, dot: str) -> str:
-        density = self.args[2].xreplace({self.args[1]: Symbol(dot)})
-        return printer._print(density)
-
-    def _latex(self, printer) -> str:
-        var = printer._print(self.args[1])
-        return r"\mathbb{E}_{%s \sim %s}\left[%s\right]" % (
-            var,
-            self._distribution(printer, r"\cdot"),
-            printer._print(self.args[0]),
-        )
-
-    def _sympystr(self, printer) -> str:
-        var, body = printer._print(self.args[1]), printer._print(self.args[0])
-        return "E_{%s∼%s}[%s]" % (var, self._distribution(printer, "·"), body)
-
 
 # --------------------------------------------------------------------------- vectors
 
@@ -175,13 +133,6 @@ class Inner(PGExpr):
 
     declaration = Declaration(body=(), leaf=True)
     is_real = True
-
-    def _latex(self, printer) -> str:
-        left, right = self.args
-        return r"%s^{\top} %s" % (_wrap(printer, left), _wrap(printer, right))
-
-    def _sympystr(self, printer) -> str:
-        return "%s^⊤%s" % (_grouped(printer, self.args[0]), _grouped(printer, self.args[1]))
 
 
 class FeatureVector(DeclaredFunction):
@@ -200,18 +151,6 @@ class ParametrisedFunction(DeclaredFunction):
     @property
     def theta(self) -> Basic:
         return self.args[1].args[0]
-
-    def _latex(self, printer) -> str:
-        inside = ", ".join(printer._print(a) for a in self.arguments)
-        return r"%s_{%s}\left(%s\right)" % (
-            printer._print(self.args[0]),
-            printer._print(self.theta),
-            inside,
-        )
-
-    def _sympystr(self, printer) -> str:
-        inside = ", ".join(printer._print(a) for a in self.arguments)
-        return "%s_%s(%s)" % (printer._print(self.args[0]), printer._print(self.theta), inside)
 
 
 def parametrised(name: str, theta: Symbol, *arguments: Basic) -> ParametrisedFunction:
@@ -252,11 +191,3 @@ class GaussianDensity(PGExpr):
         if hints.get("deep", True):
             return GaussianDensity(*(a.doit(**hints) for a in self.args)).formula()
         return self.formula()
-
-    def _latex(self, printer) -> str:
-        x, mean, variance = (printer._print(a) for a in self.args)
-        return r"\mathcal{N}\left(%s; %s, %s\right)" % (x, mean, variance)
-
-    def _sympystr(self, printer) -> str:
-        x, mean, variance = (printer._print(a) for a in self.args)
-        return "N(%s; %s, %s)" % (x, mean, variance)

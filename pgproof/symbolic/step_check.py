@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sympy import Basic, Pow, preorder_traversal
 
 from .canonical import canonical, size, smallest_difference
-from .domain import domain_conditions, holds
+from .domain import condition_order, domain_conditions, holds
 from .errors import DerivationError
 from .objects import Approximation, Equation
 from .refusal import Refusal
@@ -216,7 +216,7 @@ def _undefined_difference(source: Equation, claim: Equation) -> Failure | None:
     (0·∇log r = 0 would otherwise swallow a term undefined where r ≤ 0)."""
     left, right, _ = compared_sides(source, claim)
     changed = domain_conditions(left) ^ domain_conditions(right)
-    for kind, arg in sorted(changed, key=str):
+    for kind, arg in sorted(changed, key=condition_order):
         if not holds((kind, arg)):
             words = (
                 f"the step changes where the equation is defined: {show(arg)} must be {kind} "

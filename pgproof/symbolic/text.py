@@ -10,7 +10,8 @@ import re
 
 from sympy import Basic
 from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.str import StrPrinter
+
+from pgproof.present.str_printer import PGStrPrinter
 
 _GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "theta": "θ",
@@ -27,8 +28,8 @@ def plain_name(name: str) -> str:
     return _GREEK.get(name, name)
 
 
-class TextPrinter(StrPrinter):
-    """StrPrinter that knows pgproof's objects."""
+class TextPrinter(PGStrPrinter):
+    """The str printer of :mod:`pgproof.present` in the reader's notation (π_θ(a_t|s_t))."""
 
     def _print_Str(self, expr) -> str:
         return plain_name(expr.name)

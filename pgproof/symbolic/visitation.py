@@ -57,14 +57,6 @@ class StateProbability(PGExpr):
     #: τ (the trajectory of s_t) is bound in s_t and in p_θ(τ), not in the state s
     declaration = Declaration(body=(), variable=(0, 1), scope=(0, 2), leaf=True)
 
-    def _latex(self, printer) -> str:
-        step, state = (printer._print(a) for a in self.args[:2])
-        return r"\Pr\left(%s = %s\right)" % (step, state)
-
-    def _sympystr(self, printer) -> str:
-        step, state = (printer._print(a) for a in self.args[:2])
-        return "Pr(%s = %s)" % (step, state)
-
 
 class StateSum(_BoundSum):
     """Σ_s f(s): ``StateSum(f, s)``, over the finite state set; s is bound."""

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sympy import Add, Integer, Mul, Pow, Product, Sum, Symbol, log
 
 from pgproof.latex.parser import parse_expression
+from pgproof.present import latex
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.objects import (
     Cancelled,
@@ -130,7 +131,7 @@ def formulas(draw) -> tuple[Notation, sympy.Expr]:
 @given(formulas())
 def test_printed_latex_reads_back(case):
     n, expr = case
-    text = sympy.latex(expr)
+    text = latex(expr)
     try:
         back = parse_expression(text, n)
     except ValueError as err:
@@ -141,10 +142,10 @@ def test_printed_latex_reads_back(case):
 def test_trajectory_sum_prints_and_reads_back():
     n = N002
     expr = n.aggregate(n.density_of() * Grad(log(n.density_of()), n.theta) * n.R())
-    assert parse_expression(sympy.latex(expr), n) == expr
+    assert parse_expression(latex(expr), n) == expr
 
 
 def test_sample_states_read_back():
     n = N002
     expr = n.pi(n.t, n.sample()) * n.p(n.first, n.sample(3))
-    assert parse_expression(sympy.latex(expr), n) == expr
+    assert parse_expression(latex(expr), n) == expr

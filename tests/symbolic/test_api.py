@@ -6,8 +6,9 @@ API honest (building steps from Notation objects, checking, rendering, Jupyter).
 
 from __future__ import annotations
 
-from sympy import Integer, Product, Sum, latex, log
+from sympy import Integer, Product, Sum, log
 
+from pgproof.present import latex
 from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.derivation import Derivation, ExpectedRejection, Step
 from pgproof.symbolic.notation import Notation

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from sympy import Add, Basic, Mul, S, Sum
 
 from ..canonical import canonical
-from ..domain import domain_conditions, holds
+from ..domain import condition_order, domain_conditions, holds
 from ..objects import (
     Cancelled,
     Equation,
@@ -250,7 +250,7 @@ def drop_zero_gradient(node: Basic, ctx: Context) -> Iterable[Basic] | None:
     (a log's argument known positive, a divisor nonzero: ∇_θ log r is not 0 where log r
     is undefined)."""
     if isinstance(node, Grad) and not depends_on(node.expr, node.variable):
-        for condition in sorted(domain_conditions(node.expr), key=str):
+        for condition in sorted(domain_conditions(node.expr), key=condition_order):
             if not holds(condition):
                 kind, arg = condition
                 raise Refusal(
