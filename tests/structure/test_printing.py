@@ -22,6 +22,7 @@ from sympy.printing.printer import Printer
 import pgproof
 import pgproof.symbolic
 from pgproof.present import PGLatexPrinter, PGStrPrinter, latex, sstr
+from pgproof.symbolic.domain import condition_order
 from pgproof.symbolic.objects import (
     Approximation,
     Cancelled,
@@ -209,3 +210,14 @@ def test_str_printer_writes_the_one_state_objects() -> None:
     assert sstr(ActionSum(PI * A2, A2)) == "Σ_{a'} (a'*\\pi_theta(a, s))"
     assert sstr(Approximation(S, A)) == "s ≈ a"
     assert isinstance(TextPrinter(), PGStrPrinter)
+
+
+
+def test_conditions_are_ordered_as_str_ordered_them() -> None:
+    """condition_order is str((kind, x)) with x through pgproof's str printer: the key
+    str gave for SymPy's own expressions, and Σ_{a'} … (not ActionSum(…)) for a sum over
+    actions, as the objects' _sympystr wrote it."""
+    plain = [("positive", THETA + 1), ("nonzero", THETA), ("nonzero", THETA**2 + THETA)]
+    assert [condition_order(c) for c in plain] == [str(c) for c in plain]
+    summed = ("positive", ActionSum(PI, A2))
+    assert condition_order(summed) == "('positive', Σ_{a'} \\pi_theta(a, s))"
