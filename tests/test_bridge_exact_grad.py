@@ -18,6 +18,7 @@ from pgproof.bridge.infinite import draw_infinite_instance
 from pgproof.bridge.instance import enumerate_instance
 from pgproof.bridge.values import GRAD, NotEvaluable, Value
 from pgproof.bridge.visitation import state_marginal
+from pgproof.kernel.objects import Grad
 from pgproof.numeric.enumeration import exact_gradient_enumeration
 from pgproof.numeric.mdp import random_mdp
 from pgproof.numeric.policies import softmax
@@ -27,7 +28,6 @@ from pgproof.numeric.value_functions import (
     infinite_horizon_values,
 )
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad
 
 N = Notation(state_value="V", action_value="Q", advantage="A")
 INF = Notation(
@@ -256,7 +256,7 @@ def test_gaussian_score_is_exact() -> None:
 def test_gaussian_expectation_is_differentiated_through_its_actions() -> None:
     """∇_θ E_{a'∼N(μ_θ(s), σ²)}[a'²] = ∇(μ² + σ²) = 2 μ_θ(s) φ(s); a ∇ inside the E holds a'
     fixed (E[∇ log π] = 0); a ∇ of an E whose body holds ∇ is refused."""
-    from pgproof.symbolic.state_objects import ActionExpectation
+    from pgproof.kernel.state_objects import ActionExpectation
 
     n, inst, value_of = _state("gaussian", 6)
     s, a = n.state_symbol(), n.action_symbol(1)

@@ -19,10 +19,10 @@ from pgproof.bridge.report import CONFIRMED, NOT_EVALUATED, REFUTED, TRUE_NOT_PR
 from pgproof.bridge.steps import verify_step_numerically
 from pgproof.bridge.values import NotEvaluable
 from pgproof.files import load_derivation
+from pgproof.kernel.objects import Equation, Ratio
 from pgproof.numeric.mdp import random_mdp
 from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Equation, Ratio
 
 N = Notation()
 t = N.t

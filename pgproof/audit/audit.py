@@ -39,13 +39,13 @@ from sympy import Basic
 from pgproof.bridge.judge import EQUAL, NOT_EVALUATED, WRONG, judge_claim
 from pgproof.bridge.steps import verify_step_numerically, verify_theta_free
 from pgproof.files import DerivationFileError
+from pgproof.kernel.objects import Equation, Policy, TrajectoryDensity
 from pgproof.latex.parser import LatexError
 from pgproof.present.latex_printer import PGLatexPrinter
 from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.errors import DerivationError
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Equation, Policy, TrajectoryDensity
 from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.rules import UnknownRule
 from pgproof.symbolic.step_check import check_step

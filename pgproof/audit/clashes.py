@@ -34,9 +34,9 @@ from hypothesis import strategies as st
 from sympy import Basic, Sum, Symbol
 
 from pgproof.kernel.binders import bound_variables, declaration_of, fresh_symbol, substitute
+from pgproof.kernel.state_objects import ActionExpectation, ActionSum
 from pgproof.symbolic.names import fixed_order
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.state_objects import ActionExpectation, ActionSum
 from pgproof.symbolic.traversal import replace_at
 
 Path = tuple[int, ...]

@@ -34,9 +34,7 @@ from hypothesis import strategies as st
 from sympy import Add, Basic, Integer, Mul, Pow, Product, S, Sum, expand, expand_log, log, powsimp
 
 from pgproof.bridge.judge import WRONG, judge_claim
-from pgproof.symbolic.derivation import Derivation, Step
-from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import (
+from pgproof.kernel.objects import (
     Equation,
     Expectation,
     Grad,
@@ -44,6 +42,8 @@ from pgproof.symbolic.objects import (
     SampleMean,
     TrajectoryAggregate,
 )
+from pgproof.symbolic.derivation import Derivation, Step
+from pgproof.symbolic.notation import Notation
 
 from .clashes import clash, clash_contexts, clashing_names, renamed, shadowed
 from .mutations import grad_depth, mutants, rule_candidates

@@ -19,7 +19,7 @@ position the traversal's :func:`~pgproof.symbolic.traversal.mutable_children` re
     shifted range     Σ/∏_{t=a}^{b} → Σ/∏_{t=a±1}^{b±1}
 
 **relation** — ``= ↔ ≈``: the claim with the other relation (when the checker's claims
-carry their relation, :class:`~pgproof.symbolic.objects.Approximation`).
+carry their relation, :class:`~pgproof.kernel.objects.Approximation`).
 
 **rule** — the citation: a cited rule swapped for every other rule, or dropped (the claim
 kept); *re-derived*: step k by one rule R alone, its claim what R produces from step k's
@@ -57,11 +57,8 @@ from typing import Any
 
 from sympy import Basic, Integer, Mul, Product, Sum, log
 
-from pgproof.symbolic import objects
-from pgproof.symbolic.checker import premises
-from pgproof.symbolic.derivation import Derivation, Step
-from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import (
+from pgproof.kernel import objects
+from pgproof.kernel.objects import (
     Action,
     Dynamics,
     Equation,
@@ -70,6 +67,9 @@ from pgproof.symbolic.objects import (
     Policy,
     State,
 )
+from pgproof.symbolic.checker import premises
+from pgproof.symbolic.derivation import Derivation, Step
+from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.report import DerivationReport
 from pgproof.symbolic.rules import REGISTRY, Context, apply_rule, lookup
 from pgproof.symbolic.text import show

@@ -15,10 +15,10 @@ from functools import cache
 from hypothesis import strategies as st
 from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, exp, log, sqrt
 
+from pgproof.kernel.objects import Grad, Ratio
+from pgproof.kernel.state_objects import ActionExpectation, ActionSum, GaussianDensity, Inner
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad, Ratio
 from pgproof.symbolic.policy_classes import unfold_policy
-from pgproof.symbolic.state_objects import ActionExpectation, ActionSum, GaussianDensity, Inner
 
 __all__ = [
     "STATE_NOTATIONS",

@@ -13,10 +13,10 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from sympy import Add, Basic, Integer, Mul, Sum, log
 
+from pgproof.kernel.objects import Grad
+from pgproof.kernel.state_objects import ActionSum
+from pgproof.kernel.visitation import StateSum
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad
-from pgproof.symbolic.state_objects import ActionSum
-from pgproof.symbolic.visitation import StateSum
 
 __all__ = ["visitation_shapes"]
 

@@ -25,9 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from sympy import Add, Basic, Integer, Mul, Number, Pow, Sum, Symbol, log
 
-from pgproof.numeric.policies import softmax
-from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import (
+from pgproof.kernel.objects import (
     Action,
     DeclaredFunction,
     Dynamics,
@@ -41,10 +39,12 @@ from pgproof.symbolic.objects import (
     State,
     TrajectoryDensity,
 )
+from pgproof.kernel.state_objects import ActionSum
+from pgproof.kernel.visitation import StateProbability, StateSum
+from pgproof.numeric.policies import softmax
+from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.series import InfiniteSum, discount_exponent
-from pgproof.symbolic.state_objects import ActionSum
 from pgproof.symbolic.text import show
-from pgproof.symbolic.visitation import StateProbability, StateSum
 
 from .instance import Instance
 from .values import NotEvaluable

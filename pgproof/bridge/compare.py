@@ -40,8 +40,8 @@ from itertools import product
 import numpy as np
 from sympy import Basic
 
+from pgproof.kernel.state_objects import ActionSymbol, StateSymbol
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.state_objects import ActionSymbol, StateSymbol
 
 from .evaluate import is_sample_axis
 from .instance import Instance

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 from sympy import Add, Basic, Integer, Mul, Pow, Sum
 
+from pgproof.kernel.objects import Equation, Ratio, SampleMean
 from pgproof.numeric.bias_test import BiasTestResult, test_estimator_bias
 from pgproof.numeric.estimators import Estimator
 from pgproof.numeric.mdp import TabularMDP
 from pgproof.numeric.policies import Policy, TabularSoftmax
 from pgproof.numeric.trajectories import Batch
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Equation, Ratio, SampleMean
 from pgproof.symbolic.report import DerivationReport
 from pgproof.symbolic.text import show
 

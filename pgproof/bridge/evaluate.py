@@ -38,16 +38,7 @@ import numpy as np
 from sympy import Add, Basic, Integer, Mul, Number, Pow, Product, Sum, Symbol, exp, log
 
 from pgproof.budget import MAX_RANGE, charge
-from pgproof.numeric.enumeration import exact_objective
-from pgproof.numeric.policies import softmax
-from pgproof.numeric.value_functions import (
-    FiniteHorizonValues,
-    InfiniteHorizonValues,
-    finite_horizon_values,
-    infinite_horizon_values,
-)
-from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import (
+from pgproof.kernel.objects import (
     Action,
     Cancelled,
     ConditionalExpectation,
@@ -67,6 +58,15 @@ from pgproof.symbolic.objects import (
     TrajectoryAggregate,
     TrajectoryDensity,
 )
+from pgproof.numeric.enumeration import exact_objective
+from pgproof.numeric.policies import softmax
+from pgproof.numeric.value_functions import (
+    FiniteHorizonValues,
+    InfiniteHorizonValues,
+    finite_horizon_values,
+    infinite_horizon_values,
+)
+from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.series import InfiniteSum
 from pgproof.symbolic.text import show
 

@@ -40,8 +40,8 @@ from dataclasses import replace
 import numpy as np
 from sympy import Basic, Sum
 
+from pgproof.kernel.objects import Action, State
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Action, State
 from pgproof.symbolic.series import InfiniteSum
 from pgproof.symbolic.text import show
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 from sympy import Basic, Pow, Product, S, Sum
 
+from pgproof.kernel.objects import Ratio, SampleMean
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Ratio, SampleMean
 from pgproof.symbolic.series import InfiniteSum
 from pgproof.symbolic.text import show
 from pgproof.symbolic.traversal import bottom_up

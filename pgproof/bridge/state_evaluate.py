@@ -36,9 +36,8 @@ import numpy as np
 from sympy import Basic, NumberSymbol
 
 from pgproof.budget import charge
-from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad, Policy
-from pgproof.symbolic.state_objects import (
+from pgproof.kernel.objects import Grad, Policy
+from pgproof.kernel.state_objects import (
     ActionExpectation,
     ActionSum,
     ActionSymbol,
@@ -48,6 +47,7 @@ from pgproof.symbolic.state_objects import (
     ParametrisedFunction,
     StateSymbol,
 )
+from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.text import show
 
 from . import values as V

@@ -45,8 +45,8 @@ from pgproof.budget import (
     time_budget,
     work_budget,
 )
+from pgproof.kernel.objects import Grad
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad
 from pgproof.symbolic.report import DerivationReport, StepReport
 from pgproof.symbolic.rules import lookup
 from pgproof.symbolic.step_check import compared_sides

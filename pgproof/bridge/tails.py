@@ -19,12 +19,12 @@ from collections.abc import Mapping
 import numpy as np
 from sympy import Add, Basic, Mul, Pow, Sum
 
+from pgproof.kernel.objects import Expectation, Grad, Return
+from pgproof.kernel.state_objects import ActionSum
+from pgproof.kernel.visitation import StateSum
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Expectation, Grad, Return
 from pgproof.symbolic.series import InfiniteSum
-from pgproof.symbolic.state_objects import ActionSum
 from pgproof.symbolic.text import show
-from pgproof.symbolic.visitation import StateSum
 
 from .bounds import Bounds, term_assignments
 from .infinite import last_term, series_lower

@@ -26,11 +26,11 @@ import numpy as np
 from sympy import Basic
 
 from pgproof.budget import MAX_RANGE
+from pgproof.kernel.objects import State
+from pgproof.kernel.state_objects import ActionSum, ActionSymbol, StateSymbol
+from pgproof.kernel.visitation import StateProbability, StateSum
 from pgproof.numeric.policies import softmax
-from pgproof.symbolic.objects import State
-from pgproof.symbolic.state_objects import ActionSum, ActionSymbol, StateSymbol
 from pgproof.symbolic.text import show
-from pgproof.symbolic.visitation import StateProbability, StateSum
 
 from . import values as V
 from .jets import Jet, softmax_jets

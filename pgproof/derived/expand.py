@@ -39,8 +39,8 @@ from sympy import Add, Basic, Mul, S, Symbol, Tuple, preorder_traversal
 from sympy.core.symbol import Str
 
 from ..kernel.binders import all_names, bound_variables, declaration_of, fresh_symbol, substitute
+from ..kernel.objects import DeclaredFunction
 from ..symbolic.names import fixed_order
-from ..symbolic.objects import DeclaredFunction
 from ..symbolic.refusal import Refusal
 
 if TYPE_CHECKING:

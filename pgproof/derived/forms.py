@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from sympy import Basic, preorder_traversal
 
-from ..symbolic.objects import Expectation
+from ..kernel.objects import Expectation
+from ..kernel.state_objects import ActionExpectation
 from ..symbolic.refusal import Refusal
 from ..symbolic.rules import Context
 from ..symbolic.rules.score import _split_score, footprint, time_sum_layers
-from ..symbolic.state_objects import ActionExpectation
 
 if TYPE_CHECKING:
     from ..symbolic.notation import Notation

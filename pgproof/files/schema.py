@@ -7,9 +7,9 @@ import re
 from dataclasses import fields
 from typing import Any
 
+from pgproof.kernel.objects import DENSITY_STYLES
 from pgproof.safety import UnsafeLatex, check_latex, control_character
 from pgproof.symbolic.notation import TRAJECTORY_SPACES, Notation
-from pgproof.symbolic.objects import DENSITY_STYLES
 from pgproof.symbolic.policy_classes import POLICY_CLASSES, SCOPES
 from pgproof.symbolic.rules import REGISTRY, UnknownRule, lookup
 from pgproof.symbolic.rules.base import normalise

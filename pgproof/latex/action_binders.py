@@ -2,10 +2,10 @@
 
 In a formula about one state (``scope = "state"``), a big operator or an expectation whose
 index is the action's letter, primed or not (a, a', a''), binds that action:
-``\\sum_{a'} f(a')`` is :class:`pgproof.symbolic.state_objects.ActionSum` (finitely many
+``\\sum_{a'} f(a')`` is :class:`pgproof.kernel.state_objects.ActionSum` (finitely many
 actions, so not for a Gaussian policy, and written without limits), and
 ``E_{a' \\sim \\pi_\\theta(\\cdot \\mid s)}[f(a')]`` (also ``\\pi_\\theta(a' \\mid s)``) is
-:class:`~pgproof.symbolic.state_objects.ActionExpectation` under the policy.  An action
+:class:`~pgproof.kernel.state_objects.ActionExpectation` under the policy.  An action
 bound again inside its own sum is refused (name the inner one a'').  Everything else is
 left to :mod:`.bigops` and :mod:`.heads`.
 """
@@ -17,13 +17,13 @@ from collections.abc import Callable
 from lark import Token, Tree
 from sympy import Expr, Symbol
 
-from pgproof.symbolic.policy_classes import FINITE_ACTIONS
-from pgproof.symbolic.state_objects import (
+from pgproof.kernel.state_objects import (
     ActionExpectation,
     ActionSum,
     ActionSymbol,
     StateSymbol,
 )
+from pgproof.symbolic.policy_classes import FINITE_ACTIONS
 
 from .spine import Layer
 from .tree import single_factor, subtrees

@@ -15,7 +15,7 @@ from __future__ import annotations
 from lark import Token, Tree
 from sympy import Expr, Integer, Product, S, Sum, Symbol
 
-from pgproof.symbolic.objects import TrajectorySum
+from pgproof.kernel.objects import TrajectorySum
 from pgproof.symbolic.series import InfiniteSum
 
 from .spine import Layer

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from lark import Token, Tree
 from sympy import Add, Expr, Integer, Mul, Pow, Symbol, exp, log, sqrt
 
+from pgproof.kernel.objects import Cancelled, Grad, Ratio, TrajectoryIntegral
 from pgproof.symbolic.domain import condition_order, domain_conditions, holds
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Cancelled, Grad, Ratio, TrajectoryIntegral
 from pgproof.symbolic.text import show
 
 from .action_binders import ActionBindersMixin

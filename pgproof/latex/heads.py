@@ -12,7 +12,7 @@ from __future__ import annotations
 from lark import Token, Tree
 from sympy import Expr, Integer, Mul
 
-from pgproof.symbolic.objects import Action, InitialDistribution, SampledTrajectory, State
+from pgproof.kernel.objects import Action, InitialDistribution, SampledTrajectory, State
 
 from .scripts import ScriptsMixin
 from .tree import single_factor, subtrees

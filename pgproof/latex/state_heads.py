@@ -20,8 +20,8 @@ from __future__ import annotations
 from lark import Token, Tree
 from sympy import Expr, S
 
-from pgproof.symbolic.objects import Action, State
-from pgproof.symbolic.state_objects import (
+from pgproof.kernel.objects import Action, State
+from pgproof.kernel.state_objects import (
     ActionSymbol,
     GaussianDensity,
     StateSymbol,

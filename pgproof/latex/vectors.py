@@ -1,7 +1,7 @@
 """θ^⊤x: the inner product of the parameter and a vector of features.
 
 ``\\theta^\\top \\phi(s, a)`` (or ``\\phi(s, a)^\\top \\theta``) is one factor, the scalar
-θ^⊤φ(s, a) (:class:`pgproof.symbolic.state_objects.Inner`): operators before it apply to
+θ^⊤φ(s, a) (:class:`pgproof.kernel.state_objects.Inner`): operators before it apply to
 the whole, so ``\\nabla_\\theta \\theta^\\top \\phi(s, a)`` is ∇_θ(θ^⊤φ(s, a)) and
 ``\\exp \\theta^\\top \\phi(s, a)`` is exp(θ^⊤φ(s, a)).  One side must be the parameter θ
 and the other a vector of features (every term one declared feature vector, as the
@@ -14,7 +14,7 @@ from __future__ import annotations
 from lark import Token, Tree
 from sympy import Add, Expr, Mul
 
-from pgproof.symbolic.state_objects import FeatureVector, Inner
+from pgproof.kernel.state_objects import FeatureVector, Inner
 
 from .tree import subtrees
 

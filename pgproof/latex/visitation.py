@@ -2,11 +2,11 @@
 
 In the default (trajectory) scope a bare state or action name needs its time subscript,
 except where a sum binds it: ``\\sum_{s}`` binds the plain state s (over the finite state
-set: :class:`pgproof.symbolic.visitation.StateSum`) and ``\\sum_{a}`` the plain action a
-(:class:`pgproof.symbolic.state_objects.ActionSum`), both written without limits.  Inside
+set: :class:`pgproof.kernel.visitation.StateSum`) and ``\\sum_{a}`` the plain action a
+(:class:`pgproof.kernel.state_objects.ActionSum`), both written without limits.  Inside
 them π_θ(a|s), Q^π(s, a), d^π(s) take the plain s and a; outside, s and a are refused with
 how to write them.  ``\\Pr(s_t = s)`` is the probability under τ ∼ p_θ that the state at
-step t is s (:class:`~pgproof.symbolic.visitation.StateProbability`): s_t of the trajectory
+step t is s (:class:`~pgproof.kernel.visitation.StateProbability`): s_t of the trajectory
 on the left, a plain state on the right.
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 from lark import Tree
 from sympy import Expr, Symbol
 
-from pgproof.symbolic.objects import State
-from pgproof.symbolic.state_objects import ActionSum, StateSymbol
-from pgproof.symbolic.visitation import StateSum
+from pgproof.kernel.objects import State
+from pgproof.kernel.state_objects import ActionSum, StateSymbol
+from pgproof.kernel.visitation import StateSum
 
 from .spine import Layer
 

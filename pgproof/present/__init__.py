@@ -1,6 +1,6 @@
 """Presentation of pgproof's expressions: printers, kept apart from the objects.
 
-The expression objects (:mod:`pgproof.symbolic.objects` and its siblings) hold structure
+The expression objects (:mod:`pgproof.kernel.objects` and its siblings) hold structure
 only; how each is written lives here, one ``_print_<Class>`` per class, as SymPy's own
 printers do (``sympy/printing/latex.py``):
 

@@ -28,7 +28,7 @@ from typing import Any
 from sympy import Add, Basic, Mul, Pow, Product, Sum, Symbol
 from sympy.printing.latex import LatexPrinter
 
-from pgproof.symbolic.objects import SampledTrajectory, TrajectorySum, as_name
+from pgproof.kernel.objects import SampledTrajectory, TrajectorySum, as_name
 
 __all__ = ["PGLatexPrinter", "latex"]
 

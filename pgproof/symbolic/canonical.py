@@ -34,10 +34,7 @@ from sympy import Add, Basic, Mul, Poly, Product, S, Sum, Symbol
 
 from pgproof.kernel.binders import Path, declaration_of
 from pgproof.kernel.binders import at as _at
-from pgproof.kernel.work import charge_each, work_spent
-
-from .names import primed
-from .objects import (
+from pgproof.kernel.objects import (
     Cancelled,
     Equation,
     Expectation,
@@ -46,6 +43,9 @@ from .objects import (
     SampleMean,
     TrajectoryAggregate,
 )
+from pgproof.kernel.work import charge_each, work_spent
+
+from .names import primed
 from .refusal import Refusal
 from .text import show
 from .traversal import bottom_up

@@ -25,12 +25,19 @@ from pgproof.budget import (
     time_budget,
     work_budget,
 )
+from pgproof.kernel.objects import (
+    Approximation,
+    Equation,
+    Grad,
+    Objective,
+    Policy,
+    TrajectoryDensity,
+)
 
 from .errors import DerivationError
 from .inference import MAX_DEPTH, SEARCH_WORK, search
 from .names import fixed_order
 from .notebook import NotebookReport
-from .objects import Approximation, Equation, Grad, Objective, Policy, TrajectoryDensity
 from .refusal import Refusal
 from .report import Failure, StepReport
 from .rules import REGISTRY, lookup

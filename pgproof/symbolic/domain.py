@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 from sympy import Basic, Pow, log, preorder_traversal
 
+from pgproof.kernel.objects import Ratio
 from pgproof.present.str_printer import sstr
 
-from .objects import Ratio
 from .refusal import Refusal
 from .text import show
 

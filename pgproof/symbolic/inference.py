@@ -29,9 +29,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pgproof.budget import SizeLimit, WorkExhausted, spent_by, work_budget
+from pgproof.kernel.objects import Equation, SampledTrajectory, SampleMean
 
 from .canonical import StepRange, canonical, size, smallest_difference
-from .objects import Equation, SampledTrajectory, SampleMean
 from .refusal import Refusal
 from .rules import REGISTRY, Rule
 from .step_check import check_step, rewrite, step_context

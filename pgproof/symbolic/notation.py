@@ -3,7 +3,7 @@
 A write-up names its own symbols: π_θ or π, p(s_{t+1}|s_t,a_t) or
 P(s_{t+1}|s_t,a_t), p(s_1) or μ(s_0), a horizon T counted from 1 or H counted
 from 0. ``Notation`` records those choices and builds the objects of
-:mod:`pgproof.symbolic.objects` with them, together with the three definitions
+:mod:`pgproof.kernel.objects` with them, together with the three definitions
 every derivation rests on:
 
     p_θ(τ) = p(s_first) ∏_{t=first}^{T} π_θ(a_t | s_t) p(s_{t+1} | s_t, a_t)   (trajectory_density)
@@ -24,10 +24,7 @@ from dataclasses import dataclass
 
 from sympy import Basic, Expr, Integer, Product, S, Sum, Symbol, Tuple
 
-from pgproof.safety import UnsafeLatex, check_latex
-
-from .names import canonical, primed
-from .objects import (
+from pgproof.kernel.objects import (
     DENSITY_STYLES,
     Action,
     ConditionalExpectation,
@@ -47,10 +44,18 @@ from .objects import (
     TrajectorySum,
     as_name,
 )
+from pgproof.kernel.state_objects import (
+    ActionSymbol,
+    FeatureVector,
+    ParametrisedFunction,
+    StateSymbol,
+)
+from pgproof.kernel.visitation import StateProbability
+from pgproof.safety import UnsafeLatex, check_latex
+
+from .names import canonical, primed
 from .policy_keys import POLICY_CLASSES, SCOPES
 from .series import InfiniteSum
-from .state_objects import ActionSymbol, FeatureVector, ParametrisedFunction, StateSymbol
-from .visitation import StateProbability
 
 TRAJECTORY_SPACES = ("continuous", "discrete")
 EXPECTATION_NAME = "E"

@@ -26,6 +26,16 @@ from __future__ import annotations
 
 from sympy import Basic, Mul, exp
 
+from pgproof.kernel.objects import Policy, Ratio
+from pgproof.kernel.state_objects import (
+    ActionSum,
+    ActionSymbol,
+    GaussianDensity,
+    Inner,
+    StateSymbol,
+    fresh_action,
+)
+
 from .canonical import canonical
 from .names import fixed_order
 from .notation import (  # the notation keys' checks live with the notation
@@ -35,17 +45,8 @@ from .notation import (  # the notation keys' checks live with the notation
     class_symbols,
     parameter_functions,
 )
-from .objects import Policy, Ratio
 from .policy_keys import FINITE_ACTIONS, POLICY_CLASSES, SCOPES
 from .refusal import Refusal
-from .state_objects import (
-    ActionSum,
-    ActionSymbol,
-    GaussianDensity,
-    Inner,
-    StateSymbol,
-    fresh_action,
-)
 
 __all__ = [
     "FINITE_ACTIONS",

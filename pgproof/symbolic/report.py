@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from sympy import Basic
 
-from .objects import Equation
+from pgproof.kernel.objects import Equation
+
 from .text import show
 
 if TYPE_CHECKING:

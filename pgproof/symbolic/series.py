@@ -15,22 +15,20 @@ involved: Σ_{t=a}^{∞} is ordered for every finite a.  The index is bound.
 
 from __future__ import annotations
 
-from sympy import Basic, Dummy, Mul, Pow, S, Symbol
-from sympy.printing.precedence import PRECEDENCE
+from sympy import Basic, Dummy, Mul, Pow, S
 
-from pgproof.kernel.binders import Declaration
-
-from .objects import (
+from pgproof.kernel.objects import (
     Action,
     Expectation,
-    PGExpr,
     State,
     TrajectoryAggregate,
     TrajectoryDensity,
 )
+from pgproof.kernel.series import InfiniteSum
+from pgproof.kernel.visitation import StateProbability
+
 from .refusal import Refusal
 from .text import show
-from .visitation import StateProbability
 
 __all__ = [
     "INTERCHANGE_EXPECTATION",
@@ -58,33 +56,6 @@ INTERCHANGE_GRADIENT = (
 def interchange(template: str, series: InfiniteSum) -> str:
     """The assumption ``template`` about this series (Σ_{t=0}^{∞} named as written)."""
     return template % f"{show(series.index)}={show(series.lower)}"
-
-
-class InfiniteSum(PGExpr):
-    """Σ_{t=a}^{∞} f_t: ``InfiniteSum(function, index, lower)``; the index is bound."""
-
-    #: printed as a prefix (Σ_t f): bracketed as the base of a power
-    precedence = PRECEDENCE["Mul"]
-
-    @property
-    def function(self) -> Basic:
-        return self.args[0]
-
-    @property
-    def index(self) -> Symbol:
-        return self.args[1]
-
-    @property
-    def lower(self) -> Basic:
-        return self.args[2]
-
-    @property
-    def limits(self) -> tuple[tuple[Basic, Basic, Basic]]:
-        """((t, a, ∞),), as SymPy's ``Sum.limits``."""
-        return ((self.args[1], self.args[2], S.Infinity),)
-
-    #: the index is bound in the summand, not in the lower limit
-    declaration = Declaration(body=(0,), variable=(1,), scope=(0,), opaque=(1, 2))
 
 
 def discount_factor(term: Basic, gamma: Basic | None, index: Basic) -> tuple[Basic, Basic] | None:

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from sympy import Basic, Pow, preorder_traversal
 
+from pgproof.kernel.objects import Approximation, Equation
+
 from .canonical import canonical, size, smallest_difference
 from .domain import condition_order, domain_conditions, holds
 from .errors import DerivationError
-from .objects import Approximation, Equation
 from .refusal import Refusal
 from .report import Failure, StepReport
 from .rules import Context, Rule, apply_rule, lookup

@@ -31,8 +31,13 @@ from sympy import Add, Basic, Mul, Sum
 
 from pgproof.budget import charge
 from pgproof.kernel.binders import declaration_of, substitute
-
-from .objects import Equation, Expectation, SampledTrajectory, SampleMean, TrajectoryAggregate
+from pgproof.kernel.objects import (
+    Equation,
+    Expectation,
+    SampledTrajectory,
+    SampleMean,
+    TrajectoryAggregate,
+)
 
 Path = tuple[int, ...]
 Children = Callable[[Basic], tuple[int, ...]]

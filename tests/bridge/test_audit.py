@@ -16,7 +16,7 @@ from sympy import Integer, Sum, log
 
 from pgproof.bridge.judge import EQUAL, NOT_EVALUATED, WRONG, judge_claim
 from pgproof.files import load_derivation
-from pgproof.symbolic import objects
+from pgproof.kernel import objects
 from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.report import StepReport
 

@@ -13,10 +13,10 @@ from pgproof.bridge.estimator import (
     test_sample_estimate_bias,
 )
 from pgproof.bridge.instance import draw_instance
+from pgproof.kernel.objects import SampleMean
 from pgproof.latex.parser import parse_expression
 from pgproof.numeric.estimators import ESTIMATORS
 from pgproof.numeric.sampling import sample_trajectories
-from pgproof.symbolic.objects import SampleMean
 
 SEED_002 = "002_policy_gradient_theorem_hf"
 IMMEDIATE = (

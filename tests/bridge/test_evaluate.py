@@ -9,11 +9,11 @@ from sympy import Integer, Sum, Symbol, log
 from pgproof.bridge.evaluate import evaluate
 from pgproof.bridge.instance import draw_instance, enumerate_instance
 from pgproof.bridge.values import GRAD, NotEvaluable, Undefined, Value, add
+from pgproof.kernel.objects import Grad, SampleMean
 from pgproof.numeric.enumeration import exact_gradient_enumeration, exact_objective
 from pgproof.numeric.mdp import random_mdp
 from pgproof.numeric.policies import softmax
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad, SampleMean
 
 N = Notation()  # T counted from 1
 H = Notation(horizon="H", first_index=0, trajectory_space="discrete")

@@ -19,8 +19,8 @@ from pgproof.bridge.steps import (
     verify_steps_numerically,
 )
 from pgproof.bridge.witness import write_witness
+from pgproof.kernel.objects import Equation
 from pgproof.numeric.io import load_mdp_json
-from pgproof.symbolic.objects import Equation
 from pgproof.symbolic.text import show
 
 #: wrong-step files whose refused step is numerically false (a witness must be found)

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from sympy import Add, Basic, Integer, Mul, Pow, Product, Sum, Symbol, preorder_traversal
 
 from pgproof.kernel.binders import all_names, fresh_symbol, substitute
+from pgproof.kernel.objects import Action, Reward, State
 from pgproof.symbolic.canonical import canonical
-from pgproof.symbolic.objects import Action, Reward, State
 from pgproof.symbolic.refusal import Refusal
 from pgproof.symbolic.rules.score import _rename_bound
 

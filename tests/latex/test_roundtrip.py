@@ -16,10 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy import Add, Integer, Mul, Pow, Product, Sum, Symbol, log
 
-from pgproof.latex.parser import parse_expression
-from pgproof.present import latex
-from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import (
+from pgproof.kernel.objects import (
     Cancelled,
     Dynamics,
     Expectation,
@@ -32,6 +29,9 @@ from pgproof.symbolic.objects import (
     Reward,
     TrajectoryDensity,
 )
+from pgproof.latex.parser import parse_expression
+from pgproof.present import latex
+from pgproof.symbolic.notation import Notation
 
 from .conftest import N000, N001, N002
 

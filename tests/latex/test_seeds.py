@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sympy import Integer, Product, Sum, log
 
-from pgproof.latex.parser import parse_expression, parse_formula
-from pgproof.symbolic.objects import (
+from pgproof.kernel.objects import (
     Cancelled,
     Grad,
     InitialDistribution,
@@ -13,6 +12,7 @@ from pgproof.symbolic.objects import (
     TrajectoryIntegral,
     TrajectorySum,
 )
+from pgproof.latex.parser import parse_expression, parse_formula
 
 from .conftest import N000, N001, N002
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from sympy import S, exp, sqrt
 
-from pgproof.latex.parser import parse_expression
-from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad, Policy, Ratio
-from pgproof.symbolic.state_objects import (
+from pgproof.kernel.objects import Grad, Policy, Ratio
+from pgproof.kernel.state_objects import (
     ActionExpectation,
     ActionSum,
     ActionSymbol,
@@ -19,6 +17,8 @@ from pgproof.symbolic.state_objects import (
     ParametrisedFunction,
     StateSymbol,
 )
+from pgproof.latex.parser import parse_expression
+from pgproof.symbolic.notation import Notation
 from pgproof.symbolic.text import show
 
 SOFTMAX = Notation(scope="state", state="s", action="a", policy_class="linear_softmax")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sympy import Integer, Mul, Pow, Sum, Symbol, log
 
+from pgproof.kernel.objects import Grad, Ratio, TrajectoryIntegral, TrajectorySum
 from pgproof.latex.parser import LatexError, parse_expression, parse_formula
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad, Ratio, TrajectoryIntegral, TrajectorySum
 
 from .conftest import N000, N002
 

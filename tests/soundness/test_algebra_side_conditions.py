@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sympy import Integer, Pow
 
+from pgproof.kernel.objects import Ratio
 from pgproof.latex.parser import parse_expression
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Ratio
 
 from .conftest import statuses
 

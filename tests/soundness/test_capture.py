@@ -14,7 +14,7 @@ from sympy import Integer, Symbol
 
 from pgproof.bridge.report import REFUTED
 from pgproof.kernel.binders import substitute
-from pgproof.symbolic.objects import Action, Reward, State
+from pgproof.kernel.objects import Action, Reward, State
 
 from .conftest import numeric, write_steps
 

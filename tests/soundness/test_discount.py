@@ -32,11 +32,11 @@ from pgproof.bridge.infinite import DISCOUNT_MAX, WIDE_DISCOUNT_MAX, draw_for
 from pgproof.bridge.instance import draw_instance
 from pgproof.bridge.tails import truncation_error
 from pgproof.bridge.values import NotEvaluable
+from pgproof.kernel.objects import Approximation
 from pgproof.latex.parser import LatexError, parse_expression
 from pgproof.numeric.policies import softmax
 from pgproof.numeric.value_functions import finite_horizon_values, infinite_horizon_values
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Approximation
 
 from .conftest import failures, write_steps
 
@@ -661,9 +661,9 @@ def test_interchanges_of_random_discounted_series_are_numerically_true() -> None
 
     from pgproof.audit.mutations import mutants, rule_candidates
     from pgproof.bridge.judge import EQUAL, WRONG, judge_claim
+    from pgproof.kernel.objects import Equation, Grad
     from pgproof.symbolic.checker import check_derivation
     from pgproof.symbolic.derivation import Derivation, Step
-    from pgproof.symbolic.objects import Equation, Grad
     from pgproof.symbolic.series import InfiniteSum
 
     n = infinite_notation()

@@ -182,8 +182,8 @@ def test_the_chain_rule_needs_a_nonzero_base_for_a_negative_power() -> None:
     rule's own condition is asked directly."""
     from sympy import Integer, Pow
 
+    from pgproof.kernel.objects import Grad, Ratio
     from pgproof.symbolic.notation import Notation
-    from pgproof.symbolic.objects import Grad, Ratio
     from pgproof.symbolic.refusal import Refusal
     from pgproof.symbolic.rules import Context, lookup
 
@@ -223,11 +223,11 @@ def test_a_sign_error_in_the_gradient_of_theta_transposed_phi(tmp_path) -> None:
 
 def test_theta_transposed_x_with_x_depending_on_theta_is_refused() -> None:
     """∇_θ θ^⊤x = x needs x free of θ (not readable from LaTeX, so built directly)."""
+    from pgproof.kernel.objects import Grad
+    from pgproof.kernel.state_objects import Inner
     from pgproof.symbolic.notation import Notation
-    from pgproof.symbolic.objects import Grad
     from pgproof.symbolic.refusal import Refusal
     from pgproof.symbolic.rules import Context, lookup
-    from pgproof.symbolic.state_objects import Inner
 
     n = Notation(scope="state", state="s", action="a", policy_class="linear_softmax")
     pi = n.policy_at(n.action_symbol(), n.state_symbol())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sympy import Sum, log
 
+from pgproof.kernel.objects import Grad
 from pgproof.present import latex
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad
 from pgproof.symbolic.text import show
 
 N = Notation()

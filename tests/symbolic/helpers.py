@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sympy import Basic
 
+from pgproof.kernel.objects import Approximation, Equation, Grad
 from pgproof.symbolic.derivation import Derivation, Step
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Approximation, Equation, Grad
 from pgproof.symbolic.report import StepReport
 from pgproof.symbolic.rules import lookup
 from pgproof.symbolic.step_check import check_step

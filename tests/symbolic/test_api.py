@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from sympy import Integer, Product, Sum, log
 
+from pgproof.kernel.objects import Grad, Ratio
 from pgproof.present import latex
 from pgproof.symbolic.checker import check_derivation
 from pgproof.symbolic.derivation import Derivation, ExpectedRejection, Step
 from pgproof.symbolic.notation import Notation
-from pgproof.symbolic.objects import Grad, Ratio
 
 n = Notation()
 p, r, J, E = n.density_of(), n.R(), n.J(), n.expectation

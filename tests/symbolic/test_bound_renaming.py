@@ -14,6 +14,13 @@ import pytest
 from sympy import Function, Integer, Integral, Product, Sum, Symbol, Tuple
 
 from pgproof.files import load_derivation
+from pgproof.kernel.objects import (
+    ConditionalExpectation,
+    Equation,
+    Expectation,
+    PGExpr,
+    SampleMean,
+)
 from pgproof.symbolic.canonical import (
     alpha_equal,
     canonical,
@@ -21,13 +28,6 @@ from pgproof.symbolic.canonical import (
     smallest_difference,
 )
 from pgproof.symbolic.checker import check_derivation
-from pgproof.symbolic.objects import (
-    ConditionalExpectation,
-    Equation,
-    Expectation,
-    PGExpr,
-    SampleMean,
-)
 from pgproof.symbolic.refusal import Refusal
 from pgproof.symbolic.text import show
 

@@ -81,7 +81,7 @@ def test_the_differential_test_catches_an_unsound_rule(monkeypatch) -> None:
     """grad_of_sum made to drop a term: the differential test must report it as WRONG."""
     from sympy import Add
 
-    from pgproof.symbolic.objects import Grad
+    from pgproof.kernel.objects import Grad
 
     rule = REGISTRY["grad_of_sum"]
 
@@ -126,8 +126,8 @@ def _trapped_split_case(notation):
     from pgproof.audit.clashes import primed_time, trap
     from pgproof.audit.expressions import RuleCase, _derivation
     from pgproof.audit.mutations import rule_candidates
+    from pgproof.kernel.objects import Equation
     from pgproof.symbolic.derivation import Step
-    from pgproof.symbolic.objects import Equation
 
     t, u, last = notation.t, primed_time(notation), notation.time_range()[2]
     x = trap(Sum(notation.r(u), (u, t, last)), notation)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sympy import Integer, Product, Sum, Symbol, log
 
-from pgproof.symbolic.objects import (
+from pgproof.kernel.objects import (
     Equation,
     Ratio,
     SampleMean,
@@ -250,7 +250,7 @@ def test_restate() -> None:
 
 
 def test_cancelled_term_must_be_zero() -> None:
-    from pgproof.symbolic.objects import Cancelled
+    from pgproof.kernel.objects import Cancelled
 
     ok = identity(
         grad(log(p0) + log(pi)),

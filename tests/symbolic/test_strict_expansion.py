@@ -20,12 +20,12 @@ from pgproof.derived import check_rule
 from pgproof.derived.expand import instantiate, match
 from pgproof.files import load_derivation
 from pgproof.kernel.binders import free_symbols
+from pgproof.kernel.objects import Expectation, Grad
+from pgproof.kernel.state_objects import ActionExpectation
 from pgproof.latex.parser import parse_expression
 from pgproof.symbolic.canonical import alpha_equal
 from pgproof.symbolic.checker import check_derivation
-from pgproof.symbolic.objects import Expectation, Grad
 from pgproof.symbolic.rules import REGISTRY
-from pgproof.symbolic.state_objects import ActionExpectation
 
 EXAMPLES = Path(derived.__file__).parent.parent / "examples"
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from sympy import Basic, Mul, S, log
 
-from ..objects import Grad, Policy
+from pgproof.kernel.objects import Grad, Policy
+from pgproof.kernel.state_objects import ActionExpectation, ActionSum
+
 from ..policy_classes import FINITE_ACTIONS
 from ..refusal import Refusal
-from ..state_objects import ActionExpectation, ActionSum
 from ..text import show
 from .base import Context
 

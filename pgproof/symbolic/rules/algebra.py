@@ -21,11 +21,7 @@ from collections.abc import Iterable
 from sympy import Add, Basic, Function, Mul, Pow, Product, S, Sum, expand, simplify
 
 from pgproof.budget import MAX_RANGE, SizeLimit, charge
-
-from ..canonical import StepRange, canonical, is_nonzero, size
-from ..domain import check_same_domain
-from ..names import fixed_order
-from ..objects import (
+from pgproof.kernel.objects import (
     ConditionalExpectation,
     DeclaredFunction,
     Equation,
@@ -34,8 +30,12 @@ from ..objects import (
     Ratio,
     TrajectoryAggregate,
 )
+from pgproof.kernel.state_objects import ActionExpectation, ActionSum
+
+from ..canonical import StepRange, canonical, is_nonzero, size
+from ..domain import check_same_domain
+from ..names import fixed_order
 from ..refusal import Refusal
-from ..state_objects import ActionExpectation, ActionSum
 from ..text import show
 from ..traversal import bottom_up
 from .base import Context, rule

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 
 from sympy import Basic, Symbol
 
+from pgproof.kernel.objects import Equation
+
 from ..canonical import StepRange
 from ..notation import Notation
-from ..objects import Equation
 from ..refusal import Refusal
 
 RuleFunction = Callable[[Basic, "Context"], Iterable[Basic] | None]
@@ -83,7 +84,7 @@ class Rule:
     #: checks the step's arguments (e.g. terms claimed θ-free) before any rewriting.
     check_arguments: Callable[[Context], None] | None = None
     #: valid on an estimate ``a ≈ b`` (rewriting a side by an identity is; ∇ or log of
-    #: both sides is not: see :class:`pgproof.symbolic.objects.Approximation`).
+    #: both sides is not: see :class:`pgproof.kernel.objects.Approximation`).
     valid_on_estimate: bool = True
     #: rewrites by an earlier step (``using``): with an estimate ``a ≈ b`` there, it is an
     #: estimate itself (linear positions only, and the result is ≈).

@@ -10,9 +10,7 @@ from collections.abc import Iterable
 
 from sympy import Add, Basic, Mul, S, Sum
 
-from ..canonical import canonical
-from ..domain import condition_order, domain_conditions, holds
-from ..objects import (
+from pgproof.kernel.objects import (
     Cancelled,
     Equation,
     Grad,
@@ -21,9 +19,12 @@ from ..objects import (
     TrajectoryIntegral,
     TrajectorySum,
 )
+from pgproof.kernel.state_objects import ActionSum
+
+from ..canonical import canonical
+from ..domain import condition_order, domain_conditions, holds
 from ..refusal import Refusal
 from ..series import INTERCHANGE_GRADIENT, InfiniteSum, interchange, require_discounted
-from ..state_objects import ActionSum
 from ..text import show
 from .base import Context, rule
 

@@ -15,7 +15,7 @@ fractional power (√g) where g > 0.  They are read off what is known of g (a po
 density is positive, σ > 0; a reward, or a difference a − μ_θ(s), is not known to be).
 
 θ ∈ R^d: ∇_θ θ^⊤x = x holds coordinate by coordinate, ∂(θ^⊤x)/∂θ_k = x_k, as every ∇
-here is read (see :mod:`pgproof.symbolic.state_objects`).
+here is read (see :mod:`pgproof.kernel.state_objects`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from collections.abc import Iterable
 
 from sympy import Basic, Mul, Pow, exp, log
 
-from ..objects import Grad, Ratio
+from pgproof.kernel.objects import Grad, Ratio
+from pgproof.kernel.state_objects import Inner
+
 from ..refusal import Refusal
-from ..state_objects import Inner
 from ..text import show
 from .base import Context, rule
 from .calculus import why_dependent

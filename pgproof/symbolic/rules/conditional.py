@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable
 
 from sympy import Basic, Function, Mul, Sum, Tuple
 
+from pgproof.kernel.objects import ConditionalExpectation, Expectation, State
+
 from ..names import fixed_order
 from ..notation import ordered
-from ..objects import ConditionalExpectation, Expectation, State
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule

@@ -13,9 +13,7 @@ from collections.abc import Iterable
 
 from sympy import Add, Basic, Sum
 
-from ..canonical import StepRange, canonical
-from ..names import fixed_order
-from ..objects import (
+from pgproof.kernel.objects import (
     ConditionalExpectation,
     DeclaredFunction,
     Objective,
@@ -23,12 +21,15 @@ from ..objects import (
     SampledTrajectory,
     TrajectoryDensity,
 )
+from pgproof.kernel.state_objects import StateSymbol
+from pgproof.kernel.visitation import StateProbability
+
+from ..canonical import StepRange, canonical
+from ..names import fixed_order
 from ..policy_classes import fold_normal, fold_policy, normal_density, unfold_policy
 from ..refusal import Refusal
 from ..series import InfiniteSum
-from ..state_objects import StateSymbol
 from ..text import show
-from ..visitation import StateProbability
 from .base import Context, rule
 
 

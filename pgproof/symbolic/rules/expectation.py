@@ -13,8 +13,7 @@ from collections.abc import Iterable
 from sympy import Add, Basic, Mul, S, Sum
 
 from pgproof.kernel.binders import substitute
-
-from ..objects import (
+from pgproof.kernel.objects import (
     ConditionalExpectation,
     Expectation,
     SampledTrajectory,
@@ -24,6 +23,8 @@ from ..objects import (
     TrajectoryIntegral,
     TrajectorySum,
 )
+from pgproof.kernel.state_objects import ActionExpectation, ActionSum
+
 from ..policy_classes import FINITE_ACTIONS
 from ..refusal import Refusal
 from ..series import (
@@ -32,7 +33,6 @@ from ..series import (
     interchange,
     require_discounted,
 )
-from ..state_objects import ActionExpectation, ActionSum
 from ..text import show
 from .actions import policy_of
 from .base import Context, rule

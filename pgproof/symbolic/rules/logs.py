@@ -16,7 +16,8 @@ from collections.abc import Iterable
 
 from sympy import Add, Basic, Mul, Pow, Product, Sum, log
 
-from ..objects import Equation, Grad, Ratio
+from pgproof.kernel.objects import Equation, Grad, Ratio
+
 from ..refusal import Refusal
 from ..text import show
 from .base import Context, rule

@@ -22,8 +22,7 @@ from typing import NamedTuple
 
 from sympy import Basic, Dummy, Mul, Product, S, Sum, Symbol, log
 
-from ..names import fixed_order, primed
-from ..objects import (
+from pgproof.kernel.objects import (
     Action,
     Expectation,
     Grad,
@@ -32,9 +31,11 @@ from ..objects import (
     TrajectoryAggregate,
     TrajectoryDensity,
 )
+from pgproof.kernel.state_objects import ActionExpectation, ActionSum
+
+from ..names import fixed_order, primed
 from ..refusal import Refusal
 from ..series import InfiniteSum
-from ..state_objects import ActionExpectation, ActionSum
 from ..text import show
 from ..traversal import substitute_free
 from .actions import normalization_over_actions, zero_mean_over_actions

@@ -16,11 +16,12 @@ from collections.abc import Iterable
 
 from sympy import Basic, S, Sum
 
+from pgproof.kernel.objects import TrajectoryAggregate
+from pgproof.kernel.state_objects import _BoundSum
+
 from ..canonical import nonnegative_for_steps
-from ..objects import TrajectoryAggregate
 from ..refusal import Refusal
 from ..series import InfiniteSum
-from ..state_objects import _BoundSum
 from ..text import show
 from ..traversal import substitute_free
 from .base import Context, rule

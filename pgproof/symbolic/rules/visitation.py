@@ -20,14 +20,20 @@ from collections.abc import Iterable
 from sympy import Basic, Dummy, Mul, Sum
 
 from pgproof.kernel.binders import substitute
+from pgproof.kernel.objects import (
+    Action,
+    ConditionalExpectation,
+    DeclaredFunction,
+    Expectation,
+    State,
+)
+from pgproof.kernel.state_objects import ActionSum, StateSymbol, fresh_action
+from pgproof.kernel.visitation import StateProbability, StateSum
 
 from ..names import fixed_order, primed
-from ..objects import Action, ConditionalExpectation, DeclaredFunction, Expectation, State
 from ..refusal import Refusal
 from ..series import InfiniteSum, require_discounted
-from ..state_objects import ActionSum, StateSymbol, fresh_action
 from ..text import show
-from ..visitation import StateProbability, StateSum
 from .base import Context, rule
 from .score import footprint
 

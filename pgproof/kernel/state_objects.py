@@ -35,9 +35,7 @@ from sympy import Basic, Symbol, Tuple, exp, pi, sqrt
 from sympy.core.logic import fuzzy_and
 from sympy.printing.precedence import PRECEDENCE
 
-from pgproof.kernel.binders import Declaration
-
-from .names import primed
+from .binders import Declaration, primed
 from .objects import DeclaredFunction, PGExpr, _Operator
 
 __all__ = [

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from sympy import Basic
 
-from pgproof.kernel.binders import Declaration
-
+from .binders import Declaration
 from .objects import PGExpr, State
 from .state_objects import _BoundSum
 

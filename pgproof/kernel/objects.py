@@ -28,8 +28,8 @@ from sympy.core.symbol import Str
 from sympy.core.sympify import _sympify
 from sympy.printing.precedence import PRECEDENCE
 
-from pgproof.kernel.binders import Declaration
-from pgproof.kernel.binders import free_symbols as _free_symbols
+from .binders import Declaration
+from .binders import free_symbols as _free_symbols
 
 __all__ = [
     "Action",
