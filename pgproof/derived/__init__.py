@@ -82,6 +82,12 @@ class DerivedForm:
     lhs: str
     rhs: str
 
+    def __post_init__(self) -> None:
+        # --strict rewrites the matched subterm by 0 (expand.expand_step): a form with
+        # another right side would need the rewrite by its instantiated right side
+        if self.rhs != "0":
+            raise ValueError(f"derived form {self.name}: its right side must be 0")
+
 
 #: the forms in the order they are derived (a derivation cites only forms derived before it)
 FORMS: tuple[DerivedForm, ...] = (

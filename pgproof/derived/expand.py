@@ -243,7 +243,7 @@ def instantiate(expr: Basic, sigma: dict) -> Basic:
     symbols = {k: v for k, v in sigma.items() if isinstance(k, Symbol)}
     lambdas = {k: v for k, v in sigma.items() if isinstance(v, Lambda)}
     names = {k: v for k, v in sigma.items() if isinstance(v, Str)}
-    taken = all_names(expr, *symbols.values())
+    taken = all_names(expr, *symbols.values(), *(lam.body for lam in lambdas.values()))
     staged: dict[Basic, Basic] = {}
     for old in fixed_order(symbols):
         fresh = fresh_symbol(old, taken)

@@ -72,6 +72,6 @@ def step_forms(step: StepReport, rule: Rule, notation: Notation) -> tuple[str, .
                 rewrites = rule.rewrites(node, ctx)
             except Refusal:
                 continue
-            if rewrites and form_of(node, ctx) not in found:
-                found.append(form_of(node, ctx))
+            if rewrites and (form := form_of(node, ctx)) not in found:
+                found.append(form)
     return tuple(found)

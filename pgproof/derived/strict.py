@@ -141,13 +141,14 @@ def strict_notes(report: DerivationReport) -> list[StrictNote]:
 
     notes = []
     for s in report.steps:
+        expanded: tuple | None = None  # every derived rule of the step, expanded once
         for name in step_rules(s):
             rule = lookup(name)
             if rule.derived:
                 forms = step_forms(s, rule, report.derivation.notation)
-                expansions = tuple(
-                    e for e in expand_step(s, report.derivation.notation) or () if _of(e, name)
-                )
+                if expanded is None:
+                    expanded = tuple(expand_step(s, report.derivation.notation) or ())
+                expansions = tuple(e for e in expanded if _of(e, name))
                 notes.append(
                     StrictNote(s.index, name, s.accepted, check_rule(name), forms, expansions)
                 )
