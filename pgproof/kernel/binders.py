@@ -32,6 +32,7 @@ module does not know: substitution raises :class:`UnknownBinder` rather than gue
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -40,7 +41,6 @@ from sympy import Atom, Basic, Product, Sum, Symbol
 __all__ = [
     "Declaration",
     "FOREIGN",
-    "LIMITS",
     "UnknownBinder",
     "all_names",
     "at",
@@ -49,7 +49,6 @@ __all__ = [
     "fresh_symbol",
     "free_symbols",
     "primed",
-    "rename",
     "substitute",
 ]
 
@@ -171,7 +170,7 @@ def all_names(*exprs: Basic) -> set[str]:
     return names
 
 
-def primed(name: str, taken: set[str] | frozenset[str]) -> str:
+def primed(name: str, taken: Collection[str]) -> str:
     """``name``, else ``name'``, ``name''``, …: the first not in ``taken``."""
     while name in taken:
         name += "'"
@@ -181,11 +180,6 @@ def primed(name: str, taken: set[str] | frozenset[str]) -> str:
 def fresh_symbol(like: Symbol, taken: set[str] | frozenset[str]) -> Symbol:
     """A symbol of ``like``'s class and assumptions whose name is not in ``taken``."""
     return type(like)(primed(like.name + "'", taken), **like.assumptions0)
-
-
-def rename(expr: Basic, old: Symbol, new: Symbol) -> Basic:
-    """``expr`` with the free ``old`` renamed to ``new`` (a name that occurs nowhere in it)."""
-    return substitute(expr, old, new)
 
 
 def substitute(expr: Basic, old: Basic, new: Basic) -> Basic:
@@ -212,7 +206,7 @@ def substitute(expr: Basic, old: Basic, new: Basic) -> Basic:
         fresh = fresh_symbol(variable, all_names(expr, new))
         for k in found.scope:
             args[k] = substitute(args[k], variable, fresh)
-        if found.variable == (found.variable[0],):
+        if len(found.variable) == 1:
             args[found.variable[0]] = fresh
     for k in range(len(args)):
         if (k,) != found.variable:

@@ -8,9 +8,13 @@ it ``tau`` or ``\\tau``; an accent is part of the name (``\\hat{g}`` is not ``g`
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 
 from sympy import Basic, default_sort_key
+
+from pgproof.kernel.binders import primed
+
+__all__ = ["GREEK", "canonical", "fixed_order", "primed"]
 
 GREEK = [
     "alpha",
@@ -68,13 +72,6 @@ def canonical(name: str) -> str:
         return "\\%s{%s}" % (m.group(1), canonical(m.group(2)))
     if name in GREEK:
         return "\\" + name
-    return name
-
-
-def primed(name: str, taken: Collection[str]) -> str:
-    """``name``, else ``name'``, ``name''``, …: the first not in ``taken`` (a fresh index)."""
-    while name in taken:
-        name += "'"
     return name
 
 

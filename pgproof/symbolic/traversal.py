@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from sympy import Add, Basic, Mul, Sum
 
 from pgproof.budget import charge
-from pgproof.kernel.binders import declaration_of, substitute
+from pgproof.kernel.binders import declaration_of
 from pgproof.kernel.objects import (
     Equation,
     Expectation,
@@ -49,6 +49,8 @@ def rewritable_children(node: Basic) -> tuple[int, ...]:
     if node.is_Atom:
         return ()
     found = declaration_of(type(node))
+    if found is not None and found.leaf:
+        return ()
     if found is None or found.body is None:
         return tuple(range(len(node.args)))
     return found.body
@@ -123,10 +125,3 @@ def bottom_up(expr: Basic, function: Callable[[Basic], Basic]) -> Basic:
     args = tuple(bottom_up(a, function) for a in expr.args)
     node = expr.func(*args) if args != expr.args else expr
     return function(node)
-
-
-def substitute_free(expr: Basic, old: Basic, new: Basic) -> Basic:
-    """``expr`` with the free occurrences of the symbol ``old`` replaced by ``new``, capture
-    avoided (:func:`pgproof.kernel.binders.substitute`): an index bound again inside is left
-    alone there, and a bound index that ``new`` mentions is renamed first."""
-    return substitute(expr, old, new)

@@ -143,12 +143,12 @@ def test_the_differential_test_on_clashing_names_catches_a_capture_bug(monkeypat
     in f capturing the t put in): the clash mode's case is WRONG; with the kernel's
     substitution it is equal."""
     from pgproof.audit.expressions import NOTATIONS, differential_outcome
-    from pgproof.symbolic import traversal
+    from pgproof.symbolic.rules import sums
 
     notation = NOTATIONS[0]
     clear_cache()
     assert differential_outcome(_trapped_split_case(notation))[0] == "equal"
-    monkeypatch.setattr(traversal, "substitute", _capturing)
+    monkeypatch.setattr(sums, "substitute", _capturing)
     clear_cache()
     outcome, detail = differential_outcome(_trapped_split_case(notation))
     assert outcome == WRONG, (outcome, detail)

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from sympy import Basic, Dummy, Mul, Product, S, Sum, Symbol, log
 
+from pgproof.kernel.binders import all_names, fresh_symbol, substitute
 from pgproof.kernel.objects import (
     Action,
     Expectation,
@@ -33,11 +34,10 @@ from pgproof.kernel.objects import (
 )
 from pgproof.kernel.state_objects import ActionExpectation, ActionSum
 
-from ..names import fixed_order, primed
+from ..names import fixed_order
 from ..refusal import Refusal
 from ..series import InfiniteSum
 from ..text import show
-from ..traversal import substitute_free
 from .actions import normalization_over_actions, zero_mean_over_actions
 from .base import Context, rule
 
@@ -391,8 +391,7 @@ def _fresh(index: Symbol, *within: Basic) -> Symbol:
     """A primed ``index`` whose name occurs nowhere in ``within``, free or bound (a name
     bound elsewhere in the node would read as that index, and one free in a limit would
     be captured)."""
-    taken = {symbol.name for expr in within for symbol in expr.atoms(Symbol)}
-    return Symbol(primed(index.name + "'", taken), **index.assumptions0)
+    return fresh_symbol(index, all_names(*within))
 
 
 def _causal(
@@ -404,7 +403,7 @@ def _causal(
     (u, low2, high2), body = rewards.limits[0], rewards.function
     if u == t:
         fresh = _fresh(u, node, t)
-        body, u = substitute_free(body, u, fresh), fresh
+        body, u = substitute(body, u, fresh), fresh
     if not (low - low2).is_nonnegative:
         raise Refusal(
             rewards,

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from sympy import Basic, S, Sum
 
+from pgproof.kernel.binders import substitute
 from pgproof.kernel.objects import TrajectoryAggregate
 from pgproof.kernel.state_objects import _BoundSum
 
@@ -23,7 +24,6 @@ from ..canonical import nonnegative_for_steps
 from ..refusal import Refusal
 from ..series import InfiniteSum
 from ..text import show
-from ..traversal import substitute_free
 from .base import Context, rule
 
 
@@ -55,7 +55,7 @@ def split_first_term(node: Basic, ctx: Context) -> Iterable[Basic] | None:
             "first term to take out",
             condition="empty_range",
         )
-    first = substitute_free(node.function, index, low)
+    first = substitute(node.function, index, low)
     return [first + Sum(node.function, (index, low + 1, high))]
 
 
