@@ -166,19 +166,22 @@ def rule(
     def register(function: RuleFunction) -> RuleFunction:
         if name in REGISTRY or name in _ALIASES:
             raise ValueError(f"rule {name!r} registered twice")
+        for alias in aliases:
+            if alias in REGISTRY or _ALIASES.get(alias, name) != name or alias == name:
+                raise ValueError(f"alias {alias!r} of {name} names a rule already")
         for phrase in phrases:
             if _PHRASES.get(phrase, name) != name:
                 raise ValueError(f"phrase {phrase!r} names {_PHRASES[phrase]} already ({name})")
         REGISTRY[name] = Rule(
             name,
             function,
-            aliases,
-            estimate,
-            root_only,
-            everywhere,
-            check_arguments,
-            valid_on_estimate,
-            by_reference,
+            aliases=aliases,
+            estimate=estimate,
+            root_only=root_only,
+            everywhere=everywhere,
+            check_arguments=check_arguments,
+            valid_on_estimate=valid_on_estimate,
+            by_reference=by_reference,
             derivation=derivation,
             label=label,
             phrases=phrases,
